@@ -1,0 +1,41 @@
+/**
+ * The proxy's error hierarchy: one class, literal codes. HTTP status and the
+ * OpenAI error shape are derived from the code in exactly one place
+ * (`src/server/openai-error.ts`); nothing else picks a status.
+ */
+export type ProxyErrorCode =
+  | 'NO_MODEL' // request names no model (400)
+  | 'MODEL_NOT_FOUND' // unknown model or alias (404)
+  | 'BAD_REQUEST' // malformed body, wrong types (400)
+  | 'BODY_TOO_LARGE' // over maxBodyBytes (413)
+  | 'NOT_FOUND' // unknown path (404)
+  | 'UNAUTHORIZED' // missing or wrong API key (401)
+  | 'CONCURRENCY_LIMIT' // concurrencyLimit reached at admission (429)
+  | 'UPSTREAM_START_FAILED' // the server exited during start or could not be spawned (502)
+  | 'UPSTREAM_NOT_READY' // health check timed out (503)
+  | 'UPSTREAM_ERROR' // upstream died or reset mid-request (502)
+  | 'MODEL_UNLOADED' // the model was unloaded while the request waited (503)
+  | 'SHUTTING_DOWN'; // the proxy is shutting down (503)
+
+export interface ProxyErrorOptions {
+  readonly cause?: unknown;
+  /** For CONCURRENCY_LIMIT: seconds for the Retry-After header. */
+  readonly retryAfterSeconds?: number;
+}
+
+export class ProxyError extends Error {
+  override readonly name = 'ProxyError';
+  readonly code: ProxyErrorCode;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(code: ProxyErrorCode, message: string, options: ProxyErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retryAfterSeconds = options.retryAfterSeconds;
+  }
+}
+
+/** Exhaustiveness guard for discriminated unions: `default: assertNever(x)`. */
+export function assertNever(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,42 @@
+/**
+ * The process layer's public face: one upstream server's life. The router
+ * never branches on `status()` to decide an action; it calls `ensureReady` or
+ * `stop` and the process decides inside its own state machine (llama-swap #946).
+ */
+export type ProcessStatus = 'stopped' | 'starting' | 'ready' | 'stopping' | 'shutdown';
+
+/** Why a process stopped; the first writer wins. */
+export type ExitReason = 'evicted' | 'unloaded' | 'ttl' | 'shutdown' | 'crashed' | 'start-failed' | 'health-timeout';
+
+/** Reasons a caller may give to stop(). */
+export type StopReason = 'evicted' | 'unloaded' | 'ttl' | 'shutdown';
+
+export interface ExitInfo {
+  readonly model: string;
+  readonly reason: ExitReason;
+  readonly code: number | null;
+  readonly signal: string | null;
+}
+
+export interface Upstream {
+  readonly model: string;
+  status(): ProcessStatus;
+  /** PID of the process-group leader while a child is alive. */
+  pid(): number | undefined;
+  /**
+   * Resolve once the server answers its health check. Joins a start in
+   * progress; waits out a stop in progress and then starts. Rejects with a
+   * ProxyError: UPSTREAM_START_FAILED (spawn error or exit during start, with
+   * the last log lines), UPSTREAM_NOT_READY (health timeout), SHUTTING_DOWN.
+   * `signal` aborting rejects this caller only (the start goes on).
+   */
+  ensureReady(signal?: AbortSignal): Promise<void>;
+  /**
+   * Stop: cmdStop or SIGTERM to the whole group, wait `graceMs` (default the
+   * model's unloadTimeout), then SIGKILL the group. Aborts a start in
+   * progress. Idempotent: a second call joins the first. Never rejects.
+   */
+  stop(reason: StopReason, graceMs?: number): Promise<void>;
+  /** stop('shutdown') and refuse every later ensureReady. */
+  shutdown(graceMs?: number): Promise<void>;
+}

@@ -1,0 +1,95 @@
+/**
+ * The scheduling seam. A Scheduler decides; it touches the world only through
+ * Effects; eviction policy is a pure Swapper. Nothing but types lives here.
+ *
+ * Every Scheduler method runs on the router's single run loop
+ * (src/router/run-loop.ts), one event at a time. They are synchronous: they
+ * must not be `async`, must not `await`, and must not start timers.
+ */
+import type { ProxyError } from '../errors.ts';
+
+export type RequestId = number;
+
+/** A request as the scheduler sees it: an id and a resolved model id (never an alias). */
+export interface SchedRequest {
+  readonly id: RequestId;
+  readonly model: string;
+}
+
+/** What the scheduler may know of a model's process. May be stale by the time a swap runs; the process decides for real (ensureReady). */
+export type ModelStatus = 'stopped' | 'starting' | 'ready' | 'stopping';
+
+export interface ModelLoad {
+  /** Requests granted and not yet done. */
+  readonly inFlight: number;
+  /** Requests admitted and not yet granted (queued or waiting on a swap). */
+  readonly waiting: number;
+}
+
+export interface Effects {
+  /** Status of a model's process. Used only for the fast path and for `running`. */
+  modelStatus(model: string): ModelStatus;
+  /** Ids of models whose process is not stopped, sorted. */
+  runningModels(): readonly string[];
+  /**
+   * Start stopping `evict` (in parallel) and then making `model` ready. Returns
+   * at once. Exactly one `onSwapDone(model, …)` follows, later, as an event.
+   * Must not be called twice for the same model while a swap for it is active.
+   */
+  startSwap(model: string, evict: readonly string[]): void;
+  /**
+   * Hand the request to its caller. Returns false if the caller is gone; the
+   * scheduler must then release its reservation and must not count it in flight.
+   * On true, exactly one `onServeDone(id)` follows when the request finishes.
+   */
+  grantServe(id: RequestId): boolean;
+  /** Finish a request with an error. No `onServeDone` follows. */
+  grantError(id: RequestId, err: ProxyError): void;
+  /** Stop these models' processes (in parallel). Returns at once; idempotent per model. */
+  stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void;
+}
+
+export interface Scheduler {
+  /** A new request. Either rejected at admission (grantError), granted, joined to a swap, or queued. */
+  onRequest(req: SchedRequest): void;
+  /** The caller of a request that is not granted yet went away: forget it, release its reservation. A no-op for granted or unknown ids. */
+  onCancel(id: RequestId): void;
+  /** The swap started for `model` finished; `error` set if the model could not be made ready. */
+  onSwapDone(model: string, error: ProxyError | undefined): void;
+  /** A granted request finished (response ended, client gone, or upstream failed). */
+  onServeDone(id: RequestId): void;
+  /**
+   * Unload these models now: fail their waiting requests (MODEL_UNLOADED), forget
+   * their active swaps (a later onSwapDone for them is ignored), stop their
+   * processes, then reconsider the queue. Requests in flight are not waited for.
+   */
+  onUnload(models: readonly string[]): void;
+  /** Fail every waiting request with `err`, stop every process, refuse (with `err`) all later requests. */
+  onShutdown(err: ProxyError): void;
+  /** Read-only counts for /running and TTL decisions. */
+  load(model: string): ModelLoad;
+}
+
+/** Eviction policy. */
+export interface Swapper {
+  /**
+   * Which of `running` must stop before `target` may run. A pure function: no
+   * logging, no mutation, no process handles. `running` may include `target`
+   * (never evict the target itself).
+   */
+  evictionFor(target: string, running: readonly string[]): readonly string[];
+  /** Called once per real swap, just before it starts: the only place a swapper may log. */
+  onSwapStart(target: string, running: readonly string[], evict: readonly string[]): void;
+}
+
+/** What a Scheduler needs at construction besides Effects and Swapper. */
+export interface SchedulerOptions {
+  readonly effects: Effects;
+  readonly swapper: Swapper;
+  /** Whether a model id is configured (unknown -> MODEL_NOT_FOUND at admission). */
+  readonly isKnown: (model: string) => boolean;
+  /** Per-model admission limit (concurrencyLimit). */
+  readonly concurrencyLimit: (model: string) => number;
+  /** Higher is served first (fifo only); default 0. */
+  readonly priority: (model: string) => number;
+}
