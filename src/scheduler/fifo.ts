@@ -1,0 +1,212 @@
+/**
+ * The FIFO scheduler: a port of llama-swap's `internal/router/scheduler/fifo.go`.
+ * Requests for a model that is already ready are served at once, which
+ * collates work and reduces swaps: arrivals A B C A B C are served
+ * A A B B C C. There is no starvation protection (llama-swap #612, #797).
+ *
+ * `onRequest` decision tree, in order (the numbers are repeated in the body):
+ *   (1) Unknown model (or shutting down): refuse at admission, MODEL_NOT_FOUND.
+ *   (2) Admission: `reserved >= concurrencyLimit` → CONCURRENCY_LIMIT
+ *       (Retry-After 1); otherwise reserve until served-done, cancel or error.
+ *   (3) Join: a swap for the same model is in flight → become its waiter; one
+ *       swap serves every caller. (A swap forgotten by onUnload whose
+ *       swapDone has not arrived yet → queue instead, so `startSwap` is never
+ *       called twice for one model at once; see `#orphans`.)
+ *   (4) `running` = non-stopped models ∪ targets of other in-flight swaps,
+ *       sorted; `evict = swapper.evictionFor(model, running)`.
+ *   (5) Fast path: target ready, `evict` empty, no collision → grant now,
+ *       without consulting the queue.
+ *   (6) Collision with an active swap (we would evict its target, it would
+ *       evict us, or the evict sets overlap) → queue.
+ *   (7) A model in `evict` has requests in flight → queue (a busy model is
+ *       never stopped).
+ *   (8) Otherwise start a swap. Swaps with disjoint evict sets run in parallel.
+ *
+ * The queue is ordered by descending priority, arrival order among equals. It
+ * is drained (steps (3)–(8) re-run over every item, in order) after a swap
+ * finishes, when a model's in-flight count reaches 0, and after an unload.
+ */
+import assert from 'node:assert/strict';
+import { ProxyError } from '../errors.ts';
+import { Reservations } from './reservations.ts';
+import type {
+  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper,
+} from './types.ts';
+
+interface ActiveSwap {
+  readonly evict: readonly string[];
+  /** Insertion-ordered, so waiters are granted in arrival order. */
+  readonly waiters: Set<RequestId>;
+}
+
+export class FifoScheduler implements Scheduler {
+  readonly #effects: Effects;
+  readonly #swapper: Swapper;
+  readonly #priority: (model: string) => number;
+  readonly #res: Reservations;
+  readonly #active = new Map<string, ActiveSwap>();
+  /**
+   * Swaps forgotten by onUnload/onShutdown whose swapDone is still due: model ->
+   * count. Their results reach nobody; new requests for the model wait for them.
+   */
+  readonly #orphans = new Map<string, number>();
+  /** Admitted, not granted, not waiting on a swap; sorted by priority then arrival. */
+  #queue: SchedRequest[] = [];
+  #shutdown: ProxyError | undefined;
+
+  constructor(opts: SchedulerOptions) {
+    this.#effects = opts.effects;
+    this.#swapper = opts.swapper;
+    this.#priority = opts.priority;
+    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit);
+  }
+
+  onRequest(req: SchedRequest): void {
+    if (this.#shutdown !== undefined) {
+      this.#effects.grantError(req.id, this.#shutdown);
+      return;
+    }
+    // (1) unknown model and (2) concurrency limit: refused with grantError, no reservation.
+    if (!this.#res.admit(req)) return;
+    if (!this.#decide(req)) this.#enqueue(req);
+  }
+
+  onCancel(id: RequestId): void {
+    if (!this.#res.isWaiting(id)) return; // granted, refused or unknown: nothing to do
+    const i = this.#queue.findIndex((q) => q.id === id);
+    if (i >= 0) this.#queue.splice(i, 1);
+    else {
+      let found = false;
+      for (const sw of this.#active.values()) found = sw.waiters.delete(id) || found;
+      assert.ok(found, `waiting request ${id} is neither queued nor a swap waiter`);
+    }
+    // An in-flight load is not aborted (llama-swap #727): it finishes, maybe with nobody waiting.
+    this.#res.release(id);
+  }
+
+  onSwapDone(model: string, error: ProxyError | undefined): void {
+    const sw = this.#active.get(model);
+    if (sw === undefined) {
+      const n = this.#orphans.get(model);
+      assert.ok(n !== undefined, `swapDone for ${model}, which has no swap`);
+      if (n > 1) this.#orphans.set(model, n - 1);
+      else this.#orphans.delete(model);
+      this.#drain();
+      return;
+    }
+    this.#active.delete(model);
+    for (const id of sw.waiters) {
+      if (error !== undefined) this.#res.fail(id, error);
+      else this.#res.grant(id);
+    }
+    this.#drain();
+  }
+
+  onServeDone(id: RequestId): void {
+    if (this.#res.serveDone(id).inFlight === 0) this.#drain();
+  }
+
+  onUnload(models: readonly string[]): void {
+    const targets = new Set(models);
+    const err = (m: string): ProxyError => new ProxyError('MODEL_UNLOADED', `model ${m} was unloaded`);
+    for (const m of targets) this.#forgetSwap(m, err(m));
+    const kept: SchedRequest[] = [];
+    for (const q of this.#queue) {
+      if (targets.has(q.model)) this.#res.fail(q.id, err(q.model));
+      else kept.push(q);
+    }
+    this.#queue = kept;
+    // In-flight requests are not waited for: their onServeDone arrives as usual.
+    this.#effects.stopProcesses(models, 'unload');
+    this.#drain();
+  }
+
+  onShutdown(err: ProxyError): void {
+    if (this.#shutdown !== undefined) return;
+    this.#shutdown = err;
+    const all = new Set([...this.#effects.runningModels(), ...this.#active.keys()]);
+    for (const m of [...this.#active.keys()]) this.#forgetSwap(m, err);
+    for (const q of this.#queue) this.#res.fail(q.id, err);
+    this.#queue = [];
+    this.#effects.stopProcesses([...all].sort(), 'shutdown');
+  }
+
+  load(model: string): ModelLoad {
+    return this.#res.load(model);
+  }
+
+  /** Steps (3)–(8) for an admitted request. Returns false when it must wait in the queue. */
+  #decide(req: SchedRequest): boolean {
+    // (3) Join an in-flight swap for the same model (or wait out a forgotten one).
+    const joined = this.#active.get(req.model);
+    if (joined !== undefined) {
+      joined.waiters.add(req.id);
+      return true;
+    }
+    if (this.#orphans.has(req.model)) return false;
+
+    // (4) What runs (or is about to), and what the swapper would stop.
+    const running = this.#running(req.model);
+    const evict = this.#swapper.evictionFor(req.model, running);
+    const collides = this.#collides(req.model, evict);
+
+    // (5) Fast path: ready, nothing to evict, nobody evicting us. The queue is not consulted.
+    if (this.#effects.modelStatus(req.model) === 'ready' && evict.length === 0 && !collides) {
+      this.#res.grant(req.id);
+      return true;
+    }
+    // (6) Collision with an active swap.
+    if (collides) return false;
+    // (7) Would stop a model that is still serving.
+    if (evict.some((m) => this.#res.inFlight(m) > 0)) return false;
+
+    // (8) Start a swap (possibly in parallel with others).
+    this.#active.set(req.model, { evict, waiters: new Set([req.id]) });
+    this.#swapper.onSwapStart(req.model, running, evict);
+    this.#effects.startSwap(req.model, evict);
+    return true;
+  }
+
+  /** Re-run (3)–(8) over the queue in order; items still blocked keep their order. */
+  #drain(): void {
+    if (this.#queue.length === 0) return;
+    const pending = this.#queue;
+    this.#queue = [];
+    for (const req of pending) {
+      if (!this.#decide(req)) this.#queue.push(req);
+    }
+  }
+
+  /** Insert before the first item of strictly lower priority. */
+  #enqueue(req: SchedRequest): void {
+    const p = this.#priority(req.model);
+    const i = this.#queue.findIndex((q) => this.#priority(q.model) < p);
+    if (i < 0) this.#queue.push(req);
+    else this.#queue.splice(i, 0, req);
+  }
+
+  #running(exclude: string): string[] {
+    const out = new Set(this.#effects.runningModels());
+    for (const target of this.#active.keys()) if (target !== exclude) out.add(target);
+    return [...out].sort();
+  }
+
+  #collides(target: string, evict: readonly string[]): boolean {
+    for (const [other, sw] of this.#active) {
+      if (other === target) continue;
+      if (evict.includes(other) || sw.evict.includes(target) || evict.some((m) => sw.evict.includes(m))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Fail an active swap's waiters and remember that its swapDone is still due. */
+  #forgetSwap(model: string, err: ProxyError): void {
+    const sw = this.#active.get(model);
+    if (sw === undefined) return;
+    this.#active.delete(model);
+    this.#orphans.set(model, (this.#orphans.get(model) ?? 0) + 1);
+    for (const id of sw.waiters) this.#res.fail(id, err);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * createScheduler wires the configured scheduler to its eviction policy. These
+ * run the real swappers through the schedulers (llama-swap.md §8.3, group
+ * bullets under "baseRouter, groups, matrix").
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { GroupConfig, SchedulerConfig } from '../../src/config/types.ts';
+import { createScheduler } from '../../src/scheduler/create.ts';
+import type { Scheduler } from '../../src/scheduler/types.ts';
+import { FakeEffects } from './fake-effects.ts';
+
+const groups: readonly GroupConfig[] = [
+  { id: 'pair', members: ['a', 'b'], swap: true, exclusive: true, persistent: false },
+  { id: 'free1', members: ['f1'], swap: false, exclusive: false, persistent: false },
+  { id: 'free2', members: ['f2'], swap: false, exclusive: false, persistent: false },
+  { id: 'pinned', members: ['p'], swap: false, exclusive: false, persistent: true },
+  { id: 'many', members: ['m1', 'm2'], swap: false, exclusive: false, persistent: false },
+];
+const fifo: SchedulerConfig = { use: 'fifo', priority: new Map([['f2', 5]]) };
+
+function build(config: SchedulerConfig, log?: (msg: string) => void): { fx: FakeEffects; s: Scheduler } {
+  const fx = new FakeEffects();
+  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log });
+  return { fx, s };
+}
+
+test('fifo: two same-group requests serialise even before either process starts', () => {
+  const { fx, s } = build(fifo);
+  s.onRequest(fx.request('a'));
+  s.onRequest(fx.request('b'));
+  assert.deepEqual(fx.starts, [{ model: 'a', evict: [] }]);
+});
+
+test('fifo: non-exclusive groups load in parallel', () => {
+  const { fx, s } = build(fifo);
+  s.onRequest(fx.request('f1'));
+  s.onRequest(fx.request('f2'));
+  assert.deepEqual(fx.starts, [{ model: 'f1', evict: [] }, { model: 'f2', evict: [] }]);
+});
+
+test('fifo: a swap group stops the previous member; a persistent group survives', () => {
+  const { fx, s } = build(fifo);
+  fx.setStatus('ready', 'a', 'p', 'f1');
+  s.onRequest(fx.request('b'));
+  assert.deepEqual(fx.starts, [{ model: 'b', evict: ['a', 'f1'] }]);
+});
+
+test('fifo: loading a non-exclusive model leaves a running exclusive group alone', () => {
+  const { fx, s } = build(fifo);
+  fx.setStatus('ready', 'a');
+  s.onRequest(fx.request('f1'));
+  assert.deepEqual(fx.starts, [{ model: 'f1', evict: [] }]);
+});
+
+test('fifo: priority comes from the config map (unlisted models 0)', () => {
+  const { fx, s } = build(fifo);
+  fx.setStatus('ready', 'f1', 'f2');
+  s.onRequest(fx.request('a')); // evicts f1 and f2: starts
+  s.onRequest(fx.request('f1')); // being evicted: queued
+  s.onRequest(fx.request('f2')); // being evicted, priority 5: queued ahead of f1
+  fx.setStatus('stopped', 'f1', 'f2');
+  fx.setStatus('ready', 'a');
+  s.onSwapDone('a', undefined);
+  s.onServeDone(1);
+  assert.deepEqual(fx.starts.map((st) => st.model), ['a', 'f2', 'f1']);
+});
+
+test('serial: loading a model evicts every other, even a non-swap or persistent group', () => {
+  const { fx, s } = build({ use: 'serial' });
+  fx.setStatus('ready', 'm1', 'p');
+  s.onRequest(fx.request('m2'));
+  assert.deepEqual(fx.starts, [{ model: 'm2', evict: ['m1', 'p'] }]);
+});
+
+test('one log line per real swap, none for joins or fast paths', () => {
+  for (const config of [fifo, { use: 'serial' } as const]) {
+    const lines: string[] = [];
+    const { fx, s } = build(config, (l) => lines.push(l));
+    s.onRequest(fx.request('a'));
+    s.onRequest(fx.request('a'));
+    assert.equal(lines.length, 1, config.use);
+    assert.match(lines[0] ?? '', /loading a/);
+  }
+});
+
+test('a model in two groups is rejected when the scheduler is built', () => {
+  const fx = new FakeEffects();
+  const bad: GroupConfig[] = [...groups, { id: 'dup', members: ['a'], swap: true, exclusive: true, persistent: false }];
+  const deps = { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 };
+  assert.throws(() => createScheduler(fifo, bad, deps), /more than one group/);
+});
