@@ -1,0 +1,128 @@
+/**
+ * Process-group liveness and signalling, plus the registry of live groups the
+ * CLI kills synchronously on `process.on('exit')`.
+ *
+ * Every upstream is spawned `detached`, so it leads its own group and
+ * pgid === leader pid. Signals go to `-pgid` so grandchildren die too
+ * (docs: shared/reference/node-stack.md §5).
+ *
+ * Liveness does NOT trust `process.kill(-pgid, 0)`: it also succeeds while
+ * members are zombies waiting for a slow PID 1 to reap them. We only use it
+ * as a fast "definitely gone" (ESRCH) and otherwise read `/proc/<pid>/stat`
+ * for members of the group that are not zombies.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const liveGroups = new Set<number>();
+
+/** Remember a group so `killAllGroupsSync` can reach it. */
+export function registerGroup(pgid: number): void {
+  liveGroups.add(pgid);
+}
+
+/** Forget a group once every member is gone (so a reused pid is never hit). */
+export function unregisterGroup(pgid: number): void {
+  liveGroups.delete(pgid);
+}
+
+/** The pgids currently registered (a copy, for tests and diagnostics). */
+export function registeredGroups(): number[] {
+  return [...liveGroups];
+}
+
+/**
+ * SIGKILL every registered group, synchronously. For `process.on('exit')`
+ * and fatal-signal handlers, where nothing asynchronous runs any more.
+ */
+export function killAllGroupsSync(): void {
+  for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
+  liveGroups.clear();
+}
+
+/**
+ * Send `signal` to every member of the group. Returns false when the group
+ * no longer exists (ESRCH); other errors (EPERM) are reported as true —
+ * something is there that we could not signal.
+ */
+export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * Parse the fields we need from /proc/<pid>/stat. The comm field is in
+ * parentheses and may itself contain spaces and ')', so split after the last ')'.
+ */
+export function parseStat(text: string): { state: string; pgrp: number } | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const rest = text.slice(close + 2).split(' ');
+  const state = rest[0];
+  const pgrp = Number(rest[2]);
+  if (state === undefined || !Number.isInteger(pgrp)) return undefined;
+  return { state, pgrp };
+}
+
+/** Pids in group `pgid` that are alive (not zombie 'Z' or dead 'X'). */
+export async function liveGroupMembers(pgid: number): Promise<number[]> {
+  // Fast path: ESRCH means no member at all, not even a zombie.
+  if (!signalGroup(pgid, 0)) return [];
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return [pgid]; // no /proc (not Linux): trust kill(-pgid, 0) which said "alive"
+  }
+  const live: number[] = [];
+  await Promise.all(
+    entries.map(async (name) => {
+      if (!/^\d+$/.test(name)) return;
+      let text: string;
+      try {
+        text = await readFile(`/proc/${name}/stat`, 'utf8');
+      } catch {
+        return; // exited while we looked
+      }
+      const st = parseStat(text);
+      if (st !== undefined && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') live.push(Number(name));
+    }),
+  );
+  return live;
+}
+
+/**
+ * Resolve true once `leaderExited` has settled and the group has no live
+ * member, or false after `ms` (polling every `pollMs`). Never rejects.
+ */
+export async function waitGroupGone(
+  pgid: number,
+  leaderExited: Promise<unknown>,
+  ms: number,
+  pollMs = 10,
+): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  const cancel = new AbortController(); // cancels the losing timer
+  try {
+    const leaderGone = await Promise.race([
+      leaderExited.then(
+        () => true,
+        () => true,
+      ),
+      sleep(ms, false, { signal: cancel.signal }),
+    ]);
+    if (!leaderGone) return false;
+  } finally {
+    cancel.abort();
+  }
+  for (;;) {
+    if ((await liveGroupMembers(pgid)).length === 0) return true;
+    const left = deadline - performance.now();
+    if (left <= 0) return false;
+    await sleep(Math.min(pollMs, left));
+  }
+}

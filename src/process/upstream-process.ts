@@ -1,0 +1,280 @@
+/**
+ * One upstream server's life as a state machine (contract: ./types.ts).
+ * Every transition is one `#setState` call:
+ *
+ *   stopped  → starting  ensureReady() spawns                      (#start)
+ *   starting → ready     the health check answered 200             (#awaitStart)
+ *   starting → stopping  stop()/shutdown(); leader exited or health
+ *                        timed out (kill/sweep the group)           (stop, #awaitStart)
+ *   ready    → stopping  stop()/shutdown(); a crash that left group
+ *                        members behind (SIGKILL sweep)             (stop, #onExit)
+ *   ready    → stopped   a crash, group already empty              (#onExit)
+ *   stopping → stopped   every group member is gone                (#beginStop)
+ *   stopping → shutdown  the same, after shutdown()                (#beginStop)
+ *   stopped  → shutdown  shutdown()
+ *
+ * Every gating decision is made here, on the current state (llama-swap #946):
+ * callers say what they want (`ensureReady`, `stop`), never what to do.
+ * Each child run records `exitReason ??= …`; the first writer wins and
+ * `onExit` reports it. No failed state is sticky: a failed start ends in
+ * `stopped` and the next ensureReady tries again.
+ */
+import type { Logger } from 'pino';
+import type { ModelConfig } from '../config/types.ts';
+import { assertNever, type ProxyError } from '../errors.ts';
+import type { LogRing } from '../log/ring.ts';
+import { registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
+import { OutputTail } from './output-tail.ts';
+import { type Child, type ChildExit, spawnChild } from './spawn.ts';
+import {
+  abortedStartError,
+  describeExit,
+  exitedDuringStartError,
+  healthTimeoutError,
+  shutDownError,
+  spawnFailedError,
+} from './start-errors.ts';
+import { raceStart } from './start-race.ts';
+import { terminateGroup } from './terminate.ts';
+import { drain, untilAborted } from './wait.ts';
+import type { ExitInfo, ExitReason, ProcessStatus, StopReason, Upstream } from './types.ts';
+
+export interface UpstreamProcessOptions {
+  readonly logger: Logger;
+  /** This model's output history. */
+  readonly logs: LogRing;
+  /** Each chunk of child stdout/stderr, for the combined upstream log. Must not throw. */
+  readonly onOutput?: (text: string) => void;
+  /** Every time a child exits (or fails to spawn), with the reason. Must not throw. */
+  readonly onExit?: (info: ExitInfo) => void;
+  /** Every state change. Must not throw. */
+  readonly onStatus?: (status: ProcessStatus) => void;
+  /** Health poll period; default 50 ms. */
+  readonly healthIntervalMs?: number;
+}
+
+interface Run {
+  readonly child: Child;
+  readonly tail: OutputTail;
+  readonly startedAt: number;
+  exitReason: ExitReason | undefined;
+  exit: ChildExit | undefined;
+}
+
+type State =
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'starting'; readonly run: Run; readonly ready: Promise<void>; readonly abort: AbortController }
+  | { readonly kind: 'ready'; readonly run: Run }
+  | { readonly kind: 'stopping'; readonly run: Run; readonly done: Promise<void> }
+  | { readonly kind: 'shutdown' };
+
+export class UpstreamProcess implements Upstream {
+  readonly model: string;
+  readonly #config: ModelConfig;
+  readonly #opts: UpstreamProcessOptions;
+  readonly #log: Logger;
+  #state: State = { kind: 'stopped' };
+  /** Set by shutdown(): no new start, and the stop in progress ends in `shutdown`. */
+  #closing = false;
+
+  constructor(model: ModelConfig, options: UpstreamProcessOptions) {
+    this.model = model.id;
+    this.#config = model;
+    this.#opts = options;
+    this.#log = options.logger.child({ model: model.id });
+  }
+
+  status(): ProcessStatus {
+    return this.#state.kind;
+  }
+
+  pid(): number | undefined {
+    const s = this.#state;
+    switch (s.kind) {
+      case 'starting':
+      case 'ready':
+      case 'stopping':
+        return s.run.exit === undefined ? s.run.child.pid : undefined;
+      case 'stopped':
+      case 'shutdown':
+        return undefined;
+      default:
+        return assertNever(s);
+    }
+  }
+
+  async ensureReady(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const s = this.#state;
+      switch (s.kind) {
+        case 'ready':
+          return;
+        case 'stopped':
+          if (this.#closing) throw shutDownError(this.model);
+          this.#start(); // now `starting`; loop round to join it
+          continue;
+        case 'starting':
+          return await untilAborted(s.ready, signal);
+        case 'stopping':
+          await untilAborted(s.done, signal); // never rejects except by `signal`
+          continue; // re-decide: stopped (start again) or shutdown (refuse)
+        case 'shutdown':
+          throw shutDownError(this.model);
+        default:
+          assertNever(s);
+      }
+    }
+  }
+
+  stop(reason: StopReason, graceMs: number = this.#config.unloadTimeoutMs): Promise<void> {
+    const s = this.#state;
+    switch (s.kind) {
+      case 'stopped':
+      case 'shutdown':
+        return Promise.resolve();
+      case 'stopping':
+        return s.done;
+      case 'starting':
+        s.run.exitReason ??= reason;
+        s.abort.abort(reason);
+        return this.#beginStop(s.run, graceMs, true);
+      case 'ready':
+        s.run.exitReason ??= reason;
+        return this.#beginStop(s.run, graceMs, true);
+      default:
+        return assertNever(s);
+    }
+  }
+
+  async shutdown(graceMs?: number): Promise<void> {
+    this.#closing = true;
+    await this.stop('shutdown', graceMs);
+    if (this.#state.kind === 'stopped') this.#setState({ kind: 'shutdown' });
+  }
+
+  #setState(next: State): void {
+    const prev = this.#state.kind;
+    this.#state = next;
+    if (prev !== next.kind) this.#opts.onStatus?.(next.kind);
+  }
+
+  /** stopped → starting. Spawns now; the race runs in #awaitStart. */
+  #start(): void {
+    const tail = new OutputTail();
+    const child = spawnChild(this.#config.cmd, {
+      env: this.#config.env,
+      onOutput: (text) => {
+        tail.push(text);
+        this.#output(text);
+      },
+    });
+    if (child.pid !== undefined) registerGroup(child.pid);
+    const run: Run = { child, tail, startedAt: performance.now(), exitReason: undefined, exit: undefined };
+    this.#log.info({ pid: child.pid, cmd: this.#config.cmd }, 'starting upstream');
+    void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
+    const abort = new AbortController();
+    const ready = this.#awaitStart(run, abort);
+    ready.catch(() => {}); // delivered to ensureReady callers; there may be none left
+    this.#setState({ kind: 'starting', run, ready, abort });
+  }
+
+  /** Runs the start race and applies its outcome. Must not touch #state before its first await. */
+  async #awaitStart(run: Run, abort: AbortController): Promise<void> {
+    const { healthCheckTimeoutMs: timeoutMs, checkEndpoint } = this.#config;
+    const healthUrl = checkEndpoint === null ? null : this.#config.proxy + checkEndpoint;
+    const raced = await raceStart(run.child, { healthUrl, intervalMs: this.#opts.healthIntervalMs ?? 50, timeoutMs, controller: abort });
+    // A 200 answered by a leader that has exited since is no start.
+    const outcome = raced.kind === 'healthy' && run.exit !== undefined ? { kind: 'exited' as const, exit: run.exit } : raced;
+    const ours = (): boolean => this.#state.kind === 'starting' && this.#state.run === run;
+    switch (outcome.kind) {
+      case 'healthy':
+        if (!ours()) throw abortedStartError(this.model, run.exitReason ?? 'unloaded'); // stop() won a tie with the health check
+        this.#log.info({ pid: run.child.pid, ms: Math.round(performance.now() - run.startedAt) }, 'upstream ready');
+        this.#setState({ kind: 'ready', run });
+        return;
+      case 'aborted':
+        throw abortedStartError(this.model, run.exitReason ?? 'unloaded'); // the stop() that aborted us owns the state
+      case 'exited': {
+        const { exit } = outcome;
+        let err: ProxyError;
+        if (exit.spawnError !== undefined) {
+          err = spawnFailedError(this.model, this.#config.cmd[0], exit.spawnError);
+        } else {
+          await drain(run.child); // the last stderr lines may arrive after `exit`
+          err = exitedDuringStartError(this.model, exit, Math.round(performance.now() - run.startedAt), run.tail);
+        }
+        this.#log.error({ err: err.message }, 'upstream failed to start');
+        if (ours()) await this.#beginStop(run, 0, false); // sweep any grandchild left behind
+        throw err;
+      }
+      case 'timeout': {
+        run.exitReason ??= 'health-timeout';
+        const err = healthTimeoutError(this.model, timeoutMs, healthUrl, outcome.lastAttempt, run.tail);
+        this.#log.error({ err: err.message }, 'upstream health check timed out');
+        if (ours()) await this.#beginStop(run, this.#config.unloadTimeoutMs, true);
+        throw err;
+      }
+      default:
+        assertNever(outcome);
+    }
+  }
+
+  /** → stopping, then stopped (or shutdown). The returned promise never rejects. */
+  #beginStop(run: Run, graceMs: number, polite: boolean): Promise<void> {
+    const { promise: done, resolve } = Promise.withResolvers<void>();
+    this.#setState({ kind: 'stopping', run, done });
+    const finish = (): void => {
+      this.#setState(this.#closing ? { kind: 'shutdown' } : { kind: 'stopped' });
+      resolve();
+    };
+    this.#terminate(run, graceMs, polite).then(finish, (err: unknown) => {
+      this.#log.error({ err }, 'stopping upstream failed');
+      finish();
+    });
+    return done;
+  }
+
+  /** The group's termination (./terminate.ts), then a log line. Never rejects. */
+  async #terminate(run: Run, graceMs: number, polite: boolean): Promise<void> {
+    const pgid = run.child.pid;
+    if (pgid === undefined) return; // never spawned
+    await terminateGroup({
+      pgid,
+      leaderExited: run.child.exited,
+      graceMs,
+      polite,
+      cmdStop: this.#config.cmdStop,
+      env: this.#config.env,
+      log: this.#log,
+      onOutput: (t) => this.#output(t),
+    });
+    this.#log.info({ pid: pgid, reason: run.exitReason }, 'upstream stopped');
+  }
+
+  /** The leader exited (or never spawned). Crash handling lives here; start and stop handle their own. */
+  #onExit(run: Run, exit: ChildExit): void {
+    run.exit = exit;
+    const s = this.#state;
+    if (s.kind === 'starting' && s.run === run) run.exitReason ??= 'start-failed';
+    if (s.kind === 'ready' && s.run === run) {
+      run.exitReason ??= 'crashed';
+      void drain(run.child).then(() =>
+        this.#log.warn({ pid: run.child.pid, code: exit.code, signal: exit.signal }, `upstream exited unexpectedly (${describeExit(exit)}); ${run.tail.describe()}`),
+      );
+      const pgid = run.child.pid;
+      if (pgid !== undefined && signalGroup(pgid, 0)) {
+        void this.#beginStop(run, 0, false); // stragglers in the group: SIGKILL them, then stopped
+      } else {
+        if (pgid !== undefined) unregisterGroup(pgid);
+        this.#setState({ kind: 'stopped' });
+      }
+    }
+    this.#opts.onExit?.({ model: this.model, reason: run.exitReason ?? 'crashed', code: exit.code, signal: exit.signal });
+  }
+
+  #output(text: string): void {
+    this.#opts.logs.push(text);
+    this.#opts.onOutput?.(text);
+  }
+}
