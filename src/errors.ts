@@ -15,7 +15,8 @@ export type ProxyErrorCode =
   | 'UPSTREAM_NOT_READY' // health check timed out (503)
   | 'UPSTREAM_ERROR' // upstream died or reset mid-request (502)
   | 'MODEL_UNLOADED' // the model was unloaded while the request waited (503)
-  | 'SHUTTING_DOWN'; // the proxy is shutting down (503)
+  | 'SHUTTING_DOWN' // the proxy is shutting down (503)
+  | 'CLIENT_CLOSED'; // the client went away before an answer (499, never sent)
 
 export interface ProxyErrorOptions {
   readonly cause?: unknown;

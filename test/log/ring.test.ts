@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ProxyError } from '../src/errors.ts';
-import { LogRing } from '../src/log/ring.ts';
+import { ProxyError } from '../../src/errors.ts';
+import { LogRing } from '../../src/log/ring.ts';
 
 test('ProxyError carries its code', () => {
   const e = new ProxyError('NO_MODEL', 'x');

@@ -1,0 +1,106 @@
+/**
+ * The router's implementation of the scheduler's Effects. Every method runs
+ * on the run loop and returns at once; slow work (stopping, starting) runs as
+ * a detached task whose `finally` posts a `swapDone` event.
+ */
+import type { Logger } from 'pino';
+import { ProxyError } from '../errors.ts';
+import type { Upstream } from '../process/types.ts';
+import type { Effects, ModelStatus, RequestId } from '../scheduler/types.ts';
+import type { RouterEvent } from './events.ts';
+import type { Lease } from './router.ts';
+
+/** A request waiting for its grant. */
+export interface Pending {
+  readonly id: RequestId;
+  readonly model: string;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (err: ProxyError) => void;
+  readonly onAbort: () => void;
+}
+
+export interface RouterEffectsDeps {
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly pending: Map<RequestId, Pending>;
+  readonly post: (ev: RouterEvent) => void;
+  /** Records the grant (in-flight, TTL) and builds the caller's lease. */
+  readonly onGranted: (id: RequestId, model: string) => Lease;
+  readonly stopReason: (model: string) => 'unloaded' | 'ttl';
+  readonly logger: Logger;
+}
+
+export function createRouterEffects(deps: RouterEffectsDeps): Effects {
+  const { upstreams, pending, post, logger } = deps;
+  const upstream = (model: string): Upstream => {
+    const u = upstreams.get(model);
+    if (u === undefined) throw new Error(`no process for model ${model}`);
+    return u;
+  };
+
+  /** Stop `evict` in parallel, then make `model` ready; always posts swapDone. */
+  async function swap(model: string, evict: readonly string[]): Promise<void> {
+    let error: ProxyError | undefined;
+    const started = Date.now();
+    try {
+      await Promise.all(evict.map((m) => upstream(m).stop('evicted')));
+      await upstream(model).ensureReady();
+      logger.info({ model, evicted: evict, ms: Date.now() - started }, 'model ready');
+    } catch (err) {
+      error = err instanceof ProxyError
+        ? err
+        : new ProxyError('UPSTREAM_START_FAILED', `could not start ${model}: ${String(err)}`, { cause: err });
+      logger.warn({ model, code: error.code, reason: error.message }, 'swap failed');
+    } finally {
+      post({ type: 'swapDone', model, error });
+    }
+  }
+
+  return {
+    modelStatus(model: string): ModelStatus {
+      const s = upstream(model).status();
+      return s === 'shutdown' ? 'stopped' : s;
+    },
+
+    runningModels(): readonly string[] {
+      const out: string[] = [];
+      for (const [id, u] of upstreams) {
+        const s = u.status();
+        if (s !== 'stopped' && s !== 'shutdown') out.push(id);
+      }
+      return out.sort();
+    },
+
+    startSwap(model: string, evict: readonly string[]): void {
+      void swap(model, evict);
+    },
+
+    grantServe(id: RequestId): boolean {
+      const p = pending.get(id);
+      if (p === undefined) return false;
+      pending.delete(id);
+      p.signal?.removeEventListener('abort', p.onAbort);
+      if (p.signal?.aborted === true) {
+        p.reject(new ProxyError('CLIENT_CLOSED', 'client closed the request'));
+        return false;
+      }
+      p.resolve(deps.onGranted(id, p.model));
+      return true;
+    },
+
+    grantError(id: RequestId, err: ProxyError): void {
+      const p = pending.get(id);
+      if (p === undefined) return;
+      pending.delete(id);
+      p.signal?.removeEventListener('abort', p.onAbort);
+      p.reject(err);
+    },
+
+    stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void {
+      // Shutdown stops are done by Router.close() once in-flight requests have
+      // drained (or the deadline passed), so in-flight responses can finish.
+      if (reason === 'shutdown') return;
+      for (const m of models) void upstream(m).stop(deps.stopReason(m));
+    },
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The HTTP layer: finds the route and the model, then hands the request to
+ * the router and forwards it once granted. No scheduling state lives here.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Config } from '../config/types.ts';
+import { ProxyError } from '../errors.ts';
+import type { LogHub } from '../log/hub.ts';
+import type { Router } from '../router/router.ts';
+import { ApiKeyCheck } from './auth.ts';
+import { readBody } from './body.ts';
+import { forward } from './forward.ts';
+import { logRing, sendLogHistory, streamLog } from './logs.ts';
+import { extractModel, rewriteModel } from './model-extract.ts';
+import { listModels, resolveModel } from './models.ts';
+import { sendError, sendJson } from './openai-error.ts';
+
+/** POST paths whose model comes from the body (JSON or form) or `?model=`. */
+export const MODEL_ROUTES: ReadonlySet<string> = new Set([
+  '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
+  '/v1/rerank', '/v1/reranking', '/rerank', '/reranking',
+  '/v1/audio/speech', '/v1/audio/transcriptions', '/v1/audio/translations', '/v1/images/generations',
+  '/v1/messages', '/v1/messages/count_tokens', '/infill', '/completion',
+]);
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly router: Router;
+  readonly logger: Logger;
+  readonly logs: LogHub;
+}
+
+export function createApp(deps: AppDeps): RequestListener {
+  const { config, router, logger, logs } = deps;
+  const auth = new ApiKeyCheck(config.apiKeys);
+  const created = Math.floor(Date.now() / 1000);
+
+  /** Wait for a grant (withdrawn if the client leaves), forward, release. */
+  async function serve(req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
+    const ac = new AbortController();
+    const onClose = (): void => ac.abort();
+    res.once('close', onClose);
+    const lease = await router.acquire(model, ac.signal).finally(() => res.off('close', onClose));
+    try {
+      await forward({ req, res, upstream: lease.upstream, path, body, model });
+    } finally {
+      lease.release();
+    }
+  }
+
+  async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const body = await readBody(req, config.maxBodyBytes);
+    const ct = req.headers['content-type'];
+    const ex = await extractModel(ct, body, url.searchParams);
+    const model = resolveModel(config, ex.model);
+    const rename = config.models.get(model)!.useModelName;
+    const out = rename === undefined ? body : rewriteModel(ex, ct, body, rename);
+    await serve(req, res, model, url.pathname + url.search, out);
+  }
+
+  /** `/upstream/<model>/<path>`: the longest prefix naming a model or alias wins. */
+  async function passthrough(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const segments = url.pathname.slice('/upstream/'.length).split('/');
+    for (let n = segments.length; n >= 1; n--) {
+      let name: string;
+      try {
+        name = segments.slice(0, n).map(decodeURIComponent).join('/');
+      } catch {
+        throw new ProxyError('BAD_REQUEST', 'malformed percent-encoding in path');
+      }
+      const model = config.models.has(name) ? name : config.aliases.get(name);
+      if (model === undefined) continue;
+      if (n === segments.length) {
+        const status = req.method === 'GET' || req.method === 'HEAD' ? 301 : 308;
+        res.writeHead(status, { location: `${url.pathname}/${url.search}` });
+        res.end();
+        return;
+      }
+      const body = await readBody(req, config.maxBodyBytes);
+      await serve(req, res, model, `/${segments.slice(n).join('/')}${url.search}`, body);
+      return;
+    }
+    throw new ProxyError('MODEL_NOT_FOUND', `no configured model matches ${JSON.stringify(url.pathname)}`);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://modelswap.invalid'); // normalizes `..` segments
+    } catch {
+      throw new ProxyError('BAD_REQUEST', 'malformed request URL');
+    }
+    const path = url.pathname;
+    if (method === 'OPTIONS') return preflight(req, res);
+    if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    if (!auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
+    if (method === 'POST' && MODEL_ROUTES.has(path)) return inference(req, res, url);
+    if (path.startsWith('/upstream/')) return passthrough(req, res, url);
+    if (method === 'GET' || method === 'HEAD') {
+      if (path === '/v1/models' || path === '/models') {
+        const origin = req.headers.origin;
+        if (origin !== undefined) res.setHeader('access-control-allow-origin', origin);
+        return sendJson(res, 200, listModels(config, (m) => router.status(m), created));
+      }
+      if (path === '/running') return sendJson(res, 200, { running: router.running() });
+      if (path === '/unload') {
+        await router.unload();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('OK');
+        return;
+      }
+      if (path === '/logs') return sendLogHistory(res, logs.combined);
+      if (path === '/logs/stream' || path.startsWith('/logs/stream/')) {
+        const id = decodeURIComponent(path.slice('/logs/stream'.length).replace(/^\//, ''));
+        return streamLog(res, logRing(logs, config, id), !url.searchParams.has('no-history'));
+      }
+    }
+    if (method === 'POST' && path === '/api/models/unload') {
+      await router.unload();
+      return sendJson(res, 200, { msg: 'ok' });
+    }
+    if (method === 'POST' && path.startsWith('/api/models/unload/')) {
+      const model = resolveModel(config, decodeURIComponent(path.slice('/api/models/unload/'.length)));
+      await router.unload([model]);
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('OK');
+      return;
+    }
+    throw new ProxyError('NOT_FOUND', `no route for ${method} ${path}`);
+  }
+
+  return (req, res) => {
+    const started = performance.now();
+    res.once('finish', () => {
+      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
+    });
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof ProxyError && err.code === 'CLIENT_CLOSED') {
+        res.destroy();
+        return;
+      }
+      if (!(err instanceof ProxyError)) logger.error({ err }, 'unexpected error handling request');
+      sendError(res, err);
+    });
+  };
+}
+
+/** CORS preflight: any origin, common methods, requested headers echoed (token characters only). */
+function preflight(req: IncomingMessage, res: ServerResponse): void {
+  const requested = String(req.headers['access-control-request-headers'] ?? '');
+  const safe = requested.split(',').map((h) => h.trim()).filter((h) => /^[A-Za-z0-9-]+$/.test(h)).join(', ');
+  res.writeHead(204, {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, OPTIONS',
+    ...(safe !== '' ? { 'access-control-allow-headers': safe } : {}),
+    'access-control-max-age': '86400',
+  });
+  res.end();
+}

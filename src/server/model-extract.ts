@@ -1,0 +1,120 @@
+/**
+ * Finding the model a request names: JSON body `model`, multipart or
+ * urlencoded form field `model`, or `?model=`. The body is never altered here;
+ * `rewriteModel` produces a new body for `useModelName`.
+ */
+import busboy from 'busboy';
+import { ProxyError } from '../errors.ts';
+
+export type BodyKind = 'json' | 'multipart' | 'form' | 'other';
+
+export interface Extracted {
+  readonly model: string;
+  readonly kind: BodyKind;
+  /** The parsed JSON object, for kind 'json'. */
+  readonly json: Record<string, unknown> | undefined;
+}
+
+const NO_MODEL = 'no model specified: set "model" in the JSON body, in the form data, or as ?model=';
+
+export function bodyKind(contentType: string | undefined, body: Buffer): BodyKind {
+  const ct = (contentType ?? '').toLowerCase();
+  if (ct.startsWith('multipart/form-data')) return 'multipart';
+  if (ct.startsWith('application/x-www-form-urlencoded')) return 'form';
+  if (ct.includes('json')) return 'json';
+  if (ct === '' && body.length > 0) return 'json'; // curl -d without -H is common; try JSON
+  return 'other';
+}
+
+export async function extractModel(contentType: string | undefined, body: Buffer, query: URLSearchParams): Promise<Extracted> {
+  const kind = bodyKind(contentType, body);
+  let fromBody: unknown;
+  let json: Record<string, unknown> | undefined;
+  switch (kind) {
+    case 'json': {
+      if (body.length === 0) break;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new ProxyError('BAD_REQUEST', `request body is not valid JSON: ${(err as Error).message}`);
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw new ProxyError('BAD_REQUEST', 'request body must be a JSON object');
+      }
+      json = parsed as Record<string, unknown>;
+      fromBody = json['model'];
+      break;
+    }
+    case 'multipart':
+      fromBody = await multipartField(contentType!, body, 'model');
+      break;
+    case 'form':
+      fromBody = new URLSearchParams(body.toString('utf8')).get('model') ?? undefined;
+      break;
+    case 'other':
+      break;
+  }
+  const model = fromBody ?? query.get('model') ?? undefined;
+  if (model === undefined || model === '') throw new ProxyError('NO_MODEL', NO_MODEL);
+  if (typeof model !== 'string') {
+    throw new ProxyError('BAD_REQUEST', `"model" must be a string, got ${JSON.stringify(model)}`);
+  }
+  return { model, kind, json };
+}
+
+function multipartField(contentType: string, body: Buffer, name: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    let value: string | undefined;
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: { 'content-type': contentType }, limits: { fieldSize: 64 * 1024 } });
+    } catch (err) {
+      reject(new ProxyError('BAD_REQUEST', `bad multipart request: ${(err as Error).message}`));
+      return;
+    }
+    bb.on('field', (field, v) => {
+      if (field === name && value === undefined) value = v;
+    });
+    bb.on('file', (_field, stream) => stream.resume());
+    bb.on('close', () => resolve(value));
+    bb.on('error', (err) => reject(new ProxyError('BAD_REQUEST', `bad multipart request: ${(err as Error).message}`)));
+    bb.end(body);
+  });
+}
+
+/** The body to forward with `model` replaced by `name` (useModelName). */
+export function rewriteModel(ex: Extracted, contentType: string | undefined, body: Buffer, name: string): Buffer {
+  switch (ex.kind) {
+    case 'json':
+      return ex.json === undefined ? body : Buffer.from(JSON.stringify({ ...ex.json, model: name }));
+    case 'form': {
+      const params = new URLSearchParams(body.toString('utf8'));
+      if (!params.has('model')) return body;
+      params.set('model', name);
+      return Buffer.from(params.toString());
+    }
+    case 'multipart':
+      return rewriteMultipartField(contentType ?? '', body, 'model', name);
+    case 'other':
+      return body;
+  }
+}
+
+/** Replace one text field's value in a multipart body, leaving every other byte as it was. */
+function rewriteMultipartField(contentType: string, body: Buffer, field: string, value: string): Buffer {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (boundary === undefined) return body;
+  const text = body.toString('latin1'); // byte-preserving
+  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const re = new RegExp(
+    `(--${esc(boundary)}\\r\\nContent-Disposition: form-data; name="${esc(field)}"\\r\\n(?:[^\\r\\n]+\\r\\n)*\\r\\n)([\\s\\S]*?)(\\r\\n--${esc(boundary)})`,
+    'i',
+  );
+  const hit = re.exec(text);
+  if (hit === null) return body;
+  const start = hit.index + hit[1]!.length;
+  const end = start + hit[2]!.length;
+  return Buffer.concat([body.subarray(0, start), Buffer.from(value, 'utf8'), body.subarray(end)]);
+}

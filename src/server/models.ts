@@ -1,0 +1,52 @@
+/** Model name resolution and the OpenAI model list. */
+import type { Config } from '../config/types.ts';
+import { ProxyError } from '../errors.ts';
+
+/** A configured id or alias -> model id; MODEL_NOT_FOUND (listing what exists) otherwise. */
+export function resolveModel(config: Config, name: string): string {
+  if (config.models.has(name)) return name;
+  const viaAlias = config.aliases.get(name);
+  if (viaAlias !== undefined) return viaAlias;
+  const available = [...config.models.values()].filter((m) => !m.unlisted).map((m) => m.id);
+  const shown = JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+  throw new ProxyError(
+    'MODEL_NOT_FOUND',
+    `model ${shown} not found; available models: ${available.length > 0 ? available.join(', ') : '(none configured)'}`,
+  );
+}
+
+export interface ModelRecord {
+  readonly id: string;
+  readonly object: 'model';
+  readonly created: number;
+  readonly owned_by: 'modelswap';
+  readonly name?: string;
+  readonly description?: string;
+  readonly meta?: { readonly llamaswap: Readonly<Record<string, unknown>> };
+  readonly status: { readonly value: 'loaded' | 'unloaded' };
+}
+
+/** `GET /v1/models`: listed models (and aliases with includeAliasesInList), sorted by id. */
+export function listModels(config: Config, status: (model: string) => string, created: number): { object: 'list'; data: ModelRecord[] } {
+  const data: ModelRecord[] = [];
+  const record = (id: string, model: string, type: 'model' | 'alias'): ModelRecord => {
+    const m = config.models.get(model)!;
+    const meta: Record<string, unknown> = { ...(m.metadata ?? {}), type };
+    if (type === 'alias') meta['modelID'] = model;
+    else if (m.aliases.length > 0) meta['aliases'] = m.aliases;
+    return {
+      id, object: 'model', created, owned_by: 'modelswap',
+      ...(m.name !== undefined ? { name: m.name } : {}),
+      ...(m.description !== undefined ? { description: m.description } : {}),
+      meta: { llamaswap: meta },
+      status: { value: status(model) === 'stopped' ? 'unloaded' : 'loaded' },
+    };
+  };
+  for (const m of config.models.values()) {
+    if (m.unlisted) continue;
+    data.push(record(m.id, m.id, 'model'));
+    if (config.includeAliasesInList) for (const a of m.aliases) data.push(record(a, m.id, 'alias'));
+  }
+  data.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { object: 'list', data };
+}

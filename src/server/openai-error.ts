@@ -1,0 +1,68 @@
+/**
+ * The one place where errors become HTTP: status, OpenAI-shaped body
+ * `{ error: { message, type, code, param }, src }` and extra headers.
+ */
+import type { ServerResponse } from 'node:http';
+import { assertNever, ProxyError, type ProxyErrorCode } from '../errors.ts';
+
+export interface HttpError {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: {
+    readonly error: { readonly message: string; readonly type: string; readonly code: string; readonly param: null };
+    readonly src: 'modelswap';
+  };
+}
+
+function classify(code: ProxyErrorCode): { status: number; type: string; code: string } {
+  switch (code) {
+    case 'NO_MODEL': return { status: 400, type: 'invalid_request_error', code: 'model_required' };
+    case 'BAD_REQUEST': return { status: 400, type: 'invalid_request_error', code: 'bad_request' };
+    case 'MODEL_NOT_FOUND': return { status: 404, type: 'invalid_request_error', code: 'model_not_found' };
+    case 'NOT_FOUND': return { status: 404, type: 'invalid_request_error', code: 'not_found' };
+    case 'UNAUTHORIZED': return { status: 401, type: 'invalid_request_error', code: 'invalid_api_key' };
+    case 'BODY_TOO_LARGE': return { status: 413, type: 'invalid_request_error', code: 'request_too_large' };
+    case 'CONCURRENCY_LIMIT': return { status: 429, type: 'rate_limit_error', code: 'concurrency_limit' };
+    case 'UPSTREAM_START_FAILED': return { status: 502, type: 'server_error', code: 'upstream_start_failed' };
+    case 'UPSTREAM_ERROR': return { status: 502, type: 'server_error', code: 'upstream_error' };
+    case 'UPSTREAM_NOT_READY': return { status: 503, type: 'server_error', code: 'upstream_not_ready' };
+    case 'MODEL_UNLOADED': return { status: 503, type: 'server_error', code: 'model_unloaded' };
+    case 'SHUTTING_DOWN': return { status: 503, type: 'server_error', code: 'shutting_down' };
+    case 'CLIENT_CLOSED': return { status: 499, type: 'invalid_request_error', code: 'client_closed' };
+    default: return assertNever(code);
+  }
+}
+
+export function toOpenAIError(err: unknown): HttpError {
+  if (!(err instanceof ProxyError)) {
+    return {
+      status: 500,
+      headers: {},
+      body: { error: { message: `internal error: ${String(err)}`, type: 'server_error', code: 'internal_error', param: null }, src: 'modelswap' },
+    };
+  }
+  const c = classify(err.code);
+  const headers: Record<string, string> = {};
+  if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
+  if (err.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Basic realm="modelswap"';
+  return { status: c.status, headers, body: { error: { message: err.message, type: c.type, code: c.code, param: null }, src: 'modelswap' } };
+}
+
+/** Write an error response, or destroy the response if headers already went out. */
+export function sendError(res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    res.destroy(err instanceof Error ? err : undefined);
+    return;
+  }
+  const e = toOpenAIError(err);
+  const text = JSON.stringify(e.body);
+  res.writeHead(e.status, { ...e.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Write a JSON success body. */
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
