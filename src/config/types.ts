@@ -1,6 +1,6 @@
 /**
  * The normalized, validated, deep-frozen configuration every other layer reads.
- * Produced only by `loadConfig` (src/config/load.ts) from YAML; tests may build
+ * Produced only by `parseConfig`/`loadConfigFile` (src/config/load.ts) from YAML; tests may build
  * it directly. Durations are milliseconds here (seconds in YAML).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
