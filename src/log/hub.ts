@@ -11,6 +11,8 @@ export class LogHub {
   /** What /logs and /logs/stream show, and what reaches stdout. */
   readonly combined = new LogRing();
   readonly #models = new Map<string, LogRing>();
+  /** Per model: the unfinished last line of its output, held until its newline arrives. */
+  readonly #partial = new Map<string, string>();
   readonly #mode: LogToStdout;
   readonly #stdout: (text: string) => void;
 
@@ -38,9 +40,26 @@ export class LogHub {
     if (this.#mode === 'proxy' || this.#mode === 'both') this.#emit(text);
   }
 
-  /** Output of a model's server (already pushed to its own ring by the process layer). */
+  /**
+   * Output of a model's server (already pushed to its own ring by the process
+   * layer). Complete lines are prefixed with `[model] `; a partial last line
+   * waits for the rest (at most 8 KiB) so lines of two servers never mix.
+   */
   writeUpstream(model: string, text: string): void {
-    const prefixed = text.replace(/^(?=.)/gm, `[${model}] `);
+    const buffered = (this.#partial.get(model) ?? '') + text;
+    const cut = buffered.lastIndexOf('\n') + 1;
+    const rest = buffered.slice(cut);
+    if (rest.length > 8192) {
+      this.#partial.delete(model);
+      this.#writeLines(model, `${buffered}\n`);
+      return;
+    }
+    this.#partial.set(model, rest);
+    if (cut > 0) this.#writeLines(model, buffered.slice(0, cut));
+  }
+
+  #writeLines(model: string, lines: string): void {
+    const prefixed = lines.replace(/^(?=.)/gm, `[${model}] `);
     this.upstream.push(prefixed);
     if (this.#mode === 'upstream' || this.#mode === 'both') this.#emit(prefixed);
   }

@@ -9,6 +9,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
+import { upstreamAgent } from '../upstream-agent.ts';
 
 export interface HealthOptions {
   /** Delay between attempts. */
@@ -30,6 +31,7 @@ export async function waitHealthy(url: string, options: HealthOptions): Promise<
     try {
       const res = await request(url, {
         method: 'GET',
+        dispatcher: upstreamAgent,
         signal,
         headersTimeout: attemptMs,
         bodyTimeout: attemptMs,

@@ -12,12 +12,10 @@
  */
 import { once } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { Agent, request } from 'undici';
+import { request } from 'undici';
 import { ProxyError } from '../errors.ts';
+import { upstreamAgent } from '../upstream-agent.ts';
 import { sendError } from './openai-error.ts';
-
-/** Keep-alive pool shared by every upstream. No header/body timeouts: loads and long generations are legitimate. */
-export const upstreamAgent = new Agent({ headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000, pipelining: 1 });
 
 const HOP_BY_HOP = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',

@@ -141,3 +141,36 @@ models:
   const live = await running(app.url);
   assert.equal(live.length, 1, `one model resident under serial: ${JSON.stringify(live)}`);
 });
+
+test('concurrencyLimit: the request over the limit gets 429 with Retry-After at once', async (t) => {
+  const app = await startFromYaml(t, `
+routing: { scheduler: { use: fifo } }
+models:
+  narrow:
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --load-ms 300
+    concurrencyLimit: 1
+`);
+  const first = postJson(`${app.url}/v1/chat/completions`, { model: 'narrow', messages: msg });
+  await until(async () => (await running(app.url)).some((r) => r.queued === 1), 5000, 'first request admitted');
+  const second = await postJson(`${app.url}/v1/chat/completions`, { model: 'narrow', messages: msg });
+  assert.equal(second.status, 429);
+  assert.equal(second.headers.get('retry-after'), '1');
+  assert.equal(second.json.error.type, 'rate_limit_error');
+  assert.equal((await first).status, 200);
+});
+
+test('unloading a model fails the requests waiting for it with a clear 503', async (t) => {
+  const app = await startFromYaml(t, `
+models:
+  heavy:
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --load-ms 5000
+`);
+  const waiting = postJson(`${app.url}/v1/chat/completions`, { model: 'heavy', messages: msg });
+  await until(async () => (await running(app.url)).some((r) => r.model === 'heavy' && r.queued === 1), 5000, 'request waiting on the load');
+  const unload = await fetch(`${app.url}/api/models/unload/heavy`, { method: 'POST' });
+  assert.equal(unload.status, 200);
+  const r = await waiting;
+  assert.equal(r.status, 503);
+  assert.equal(r.json.error.code, 'model_unloaded');
+  assert.deepEqual(await running(app.url), []);
+});
