@@ -47,7 +47,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     logger,
     createUpstream: (id) =>
       new UpstreamProcess(config.models.get(id)!, {
-        logger: logger.child({ model: id }),
+        logger,
         logs: logs.model(id),
         onOutput: (text) => logs.writeUpstream(id, text),
       }),

@@ -74,8 +74,9 @@ describe('demo/config.yaml', () => {
     assert.deepEqual([...config.models.keys()], ['chat-large', 'chat-small', 'embed']);
     assert.deepEqual(
       [...config.models.values()].map((m) => m.proxy),
-      ['http://127.0.0.1:5800', 'http://127.0.0.1:5801', 'http://127.0.0.1:5802'],
+      ['http://localhost:5800', 'http://localhost:5801', 'http://localhost:5802'],
     );
+    assert.equal(config.scheduler.use, 'fifo', 'the demo shows groups, which only fifo honours');
     assert.ok([...config.models.values()].some((m) => m.ttlMs > 0));
     assert.ok(config.aliases.size > 0);
   });
