@@ -28,7 +28,7 @@
  */
 import assert from 'node:assert/strict';
 import { ProxyError } from '../errors.ts';
-import { Reservations } from './reservations.ts';
+import { Reservations, unloadedError } from './reservations.ts';
 import type {
   Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper,
 } from './types.ts';
@@ -108,14 +108,8 @@ export class FifoScheduler implements Scheduler {
 
   onUnload(models: readonly string[]): void {
     const targets = new Set(models);
-    const err = (m: string): ProxyError => new ProxyError('MODEL_UNLOADED', `model ${m} was unloaded`);
-    for (const m of targets) this.#forgetSwap(m, err(m));
-    const kept: SchedRequest[] = [];
-    for (const q of this.#queue) {
-      if (targets.has(q.model)) this.#res.fail(q.id, err(q.model));
-      else kept.push(q);
-    }
-    this.#queue = kept;
+    for (const m of targets) this.#forgetSwap(m, unloadedError(m));
+    this.#queue = this.#res.failUnloaded(this.#queue, targets);
     // In-flight requests are not waited for: their onServeDone arrives as usual.
     this.#effects.stopProcesses(models, 'unload');
     this.#drain();

@@ -22,6 +22,11 @@ interface Entry {
   granted: boolean;
 }
 
+/** The error for requests whose model was unloaded while they waited. */
+export function unloadedError(model: string): ProxyError {
+  return new ProxyError('MODEL_UNLOADED', `model ${model} was unloaded while the request waited`);
+}
+
 export class Reservations {
   readonly #effects: Effects;
   readonly #isKnown: (model: string) => boolean;
@@ -82,6 +87,19 @@ export class Reservations {
     this.#waitingEntry(id);
     this.#effects.grantError(id, err);
     this.release(id);
+  }
+
+  /**
+   * Fail (MODEL_UNLOADED) every request in `queue` for one of `models`;
+   * returns the requests kept, in their order.
+   */
+  failUnloaded(queue: readonly SchedRequest[], models: ReadonlySet<string>): SchedRequest[] {
+    const kept: SchedRequest[] = [];
+    for (const q of queue) {
+      if (models.has(q.model)) this.fail(q.id, unloadedError(q.model));
+      else kept.push(q);
+    }
+    return kept;
   }
 
   /** A granted request finished. Returns its model and the model's remaining in-flight count. */

@@ -101,12 +101,7 @@ export class SerialScheduler implements Scheduler {
   onUnload(models: readonly string[]): void {
     const targets = new Set(models);
     if (this.#swap !== undefined && targets.has(this.#swap.model)) this.#swap.orphan = true;
-    const kept: SchedRequest[] = [];
-    for (const q of this.#queue) {
-      if (targets.has(q.model)) this.#res.fail(q.id, new ProxyError('MODEL_UNLOADED', `model ${q.model} was unloaded`));
-      else kept.push(q);
-    }
-    this.#queue = kept;
+    this.#queue = this.#res.failUnloaded(this.#queue, targets);
     // In-flight requests are not waited for: their onServeDone arrives as usual.
     this.#effects.stopProcesses(models, 'unload');
     this.#pump();
