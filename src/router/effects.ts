@@ -38,12 +38,18 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     return u;
   };
 
+  /** Active swaps by target; aborted when the target is unloaded while evictions are still running. */
+  const swaps = new Map<string, AbortController>();
+
   /** Stop `evict` in parallel, then make `model` ready; always posts swapDone. */
-  async function swap(model: string, evict: readonly string[]): Promise<void> {
+  async function swap(model: string, evict: readonly string[], signal: AbortSignal): Promise<void> {
     let error: ProxyError | undefined;
     const started = Date.now();
     try {
       await Promise.all(evict.map((m) => upstream(m).stop('evicted')));
+      // Unloaded while we were evicting: do not start it for nobody. (Checked and
+      // started in one synchronous step; a later unload stops the start itself.)
+      if (signal.aborted) throw new ProxyError('MODEL_UNLOADED', `model ${model} was unloaded before it started`);
       await upstream(model).ensureReady();
       logger.info({ model, evicted: evict, ms: Date.now() - started }, 'model ready');
     } catch (err) {
@@ -52,6 +58,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
         : new ProxyError('UPSTREAM_START_FAILED', `could not start ${model}: ${String(err)}`, { cause: err });
       logger.warn({ model, code: error.code, reason: error.message }, 'swap failed');
     } finally {
+      swaps.delete(model);
       post({ type: 'swapDone', model, error });
     }
   }
@@ -72,7 +79,9 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     },
 
     startSwap(model: string, evict: readonly string[]): void {
-      void swap(model, evict);
+      const ac = new AbortController();
+      swaps.set(model, ac);
+      void swap(model, evict, ac.signal);
     },
 
     grantServe(id: RequestId): boolean {
@@ -99,6 +108,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void {
       // Shutdown stops are done by Router.close() once in-flight requests have
       // drained (or the deadline passed), so in-flight responses can finish.
+      for (const m of models) swaps.get(m)?.abort();
       if (reason === 'shutdown') return;
       for (const m of models) void upstream(m).stop(deps.stopReason(m));
     },

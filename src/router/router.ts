@@ -61,6 +61,8 @@ export class Router {
   /** Why the next stop of a model happens (set just before onUnload). */
   readonly #stopReason = new Map<string, 'unloaded' | 'ttl'>();
   #drainWaiters: Array<() => void> = [];
+  /** Set by destroy(): ends a close()'s wait for in-flight requests at once. */
+  #destroyed = false;
   #nextId = 1;
   #closing: Promise<void> | undefined;
 
@@ -113,7 +115,7 @@ export class Router {
     for (const [model, up] of this.#upstreams) {
       const load = this.#scheduler.load(model);
       const state = up.status();
-      if (state === 'stopped' && load.inFlight === 0 && load.waiting === 0) continue;
+      if ((state === 'stopped' || state === 'shutdown') && load.inFlight === 0 && load.waiting === 0) continue;
       const m = this.#config.models.get(model)!;
       out.push({
         model, state, inFlight: load.inFlight, queued: load.waiting, pid: up.pid(),
@@ -150,14 +152,16 @@ export class Router {
     return this.#closing;
   }
 
-  /** Abort now: like close() with no time for in-flight requests. */
+  /** Abort now: like close() with no time for in-flight requests; also cuts short a close() already waiting. */
   destroy(): Promise<void> {
+    this.#destroyed = true;
+    for (const w of this.#drainWaiters.splice(0)) w();
     return this.close(0);
   }
 
   async #doClose(deadlineMs: number): Promise<void> {
     this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
-    if (this.#inFlight.size > 0 && deadlineMs > 0) {
+    if (this.#inFlight.size > 0 && deadlineMs > 0 && !this.#destroyed) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         new Promise<void>((r) => this.#drainWaiters.push(r)),
