@@ -114,6 +114,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Node's default for SIGHUP is to exit without cleanup, which would orphan every
+  // upstream. llama-swap users send it to reload; reloading is not supported yet.
+  process.on('SIGHUP', () => {
+    app.logger.warn('SIGHUP received: config reload is not supported yet; modelswap keeps running with the current config');
+  });
 }
 
 main().catch((err: unknown) => fail(1, `unexpected failure: ${(err as Error).stack ?? String(err)}`));

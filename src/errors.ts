@@ -16,7 +16,8 @@ export type ProxyErrorCode =
   | 'UPSTREAM_ERROR' // upstream died or reset mid-request (502)
   | 'MODEL_UNLOADED' // the model was unloaded while the request waited (503)
   | 'SHUTTING_DOWN' // the proxy is shutting down (503)
-  | 'CLIENT_CLOSED'; // the client went away before an answer (499, never sent)
+  | 'CLIENT_CLOSED' // the client went away before an answer (499, never sent)
+  | 'INTERNAL'; // a broken invariant inside modelswap (500): a bug, logged as such
 
 export interface ProxyErrorOptions {
   readonly cause?: unknown;

@@ -6,12 +6,15 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
+import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
+import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
 import { Router } from './router/router.ts';
 import { createScheduler } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
+import { sendError } from './server/openai-error.ts';
 
 export interface StartOptions {
   readonly config: Config;
@@ -59,7 +62,18 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         log: (msg) => logger.info(msg),
       }),
   });
-  const server = createServer({ keepAliveTimeout: 65_000 }, createApp({ config, router, logger, logs }));
+  const app = createApp({ config, router, logger, logs });
+  const server = createServer({ keepAliveTimeout: 65_000 }, app);
+  // `Expect: 100-continue`: refuse an oversized upload before the client sends it.
+  server.on('checkContinue', (req, res) => {
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
+      sendError(res, new ProxyError('BODY_TOO_LARGE', `request body exceeds the limit of ${config.maxBodyBytes} bytes (maxBodyBytes)`));
+      return;
+    }
+    res.writeContinue();
+    app(req, res);
+  });
   const host = opts.host ?? '127.0.0.1';
   server.listen(opts.port ?? 8080, host);
   try {
@@ -77,6 +91,10 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, 'modelswap listening');
+  const userGroups = config.groups.filter((g) => g.id !== DEFAULT_GROUP_ID).map((g) => g.id);
+  if (config.scheduler.use === 'serial' && userGroups.length > 0) {
+    logger.warn({ groups: userGroups }, 'the serial scheduler keeps one model loaded at a time and ignores groups; set routing.scheduler.use: fifo to apply them');
+  }
   if (opts.preload !== false && config.preload.length > 0) void router.preload(config.preload);
 
   let closing: Promise<void> | undefined;

@@ -72,7 +72,7 @@ export class Router {
     for (const id of deps.config.models.keys()) this.#upstreams.set(id, deps.createUpstream(id));
     this.#loop = new RunLoop<RouterEvent>(
       (ev) => this.#handle(ev),
-      (err, ev) => this.#log.error({ err, event: ev.type }, 'run loop handler failed (bug)'),
+      (err, ev) => this.#onHandlerError(err, ev),
     );
     const effects = createRouterEffects({
       upstreams: this.#upstreams,
@@ -194,10 +194,14 @@ export class Router {
       case 'request':
         this.#scheduler.onRequest({ id: ev.id, model: ev.model });
         return;
-      case 'cancel':
+      case 'cancel': {
+        const model = this.#pending.get(ev.id)?.model;
         this.#scheduler.onCancel(ev.id);
         this.#forgetPending(ev.id);
+        // The model may have just become idle (its last waiter left): restart its TTL clock.
+        if (model !== undefined) this.#armIfIdle(model);
         return;
+      }
       case 'swapDone':
         this.#scheduler.onSwapDone(ev.model, ev.error);
         if (ev.error === undefined) this.#lastUse.set(ev.model, Date.now());
@@ -229,6 +233,20 @@ export class Router {
       default:
         assertNever(ev);
     }
+  }
+
+  /**
+   * A handler threw: a broken invariant (a bug). Log it, and never leave the
+   * request that triggered it hanging: fail it with a 500.
+   */
+  #onHandlerError(err: unknown, ev: RouterEvent): void {
+    this.#log.error({ err, event: ev.type }, 'run loop handler failed (bug)');
+    if (ev.type !== 'request') return;
+    const p = this.#pending.get(ev.id);
+    if (p === undefined) return;
+    this.#pending.delete(ev.id);
+    p.signal?.removeEventListener('abort', p.onAbort);
+    p.reject(new ProxyError('INTERNAL', `internal error while scheduling the request: ${String(err)}`, { cause: err }));
   }
 
   /** The scheduler dropped a cancelled request: settle its promise so nothing leaks. */

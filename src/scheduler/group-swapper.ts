@@ -16,10 +16,9 @@
  * `createEvictAllSwapper` is the serial scheduler's policy: one model resident
  * at a time, groups ignored.
  */
+import { DEFAULT_GROUP_ID } from '../config/routing.ts';
 import type { GroupConfig } from '../config/types.ts';
 import type { Swapper } from './types.ts';
-
-export const DEFAULT_GROUP_ID = '(default)';
 
 const IMPLICIT_DEFAULT: GroupConfig = Object.freeze({
   id: DEFAULT_GROUP_ID,

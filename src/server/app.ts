@@ -16,6 +16,15 @@ import { extractModel, rewriteModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
 import { sendError, sendJson } from './openai-error.ts';
 
+/** decodeURIComponent that turns malformed escapes into a 400, not a 500. */
+function decodePath(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new ProxyError('BAD_REQUEST', `malformed percent-encoding in path: ${JSON.stringify(s.slice(0, 200))}`);
+  }
+}
+
 /** POST paths whose model comes from the body (JSON or form) or `?model=`. */
 export const MODEL_ROUTES: ReadonlySet<string> = new Set([
   '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
@@ -63,12 +72,7 @@ export function createApp(deps: AppDeps): RequestListener {
   async function passthrough(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const segments = url.pathname.slice('/upstream/'.length).split('/');
     for (let n = segments.length; n >= 1; n--) {
-      let name: string;
-      try {
-        name = segments.slice(0, n).map(decodeURIComponent).join('/');
-      } catch {
-        throw new ProxyError('BAD_REQUEST', 'malformed percent-encoding in path');
-      }
+      const name = segments.slice(0, n).map(decodePath).join('/');
       const model = config.models.has(name) ? name : config.aliases.get(name);
       if (model === undefined) continue;
       if (n === segments.length) {
@@ -109,7 +113,7 @@ export function createApp(deps: AppDeps): RequestListener {
         return sendJson(res, 200, listModels(config, (m) => router.status(m), created));
       }
       if (path === '/running') return sendJson(res, 200, { running: router.running() });
-      if (path === '/unload') {
+      if (path === '/unload' && method === 'GET') {
         await router.unload();
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('OK');
@@ -117,7 +121,7 @@ export function createApp(deps: AppDeps): RequestListener {
       }
       if (path === '/logs') return sendLogHistory(res, logs.combined);
       if (path === '/logs/stream' || path.startsWith('/logs/stream/')) {
-        const id = decodeURIComponent(path.slice('/logs/stream'.length).replace(/^\//, ''));
+        const id = decodePath(path.slice('/logs/stream'.length).replace(/^\//, ''));
         return streamLog(res, logRing(logs, config, id), !url.searchParams.has('no-history'));
       }
     }
@@ -126,7 +130,7 @@ export function createApp(deps: AppDeps): RequestListener {
       return sendJson(res, 200, { msg: 'ok' });
     }
     if (method === 'POST' && path.startsWith('/api/models/unload/')) {
-      const model = resolveModel(config, decodeURIComponent(path.slice('/api/models/unload/'.length)));
+      const model = resolveModel(config, decodePath(path.slice('/api/models/unload/'.length)));
       await router.unload([model]);
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('OK');

@@ -17,7 +17,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       size += chunk.length;
       if (size > limit) {
         cleanup();
-        req.resume();
+        req.pause(); // the 413 closes the connection; never read the rest
         reject(tooLarge());
         return;
       }

@@ -29,6 +29,7 @@ function classify(code: ProxyErrorCode): { status: number; type: string; code: s
     case 'MODEL_UNLOADED': return { status: 503, type: 'server_error', code: 'model_unloaded' };
     case 'SHUTTING_DOWN': return { status: 503, type: 'server_error', code: 'shutting_down' };
     case 'CLIENT_CLOSED': return { status: 499, type: 'invalid_request_error', code: 'client_closed' };
+    case 'INTERNAL': return { status: 500, type: 'server_error', code: 'internal_error' };
     default: return assertNever(code);
   }
 }
@@ -45,6 +46,8 @@ export function toOpenAIError(err: unknown): HttpError {
   const headers: Record<string, string> = {};
   if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
   if (err.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Basic realm="modelswap"';
+  // The rest of an oversized upload is not read: close the connection instead of draining it.
+  if (err.code === 'BODY_TOO_LARGE') headers['connection'] = 'close';
   return { status: c.status, headers, body: { error: { message: err.message, type: c.type, code: c.code, param: null }, src: 'modelswap' } };
 }
 

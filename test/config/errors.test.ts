@@ -32,6 +32,16 @@ describe('config errors', () => {
     oneIssue(`routing: { router: { settings: { matrix: {} } } }\n${MODEL}`, 'routing.router.settings.matrix', /not supported yet/);
   });
 
+  it('rejects durations beyond what a Node timer can hold (about 24.8 days) instead of firing at once', () => {
+    const issues = issuesOf(`healthCheckTimeout: 2592000
+globalTTL: 2147484
+unloadTimeout: 9e9
+models: { m: { cmd: s, proxy: "http://h", ttl: 99999999, unloadTimeout: 3000000 } }`);
+    assert.deepEqual(issues.map((i) => i.path).sort(), ['globalTTL', 'healthCheckTimeout', 'models.m.ttl', 'models.m.unloadTimeout', 'unloadTimeout']);
+    assert.ok(issues.every((i) => /<= 2147483/.test(i.message)), JSON.stringify(issues));
+    assert.equal(parseConfig(`globalTTL: 2147483\n${MODEL}`, { env: {} }).models.get('m')!.ttlMs, 2147483000);
+  });
+
   it('rejects unknown keys, suggesting the closest known one', () => {
     oneIssue(`healthcheckTimeout: 5\n${MODEL}`, 'healthcheckTimeout', /unknown key "healthcheckTimeout" \(did you mean healthCheckTimeout\?\)/);
     oneIssue('models: { m: { cmd: s, proxy: "http://h", tll: 5 } }', 'models.m.tll', /unknown key "tll" \(did you mean ttl\?\)/);
@@ -82,7 +92,7 @@ groups:
       ],
     );
     assert.equal(error.issues.length, 10);
-    assert.equal(byPath.get('healthCheckTimeout')?.message, 'expected a number > 0 or a ${macro} reference, got "soon"');
+    assert.equal(byPath.get('healthCheckTimeout')?.message, 'expected a number > 0 and <= 2147483 or a ${macro} reference, got "soon"');
     assert.equal(byPath.get('healthCheckTimeout')?.value, 'soon');
     assert.equal(byPath.get('healthCheckTimeout')?.line, 2);
     assert.equal(byPath.get('models["qwen2.5"].ttl')?.line, 9);

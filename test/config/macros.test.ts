@@ -236,7 +236,7 @@ models:
     oneIssue(
       'macros: { t: soon }\nmodels: { m: { cmd: a, proxy: "http://h", ttl: "${t}" } }',
       'models.m.ttl',
-      /expected -1 or a number >= 0, got "soon" \(after macro expansion\)/,
+      /expected -1 or a number >= 0 and <= 2147483, got "soon" \(after macro expansion\)/,
     );
     oneIssue('macros: { p: 0 }\nstartPort: ${p}\nmodels: {}', 'startPort', /an integer >= 1 and <= 65535, got 0/);
   });

@@ -132,3 +132,28 @@ models:
   assert.equal(await r.exited, 0);
   assert.throws(() => process.kill(upstreamPid, 0), 'upstream process must be gone');
 });
+
+test('SIGHUP does not kill modelswap (which would orphan its upstreams); groups under serial get a warning', async () => {
+  const [port, start] = [await freePortRange(1), await freePortRange(2)];
+  const file = writeConfig(`
+startPort: ${start}
+groups:
+  pair: { swap: false, members: [one] }
+models:
+  one:
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID}
+`);
+  const r = run(['--config', file, '--listen', `127.0.0.1:${port}`]);
+  await waitForOutput(r, /modelswap listening/);
+  assert.match(r.stdout(), /serial scheduler keeps one model loaded at a time and ignores groups/);
+  const base = `http://127.0.0.1:${port}`;
+  const ok = await fetch(`${base}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'one', messages: [] }),
+  });
+  assert.equal(ok.status, 200);
+  r.child.kill('SIGHUP');
+  await waitForOutput(r, /SIGHUP received/);
+  assert.equal((await fetch(`${base}/health`)).status, 200, 'still serving after SIGHUP');
+  r.child.kill('SIGTERM');
+  assert.equal(await r.exited, 0);
+});

@@ -88,6 +88,28 @@ describe('requests', () => {
     assert.equal(r.json.error.code, 'request_too_large');
   });
 
+  test('malformed percent-escapes in admin paths: 400, not 500', async () => {
+    for (const [path, method] of [['/logs/stream/%E0', 'GET'], ['/api/models/unload/%E0', 'POST'], ['/upstream/%E0/x', 'GET']] as const) {
+      const r = await fetch(`${app.url}${path}`, { method, headers: AUTH });
+      assert.equal(r.status, 400, path);
+      assert.match(((await r.json()) as { error: { message: string } }).error.message, /percent-encoding/);
+    }
+  });
+
+  test('HEAD /unload does not unload anything', async () => {
+    await chat({ model: 'm1', messages: [{ role: 'user', content: 'x' }] });
+    const r = await fetch(`${app.url}/unload`, { method: 'HEAD', headers: AUTH });
+    assert.notEqual(r.status, 200);
+    const running = (await (await fetch(`${app.url}/running`, { headers: AUTH })).json()) as { running: Array<{ model: string }> };
+    assert.ok(running.running.some((x) => x.model === 'm1'), 'm1 still loaded');
+  });
+
+  test('413 closes the connection instead of reading the rest of the upload', async () => {
+    const r = await chat({ model: 'm1', pad: 'x'.repeat(5000) });
+    assert.equal(r.status, 413);
+    assert.equal(r.headers.get('connection'), 'close');
+  });
+
   test('unknown path: 404 JSON', async () => {
     const r = await fetch(`${app.url}/v2/nothing`, { headers: AUTH });
     assert.equal(r.status, 404);
