@@ -97,7 +97,8 @@ export async function liveGroupMembers(pgid: number): Promise<number[]> {
 
 /**
  * Resolve true once `leaderExited` has settled and the group has no live
- * member, or false after `ms` (polling every `pollMs`). Never rejects.
+ * member, or false after `ms`. Polls /proc every `pollMs` at first, backing
+ * off to 200 ms, since every poll reads each process's stat. Never rejects.
  */
 export async function waitGroupGone(
   pgid: number,
@@ -119,10 +120,10 @@ export async function waitGroupGone(
   } finally {
     cancel.abort();
   }
-  for (;;) {
+  for (let interval = pollMs; ; interval = Math.min(interval * 2, 200)) {
     if ((await liveGroupMembers(pgid)).length === 0) return true;
     const left = deadline - performance.now();
     if (left <= 0) return false;
-    await sleep(Math.min(pollMs, left));
+    await sleep(Math.min(interval, left));
   }
 }
