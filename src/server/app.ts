@@ -65,7 +65,13 @@ export function createApp(deps: AppDeps): RequestListener {
     const model = resolveModel(config, ex.model);
     const rename = config.models.get(model)!.useModelName;
     const out = rename === undefined ? body : rewriteModel(ex, ct, body, rename);
-    await serve(req, res, model, url.pathname + url.search, out);
+    let path = url.pathname + url.search;
+    if (rename !== undefined && url.searchParams.has('model')) {
+      const query = new URLSearchParams(url.search);
+      query.set('model', rename);
+      path = `${url.pathname}?${query.toString()}`;
+    }
+    await serve(req, res, model, path, out);
   }
 
   /** `/upstream/<model>/<path>`: the longest prefix naming a model or alias wins. */

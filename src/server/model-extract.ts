@@ -5,6 +5,7 @@
  */
 import busboy from 'busboy';
 import { ProxyError } from '../errors.ts';
+import { replaceTopLevelValue } from './json-model.ts';
 
 export type BodyKind = 'json' | 'multipart' | 'form' | 'other';
 
@@ -83,11 +84,24 @@ function multipartField(contentType: string, body: Buffer, name: string): Promis
   });
 }
 
-/** The body to forward with `model` replaced by `name` (useModelName). */
+/**
+ * The body to forward with `model` replaced by `name` (useModelName). `ex`
+ * must come from `extractModel` on this same `body` and `contentType`.
+ * - json: the value of the top-level "model" member is spliced in place
+ *   (json-model.ts): nested "model" keys, big integers, key order and
+ *   whitespace are forwarded byte-for-byte. Duplicate top-level "model"
+ *   members are all replaced. With no top-level "model" (the name came from
+ *   `?model=`) the body is returned as is; nothing is added.
+ * - form: re-encoded by URLSearchParams; `set` keeps one `model` field, at
+ *   the first one's position, with the new value.
+ * - multipart: the first `model` part's value is spliced; other parts,
+ *   files included, are untouched.
+ * Returns `body` itself when there is nothing to replace.
+ */
 export function rewriteModel(ex: Extracted, contentType: string | undefined, body: Buffer, name: string): Buffer {
   switch (ex.kind) {
     case 'json':
-      return ex.json === undefined ? body : Buffer.from(JSON.stringify({ ...ex.json, model: name }));
+      return ex.json === undefined ? body : replaceTopLevelValue(body, 'model', JSON.stringify(name));
     case 'form': {
       const params = new URLSearchParams(body.toString('utf8'));
       if (!params.has('model')) return body;
