@@ -72,10 +72,16 @@ describe('openai client through modelswap', () => {
   });
 
   test('chat-a and chat-b share a swap group: loading one stopped the other', async () => {
-    const running = (await (await fetch(`${app.url}/running`)).json()) as { running: { model: string; state: string }[] };
-    const names = running.running.map((r) => r.model);
-    assert.ok(names.includes('chat-b'));
-    assert.ok(!names.includes('chat-a'), `chat-a should have been evicted: ${JSON.stringify(running)}`);
+    const running = async (): Promise<string[]> =>
+      ((await (await fetch(`${app.url}/running`)).json()) as { running: { model: string }[] }).running.map((r) => r.model);
+    const ask = (model: string) => client.chat.completions.create({ model, messages: [{ role: 'user', content: 'swap' }] });
+    assert.equal((await ask('chat-a')).model, 'chat-a');
+    const afterA = await running();
+    assert.ok(afterA.includes('chat-a') && !afterA.includes('chat-b'), `only chat-a of the group is loaded: ${JSON.stringify(afterA)}`);
+    assert.equal((await ask('chat-b')).model, 'chat-b');
+    const afterB = await running();
+    assert.ok(afterB.includes('chat-b'), `chat-b is loaded: ${JSON.stringify(afterB)}`);
+    assert.ok(!afterB.includes('chat-a'), `chat-a should have been evicted: ${JSON.stringify(afterB)}`);
   });
 
   test('embeddings: one vector per input; useModelName rewrites the forwarded model', async () => {
