@@ -6,7 +6,11 @@
  *
  *   node src/demo/fake-llama-server.ts --port N [--host 127.0.0.1] [--model-id ID]
  *     [--load-ms 0] [--token-ms 0] [--tokens 16] [--crash-after-chunks N]
- *     [--exit-at-start CODE] [--ignore-sigterm] [--fork-grandchild]
+ *     [--error-after-chunks N] [--exit-at-start CODE] [--ignore-sigterm] [--fork-grandchild]
+ *
+ * --error-after-chunks N fails generation like llama-server does: a stream
+ * gets N token chunks, then `data: {"error":{…}}` and ends WITHOUT [DONE]; a
+ * non-streaming request gets HTTP 500 with the same error body.
  *
  * --crash-after-chunks N counts every SSE event written (the role chunk is
  * the first), then exits 1 without [DONE], like a segfaulting server.
@@ -30,6 +34,7 @@ const { values: args } = parseArgs({
     'token-ms': { type: 'string', default: '0' },
     tokens: { type: 'string', default: '16' },
     'crash-after-chunks': { type: 'string' },
+    'error-after-chunks': { type: 'string' },
     'exit-at-start': { type: 'string' },
     'ignore-sigterm': { type: 'boolean', default: false },
     'fork-grandchild': { type: 'boolean', default: false },
@@ -55,7 +60,9 @@ const loadMs = intArg('load-ms', args['load-ms'], 0);
 const tokenMs = intArg('token-ms', args['token-ms'], 0);
 const maxTokens = intArg('tokens', args.tokens, 16);
 const crashAfter = args['crash-after-chunks'] === undefined ? undefined : intArg('crash-after-chunks', args['crash-after-chunks'], 0);
+const errorAfter = args['error-after-chunks'] === undefined ? undefined : intArg('error-after-chunks', args['error-after-chunks'], 0);
 const servedBy = `${modelId}@${port}`;
+const GENERATION_ERROR = { code: 500, message: `[${modelId}] failed to decode: the KV cache is full (fake failure)`, type: 'server_error' };
 
 if (port < 0) {
   process.stderr.write('error: --port is required\n');
@@ -138,6 +145,7 @@ async function complete(kind: 'chat' | 'text', body: Json, res: ServerResponse):
       : { index: 0, text: content ?? '', logprobs: null, finish_reason: finishReason };
 
   if (body.stream !== true) {
+    if (errorAfter !== undefined) return sendJson(res, 500, { error: GENERATION_ERROR });
     if (tokenMs > 0) await sleep(n * tokenMs);
     const content = text(n);
     const c = kind === 'chat'
@@ -169,6 +177,11 @@ async function complete(kind: 'chat' | 'text', body: Json, res: ServerResponse):
     if (tokenMs > 0) await sleep(tokenMs);
     else await new Promise((r) => setImmediate(r));
     if (gone || crashed()) break;
+    if (errorAfter !== undefined && i >= errorAfter) {
+      send({ error: GENERATION_ERROR });
+      log(`srv  send_error: task failed after ${i} tokens`);
+      return void res.end();
+    }
     send({ ...base, object, choices: [choice(tokenAt(i), false, null)] });
   }
   if (gone) return log('srv  cancel_tasks: client disconnected, cancelling the task');

@@ -179,3 +179,32 @@ models:
   assert.equal(typeof seen[0]?.localPort, 'number');
   assert.equal(new Set(seen.map((s) => s.localPort)).size, 1, `one socket: ${JSON.stringify(seen)}`);
 });
+
+test('generation errors pass through as llama-server sends them: HTTP 500 body, and an error event without [DONE] in a stream', async (t) => {
+  const app = await startFromYaml(t, `
+models:
+  failing:
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --tokens 10 --error-after-chunks 3
+`);
+  const plain = await fetch(`${app.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'failing', messages: [{ role: 'user', content: 'x' }] }),
+  });
+  assert.equal(plain.status, 500);
+  const body = (await plain.json()) as { error: { code: number; message: string; type: string } };
+  assert.deepEqual({ code: body.error.code, type: body.error.type }, { code: 500, type: 'server_error' });
+  assert.match(body.error.message, /KV cache is full/);
+
+  const streamed = await fetch(`${app.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'failing', stream: true, messages: [{ role: 'user', content: 'x' }] }),
+  });
+  assert.equal(streamed.status, 200);
+  const text = await streamed.text();
+  const events = text.split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
+  assert.equal(events.length, 1 + 3 + 1, 'role chunk, 3 tokens, the error event');
+  assert.match(events.at(-1)!, /"error":\{"code":500/);
+  assert.ok(!text.includes('[DONE]'), 'an errored stream ends without [DONE]');
+  const running = (await (await fetch(`${app.url}/running`)).json()) as { running: Array<{ inFlight: number; state: string }> };
+  assert.deepEqual(running.running.map((r) => [r.state, r.inFlight]), [['ready', 0]], 'the server stays up; the lease was released');
+});
