@@ -150,6 +150,13 @@ describe('requests', () => {
     const missing = await fetch(`${app.url}/api/models/unload/ghost`, { method: 'POST', headers: AUTH });
     assert.equal(missing.status, 404);
 
+    await chat({ model: 'm2', messages: [{ role: 'user', content: 'x' }] });
+    const apiAll = await fetch(`${app.url}/api/models/unload`, { method: 'POST', headers: AUTH });
+    assert.deepEqual(await apiAll.json(), { msg: 'ok' });
+    const afterApi = (await (await fetch(`${app.url}/running`, { headers: AUTH })).json()) as { running: unknown[] };
+    assert.deepEqual(afterApi.running, []);
+
+    await chat({ model: 'm2', messages: [{ role: 'user', content: 'x' }] });
     const all = await fetch(`${app.url}/unload`, { headers: AUTH });
     assert.equal(await all.text(), 'OK');
     const r3 = (await (await fetch(`${app.url}/running`, { headers: AUTH })).json()) as { running: unknown[] };
