@@ -38,7 +38,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     return u;
   };
 
-  /** Active swaps by target; aborted when the target is unloaded while evictions are still running. */
+  /** Active swaps by target; aborted when the target is unloaded, or nobody waits for it any more. */
   const swaps = new Map<string, AbortController>();
 
   /** Stop `evict` in parallel, then make `model` ready; always posts swapDone. */
@@ -47,16 +47,17 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     const started = Date.now();
     try {
       await Promise.all(evict.map((m) => upstream(m).stop('evicted')));
-      // Unloaded while we were evicting: do not start it for nobody. (Checked and
-      // started in one synchronous step; a later unload stops the start itself.)
-      if (signal.aborted) throw new ProxyError('MODEL_UNLOADED', `model ${model} was unloaded before it started`);
+      // Unloaded or unwanted while we were evicting: do not start it for nobody.
+      // (Checked and started in one synchronous step; a later abort stops the start itself.)
+      if (signal.aborted) throw signal.reason as ProxyError;
       await upstream(model).ensureReady();
       logger.info({ model, evicted: evict, ms: Date.now() - started }, 'model ready');
     } catch (err) {
       error = err instanceof ProxyError
         ? err
         : new ProxyError('UPSTREAM_START_FAILED', `could not start ${model}: ${String(err)}`, { cause: err });
-      logger.warn({ model, code: error.code, reason: error.message }, 'swap failed');
+      if (signal.aborted) logger.info({ model, reason: error.message }, 'swap cancelled');
+      else logger.warn({ model, code: error.code, reason: error.message }, 'swap failed');
     } finally {
       swaps.delete(model);
       post({ type: 'swapDone', model, error });
@@ -84,6 +85,15 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
       void swap(model, evict, ac.signal);
     },
 
+    cancelSwap(model: string): void {
+      const ac = swaps.get(model);
+      if (ac === undefined) return;
+      ac.abort(new ProxyError('CLIENT_CLOSED', `load of ${model} cancelled: nobody waits for it any more`));
+      // Only a start under way is stopped; a model that was already ready (the swap
+      // only evicted others) keeps running. Read and stop in one synchronous step.
+      if (upstream(model).status() === 'starting') void upstream(model).stop('cancelled');
+    },
+
     grantServe(id: RequestId): boolean {
       const p = pending.get(id);
       if (p === undefined) return false;
@@ -108,7 +118,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void {
       // Shutdown stops are done by Router.close() once in-flight requests have
       // drained (or the deadline passed), so in-flight responses can finish.
-      for (const m of models) swaps.get(m)?.abort();
+      for (const m of models) swaps.get(m)?.abort(new ProxyError('MODEL_UNLOADED', `model ${m} was unloaded before it started`));
       if (reason === 'shutdown') return;
       for (const m of models) void upstream(m).stop(deps.stopReason(m));
     },

@@ -74,14 +74,25 @@ export class FifoScheduler implements Scheduler {
   onCancel(id: RequestId): void {
     if (!this.#res.isWaiting(id)) return; // granted, refused or unknown: nothing to do
     const i = this.#queue.findIndex((q) => q.id === id);
+    let unwanted: string | undefined;
     if (i >= 0) this.#queue.splice(i, 1);
     else {
       let found = false;
-      for (const sw of this.#active.values()) found = sw.waiters.delete(id) || found;
+      for (const [model, sw] of this.#active) {
+        if (!sw.waiters.delete(id)) continue;
+        found = true;
+        if (sw.waiters.size === 0) unwanted = model;
+      }
       assert.ok(found, `waiting request ${id} is neither queued nor a swap waiter`);
     }
-    // An in-flight load is not aborted (llama-swap #727): it finishes, maybe with nobody waiting.
     this.#res.release(id);
+    // A load that nobody waits for any more is cancelled, not finished for no one
+    // (llama-swap #727). A preload is a waiter that never cancels, so it is kept.
+    if (unwanted !== undefined) {
+      this.#forgetSwap(unwanted, new ProxyError('CLIENT_CLOSED', 'load cancelled'));
+      this.#effects.cancelSwap(unwanted);
+      this.#drain();
+    }
   }
 
   onSwapDone(model: string, error: ProxyError | undefined): void {
@@ -195,7 +206,7 @@ export class FifoScheduler implements Scheduler {
     return false;
   }
 
-  /** Fail an active swap's waiters and remember that its swapDone is still due. */
+  /** Fail an active swap's waiters (if any) and remember that its swapDone is still due. */
   #forgetSwap(model: string, err: ProxyError): void {
     const sw = this.#active.get(model);
     if (sw === undefined) return;

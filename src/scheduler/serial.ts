@@ -6,7 +6,8 @@
  * running model: build it with `createEvictAllSwapper()` (groups are ignored).
  *
  * Admission, cancel, unload and shutdown behave as in FifoScheduler: limit →
- * CONCURRENCY_LIMIT at admission, cancel drops a waiting request, unload fails
+ * CONCURRENCY_LIMIT at admission, cancel drops a waiting request (and cancels
+ * the load it was waiting for when no request behind it wants that model), unload fails
  * waiting requests for the model with MODEL_UNLOADED and forgets its swap,
  * shutdown fails everything waiting and refuses later requests.
  *
@@ -73,7 +74,14 @@ export class SerialScheduler implements Scheduler {
     assert.ok(i >= 0, `waiting request ${id} is not queued`);
     this.#queue.splice(i, 1);
     this.#res.release(id);
-    // A swap started for it keeps running (llama-swap #727); its done event pumps.
+    // The head left while its model loads, and the next head wants another model:
+    // the load would be evicted unused, so cancel it (llama-swap #727). Its
+    // swapDone still arrives (as an orphan's) and pumps the queue.
+    const sw = this.#swap;
+    if (i === 0 && sw !== undefined && !sw.orphan && sw.model !== this.#queue[0]?.model) {
+      sw.orphan = true;
+      this.#effects.cancelSwap(sw.model);
+    }
   }
 
   onSwapDone(model: string, error: ProxyError | undefined): void {

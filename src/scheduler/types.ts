@@ -38,6 +38,14 @@ export interface Effects {
    */
   startSwap(model: string, evict: readonly string[]): void;
   /**
+   * Nobody waits for the swap started for `model` any more (llama-swap #727):
+   * do not start the model, or stop its start if it is under way. Evictions
+   * already done stay done; a model that was already ready is left running.
+   * Returns at once; the swap's `onSwapDone` still follows (usually with an
+   * error), and the scheduler must treat it as the result of a forgotten swap.
+   */
+  cancelSwap(model: string): void;
+  /**
    * Hand the request to its caller. Returns false if the caller is gone; the
    * scheduler must then release its reservation and must not count it in flight.
    * On true, exactly one `onServeDone(id)` follows when the request finishes.

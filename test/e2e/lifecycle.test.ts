@@ -73,11 +73,11 @@ models:
   assert.equal(again.json.model, 'crashy');
 });
 
-test('a client that disconnects while its model loads is never granted', async (t) => {
+test('a client that disconnects while its model loads is never granted, and the unwanted load is stopped (llama-swap #727)', async (t) => {
   const app = await startFromYaml(t, `
 models:
   loader:
-    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --load-ms 600
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --load-ms 2000
 `);
   const ac = new AbortController();
   const pending = fetch(`${app.url}/v1/chat/completions`, {
@@ -87,7 +87,12 @@ models:
   ac.abort();
   await assert.rejects(pending);
   await until(async () => (await running(app.url)).every((r) => r.queued === 0 && r.inFlight === 0), 5000, 'the waiter to be removed');
-  // The model still finishes loading and serves the next request.
+  // Nobody waits for the load any more: the process is stopped well before its 2 s load ends.
+  const cancelledAt = Date.now();
+  await until(async () => (await running(app.url)).length === 0, 5000, 'the unwanted load to be stopped');
+  assert.ok(Date.now() - cancelledAt < 1500, 'stopped, not loaded to the end');
+  assert.match(app.logs.proxy.history(), /swap cancelled/);
+  // The next request starts it afresh and is served.
   const r = await postJson(`${app.url}/v1/chat/completions`, { model: 'loader', messages: msg });
   assert.equal(r.status, 200);
   // The fake logs a request when its response closes; that line reaches us through its stdout.

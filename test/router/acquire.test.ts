@@ -59,7 +59,7 @@ for (const use of SCHEDULERS) {
     assert.deepEqual(h.bugs(), []);
   });
 
-  test(`${use}: a client aborting while its model loads gets CLIENT_CLOSED; the load finishes and serves the next request`, T, async () => {
+  test(`${use}: a client aborting while its model loads gets CLIENT_CLOSED, and the load nobody waits for is cancelled (#727)`, T, async () => {
     const h = new RouterHarness(use);
     const a = h.fake('a');
     const ac = new AbortController();
@@ -70,19 +70,43 @@ for (const use of SCHEDULERS) {
     await flush();
     assert.equal(settled.settled, true, 'rejected at once, not when the load ends');
     assert.equal(await rejectionCode(p), 'CLIENT_CLOSED');
-    assert.deepEqual(h.running('a')?.state, 'starting');
-    assert.deepEqual(h.load('a'), { inFlight: 0, queued: 0 });
-    a.resolveStart();
-    await flush();
+    await a.untilStatus('stopped');
+    assert.deepEqual(a.stopReasons(), ['cancelled'], 'the start was stopped, not finished for no one');
     assert.deepEqual(h.load('a'), { inFlight: 0, queued: 0 }, 'the aborted request was never granted');
-    assert.equal(h.running('a')?.state, 'ready', 'the load was not abandoned');
     const next = h.router.acquire('a');
-    const nextState = track(next);
-    await flush();
-    assert.equal(nextState.settled, true, 'granted from the ready model');
-    assert.equal(a.ensureReadyCalls, 1, 'no second swap');
-    assert.equal(a.startCalls, 1);
+    await a.until(() => a.startCalls === 2);
+    a.resolveStart();
     (await next).release();
+    assert.deepEqual(h.bugs(), []);
+  });
+
+  test(`${use}: a client aborting while a model that was already loading for another client keeps it loading`, T, async () => {
+    const h = new RouterHarness(use);
+    const a = h.fake('a');
+    const ac = new AbortController();
+    const leaving = h.router.acquire('a', ac.signal);
+    const staying = h.router.acquire('a');
+    await a.until(() => a.startCalls === 1);
+    ac.abort();
+    assert.equal(await rejectionCode(leaving), 'CLIENT_CLOSED');
+    await flush();
+    assert.deepEqual(a.stopCalls, [], 'another client still waits');
+    a.resolveStart();
+    (await staying).release();
+    assert.equal(a.startCalls, 1);
+    assert.deepEqual(h.bugs(), []);
+  });
+
+  test(`${use}: a preload is never cancelled (its waiter never leaves)`, T, async () => {
+    const h = new RouterHarness(use);
+    const a = h.fake('a');
+    const preloaded = h.router.preload(['a']);
+    await a.untilStatus('starting');
+    await flush();
+    assert.deepEqual(a.stopCalls, []);
+    a.resolveStart();
+    await preloaded;
+    assert.equal(a.status(), 'ready');
     assert.deepEqual(h.bugs(), []);
   });
 

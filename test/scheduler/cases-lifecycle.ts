@@ -100,9 +100,38 @@ export const lifecycleCases: Readonly<Record<string, Case>> = {
     const first = h.send('a');
     const second = h.send('a');
     h.s.onCancel(first);
+    assert.deepEqual(h.fx.cancels, [], 'someone still waits: the load goes on');
     h.swapDone('a');
     assert.deepEqual(h.fx.grants, [second]);
     assert.equal(h.fx.startsFor('a'), 1);
+  },
+
+  'a load whose only waiter left is cancelled (llama-swap #727), and its late swapDone is ignored'(create) {
+    const h = new Harness(create);
+    const gone = h.send('a');
+    h.s.onCancel(gone);
+    assert.deepEqual(h.fx.cancels, ['a']);
+    assert.deepEqual(h.s.load('a'), { inFlight: 0, waiting: 0 });
+    h.swapFail('a', 'stopped (cancelled) while starting');
+    assert.equal(h.fx.errors.length, 0, 'the cancelled request gets no answer: its client is gone');
+    assert.equal(h.fx.served(gone), 0);
+    const next = h.send('a');
+    assert.equal(h.fx.startsFor('a'), 2, 'a later request starts a fresh load');
+    h.swapDone('a');
+    assert.deepEqual(h.fx.grants, [next]);
+  },
+
+  'a request arriving while a cancelled load winds down waits for it, then gets a fresh load'(create) {
+    const h = new Harness(create);
+    h.s.onCancel(h.send('a'));
+    const next = h.send('a');
+    assert.equal(h.fx.startsFor('a'), 1, 'never two swaps for one model at once');
+    assert.deepEqual(h.s.load('a'), { inFlight: 0, waiting: 1 });
+    h.swapFail('a', 'stopped (cancelled) while starting');
+    assert.equal(h.fx.startsFor('a'), 2);
+    h.swapDone('a');
+    assert.deepEqual(h.fx.grants, [next]);
+    assert.equal(h.fx.errorCode(next), undefined);
   },
 
   'cancelling a granted or unknown request does nothing'(create) {

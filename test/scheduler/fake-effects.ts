@@ -35,6 +35,8 @@ export class FakeEffects implements Effects {
   readonly refused: RequestId[] = [];
   readonly errors: ErrorRec[] = [];
   readonly stops: StopRec[] = [];
+  /** Models whose swap was cancelled (cancelSwap), in order. */
+  readonly cancels: string[] = [];
   /** Every request id the test made, with its model. */
   readonly models = new Map<RequestId, string>();
   #nextId = 1;
@@ -48,6 +50,10 @@ export class FakeEffects implements Effects {
 
   setStatus(status: ModelStatus, ...models: string[]): void {
     for (const m of models) this.statuses.set(m, status);
+  }
+
+  cancelSwap(model: string): void {
+    this.cancels.push(model);
   }
 
   modelStatus(model: string): ModelStatus {

@@ -146,3 +146,35 @@ test('an in-flight request blocks the next swap even after its model is unloaded
   h.serveDone(a);
   assert.deepEqual(h.fx.starts, [{ model: 'b', evict: [] }]);
 });
+
+test('the head leaving while its model loads cancels the load when the next head wants another model', () => {
+  const h = new Harness(create);
+  const a = h.send('a');
+  const b = h.send('b');
+  h.s.onCancel(a);
+  assert.deepEqual(h.fx.cancels, ['a'], 'a would be evicted unused by b');
+  h.swapFail('a', 'stopped (cancelled) while starting');
+  assert.equal(h.fx.startsFor('b'), 1, 'b is next');
+  h.swapDone('b');
+  assert.deepEqual(h.fx.grants, [b]);
+});
+
+test('the head leaving while its model loads keeps the load when the next head wants the same model', () => {
+  const h = new Harness(create);
+  const a1 = h.send('a');
+  const a2 = h.send('a');
+  h.s.onCancel(a1);
+  assert.deepEqual(h.fx.cancels, []);
+  h.swapDone('a');
+  assert.deepEqual(h.fx.grants, [a2]);
+  assert.equal(h.fx.startsFor('a'), 1);
+});
+
+test('a request leaving from the middle of the queue cancels nothing', () => {
+  const h = new Harness(create);
+  h.send('a');
+  const b = h.send('b');
+  h.send('c');
+  h.s.onCancel(b);
+  assert.deepEqual(h.fx.cancels, []);
+});
