@@ -136,6 +136,10 @@ export class FifoScheduler implements Scheduler {
     this.#effects.stopProcesses([...all].sort(), 'shutdown');
   }
 
+  adopt(req: SchedRequest): void {
+    this.#res.adopt(req);
+  }
+
   load(model: string): ModelLoad {
     return this.#res.load(model);
   }

@@ -82,6 +82,18 @@ export class Reservations {
     return true;
   }
 
+  /**
+   * Count a request that a previous scheduler granted (before a config reload)
+   * as reserved and in flight here; its `serveDone` follows as usual. The
+   * concurrency limit is not applied: the request is already being served.
+   */
+  adopt(req: SchedRequest): void {
+    assert.ok(!this.#byId.has(req.id), `request ${req.id} adopted twice`);
+    this.#byId.set(req.id, { model: req.model, granted: true });
+    bump(this.#reserved, req.model, 1);
+    bump(this.#inFlight, req.model, 1);
+  }
+
   /** Finish a waiting request with `err` and release its reservation. */
   fail(id: RequestId, err: ProxyError): void {
     this.#waitingEntry(id);

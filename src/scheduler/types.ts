@@ -74,6 +74,13 @@ export interface Scheduler {
   onUnload(models: readonly string[]): void;
   /** Fail every waiting request with `err`, stop every process, refuse (with `err`) all later requests. */
   onShutdown(err: ProxyError): void;
+  /**
+   * A request granted by the scheduler this one replaces (config reload) is
+   * still in flight: count it as in flight here (it blocks evicting its model,
+   * and under serial it is the one request in flight). Exactly one
+   * `onServeDone(req.id)` follows. Called only before any other event.
+   */
+  adopt(req: SchedRequest): void;
   /** Read-only counts for /running and TTL decisions. */
   load(model: string): ModelLoad;
 }

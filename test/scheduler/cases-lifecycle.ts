@@ -134,6 +134,20 @@ export const lifecycleCases: Readonly<Record<string, Case>> = {
     assert.equal(h.fx.errorCode(next), undefined);
   },
 
+  'an adopted in-flight request (config reload) blocks evicting its model until it is served-done'(create) {
+    const h = new Harness(create, { evict: { b: ['a'] } });
+    h.fx.setStatus('ready', 'a');
+    h.s.adopt({ id: 100, model: 'a' });
+    assert.deepEqual(h.s.load('a'), { inFlight: 1, waiting: 0 });
+    const b = h.send('b');
+    assert.equal(h.fx.startsFor('b'), 0, 'a is busy: not evicted');
+    h.s.onServeDone(100);
+    assert.deepEqual(h.s.load('a'), { inFlight: 0, waiting: 0 });
+    assert.equal(h.fx.startsFor('b'), 1);
+    h.swapDone('b');
+    assert.deepEqual(h.fx.grants, [b]);
+  },
+
   'cancelling a granted or unknown request does nothing'(create) {
     const h = new Harness(create);
     h.fx.setStatus('ready', 'a');
