@@ -48,17 +48,17 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const router = new Router({
     config,
     logger,
-    createUpstream: (id) =>
-      new UpstreamProcess(config.models.get(id)!, {
+    createUpstream: (model) =>
+      new UpstreamProcess(model, {
         logger,
-        logs: logs.model(id),
-        onOutput: (text) => logs.writeUpstream(id, text),
+        logs: logs.model(model.id),
+        onOutput: (text) => logs.writeUpstream(model.id, text),
       }),
-    createScheduler: (effects) =>
-      createScheduler(config.scheduler, config.groups, {
+    createScheduler: (effects, current) =>
+      createScheduler(current.scheduler, current.groups, {
         effects,
-        isKnown: (m) => config.models.has(m),
-        concurrencyLimit: (m) => config.models.get(m)?.concurrencyLimit ?? 10,
+        isKnown: (m) => current.models.has(m),
+        concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,
         log: (msg) => logger.info(msg),
       }),
   });

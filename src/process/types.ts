@@ -6,10 +6,13 @@
 export type ProcessStatus = 'stopped' | 'starting' | 'ready' | 'stopping' | 'shutdown';
 
 /** Why a process stopped; the first writer wins. */
-export type ExitReason = 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'shutdown' | 'crashed' | 'start-failed' | 'health-timeout';
+export type ExitReason = 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'reloaded' | 'shutdown' | 'crashed' | 'start-failed' | 'health-timeout';
 
-/** Reasons a caller may give to stop(). 'cancelled': a load nobody waits for any more (llama-swap #727). */
-export type StopReason = 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'shutdown';
+/**
+ * Reasons a caller may give to stop(). 'cancelled': a load nobody waits for any
+ * more (llama-swap #727); 'reloaded': its definition changed or was removed.
+ */
+export type StopReason = 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'reloaded' | 'shutdown';
 
 export interface ExitInfo {
   readonly model: string;

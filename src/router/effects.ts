@@ -27,10 +27,18 @@ export interface RouterEffectsDeps {
   /** Records the grant (in-flight, TTL) and builds the caller's lease. */
   readonly onGranted: (id: RequestId, model: string) => Lease;
   readonly stopReason: (model: string) => 'unloaded' | 'ttl';
+  /** The old process of a model whose definition changed or was removed (config reload), if still around. */
+  readonly retired: (model: string) => { readonly alive: boolean; readonly gone: Promise<void> } | undefined;
   readonly logger: Logger;
 }
 
-export function createRouterEffects(deps: RouterEffectsDeps): Effects {
+/** The scheduler's Effects, plus what the router itself needs to know. */
+export interface RouterEffects extends Effects {
+  /** Swaps whose task has not finished (including cancelled or forgotten ones). */
+  activeSwaps(): number;
+}
+
+export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
   const { upstreams, pending, post, logger } = deps;
   const upstream = (model: string): Upstream => {
     const u = upstreams.get(model);
@@ -46,7 +54,9 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
     let error: ProxyError | undefined;
     const started = Date.now();
     try {
-      await Promise.all(evict.map((m) => upstream(m).stop('evicted')));
+      // A model's old process (config reload) counts as that model: wait until it is gone too.
+      await Promise.all(evict.map((m) => Promise.all([upstreams.get(m)?.stop('evicted'), deps.retired(m)?.gone])));
+      await deps.retired(model)?.gone; // never two processes for one model
       // Unloaded or unwanted while we were evicting: do not start it for nobody.
       // (Checked and started in one synchronous step; a later abort stops the start itself.)
       if (signal.aborted) throw signal.reason as ProxyError;
@@ -74,9 +84,13 @@ export function createRouterEffects(deps: RouterEffectsDeps): Effects {
       const out: string[] = [];
       for (const [id, u] of upstreams) {
         const s = u.status();
-        if (s !== 'stopped' && s !== 'shutdown') out.push(id);
+        if ((s !== 'stopped' && s !== 'shutdown') || deps.retired(id)?.alive === true) out.push(id);
       }
       return out.sort();
+    },
+
+    activeSwaps(): number {
+      return swaps.size;
     },
 
     startSwap(model: string, evict: readonly string[]): void {

@@ -7,14 +7,15 @@
  * the first; acquire() after close rejects with SHUTTING_DOWN.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../config/types.ts';
+import type { Config, ModelConfig } from '../config/types.ts';
 import { assertNever, ProxyError } from '../errors.ts';
 import type { Upstream } from '../process/types.ts';
-import type { RequestId, Scheduler } from '../scheduler/types.ts';
+import type { Effects, RequestId, Scheduler } from '../scheduler/types.ts';
 import type { RouterEvent } from './events.ts';
 import { IdleTimers } from './idle-timers.ts';
 import { RunLoop } from './run-loop.ts';
-import { createRouterEffects, type Pending } from './effects.ts';
+import { createRouterEffects, type Pending, type RouterEffects } from './effects.ts';
+import { diffModels, type ModelDiff } from './reload.ts';
 
 /** A granted request: forward to `upstream`, then call `release()` exactly once (extra calls are ignored). */
 export interface Lease {
@@ -41,17 +42,36 @@ export interface RunningInfo {
 export interface RouterDeps {
   readonly config: Config;
   readonly logger: Logger;
-  /** Builds the process for a model (the real one is UpstreamProcess). */
-  readonly createUpstream: (model: string) => Upstream;
-  /** Builds the scheduler around the router's Effects. */
-  readonly createScheduler: (effects: import('../scheduler/types.ts').Effects) => Scheduler;
+  /** Builds the process for a model definition (the real one is UpstreamProcess). */
+  readonly createUpstream: (model: ModelConfig) => Upstream;
+  /** Builds the scheduler around the router's Effects for a config (again on every reload). */
+  readonly createScheduler: (effects: Effects, config: Config) => Scheduler;
+}
+
+/** A process whose model definition changed or was removed: it stops once its in-flight requests finish. */
+interface Retired {
+  readonly upstream: Upstream;
+  /** Resolves once it has stopped. */
+  readonly gone: Promise<void>;
+  readonly markGone: () => void;
+  stopping: boolean;
 }
 
 export class Router {
-  readonly #config: Config;
+  /** The config in force, plus removed models that still have requests waiting. */
+  #config: Config;
+  readonly #deps: RouterDeps;
   readonly #log: Logger;
   readonly #upstreams = new Map<string, Upstream>();
-  readonly #scheduler: Scheduler;
+  readonly #effects: RouterEffects;
+  #scheduler: Scheduler;
+  /** Old processes of changed or removed models, by model id. */
+  readonly #retired = new Map<string, Retired>();
+  /** Removed models kept (old definition) until the requests already waiting for them are done. */
+  readonly #removed = new Set<string>();
+  /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
+  #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
+  #held: Array<{ readonly id: RequestId; readonly model: string }> = [];
   readonly #loop: RunLoop<RouterEvent>;
   readonly #pending = new Map<RequestId, Pending>();
   /** Granted, not yet released: id -> model. */
@@ -68,21 +88,38 @@ export class Router {
 
   constructor(deps: RouterDeps) {
     this.#config = deps.config;
+    this.#deps = deps;
     this.#log = deps.logger;
-    for (const id of deps.config.models.keys()) this.#upstreams.set(id, deps.createUpstream(id));
+    for (const m of deps.config.models.values()) this.#upstreams.set(m.id, deps.createUpstream(m));
     this.#loop = new RunLoop<RouterEvent>(
       (ev) => this.#handle(ev),
       (err, ev) => this.#onHandlerError(err, ev),
     );
-    const effects = createRouterEffects({
+    this.#effects = createRouterEffects({
       upstreams: this.#upstreams,
       pending: this.#pending,
       post: (ev) => this.#loop.post(ev),
       onGranted: (id, model) => this.#onGranted(id, model),
       stopReason: (model) => this.#stopReason.get(model) ?? 'unloaded',
+      retired: (model) => {
+        const r = this.#retired.get(model);
+        return r === undefined ? undefined : { alive: r.upstream.status() !== 'stopped', gone: r.gone };
+      },
       logger: this.#log,
     });
-    this.#scheduler = deps.createScheduler(effects);
+    this.#scheduler = deps.createScheduler(this.#effects, deps.config);
+  }
+
+  /**
+   * Apply a new (already validated) config without collateral damage: models
+   * whose process definition is unchanged keep running and serving; changed
+   * and removed models stop once their in-flight requests finish (a changed
+   * model then starts with its new definition when asked for); requests
+   * waiting are re-scheduled under the new config, none is failed. Applied
+   * when no swap is in progress (requests arriving meanwhile wait).
+   */
+  reload(config: Config): Promise<ModelDiff> {
+    return new Promise((resolve) => this.#loop.post({ type: 'reload', config, done: resolve }));
   }
 
   /**
@@ -170,7 +207,82 @@ export class Router {
       clearTimeout(timer);
     }
     this.#idle.clearAll();
-    await Promise.all([...this.#upstreams.values()].map((u) => u.shutdown()));
+    await Promise.all([...this.#upstreams.values(), ...[...this.#retired.values()].map((r) => r.upstream)].map((u) => u.shutdown()));
+  }
+
+  /** Apply a pending reload once no swap is in progress (a swap's result must reach the scheduler that started it). */
+  #applyPendingReload(): void {
+    const pending = this.#pendingReload;
+    if (pending === undefined || this.#effects.activeSwaps() > 0 || this.#closing !== undefined) return;
+    this.#pendingReload = undefined;
+    const next = pending.config;
+    const diff = diffModels(this.#config.models, next.models);
+    const waitingFor = new Set([...this.#pending.values()].map((p) => p.model));
+    for (const id of diff.changed) {
+      this.#retire(id);
+      this.#upstreams.set(id, this.#deps.createUpstream(next.models.get(id)!));
+    }
+    for (const id of diff.added) this.#upstreams.set(id, this.#deps.createUpstream(next.models.get(id)!));
+    const models = new Map(next.models);
+    for (const id of diff.removed) {
+      if (waitingFor.has(id)) {
+        this.#removed.add(id); // served by its old definition, then removed (#sweepRemoved)
+        models.set(id, this.#config.models.get(id)!);
+      } else {
+        this.#retire(id);
+        this.#upstreams.delete(id);
+        this.#removed.delete(id);
+      }
+    }
+    this.#config = { ...next, models: new Map([...models].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+    // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
+    this.#scheduler = this.#deps.createScheduler(this.#effects, this.#config);
+    for (const [id, model] of this.#inFlight) this.#scheduler.adopt({ id, model });
+    const waiting = [...this.#pending.values()].map((p) => ({ id: p.id, model: p.model }));
+    for (const r of [...waiting, ...this.#held.splice(0)].sort((a, b) => a.id - b.id)) {
+      if (this.#pending.has(r.id)) this.#scheduler.onRequest(r);
+    }
+    this.#idle.clearAll();
+    for (const id of this.#upstreams.keys()) this.#armIfIdle(id);
+    this.#log.level = next.logLevel;
+    this.#log.info({ ...diff }, 'config reloaded');
+    pending.done(diff);
+  }
+
+  /** Take a model's current process out of service; it stops once its in-flight requests finish. */
+  #retire(model: string): void {
+    const upstream = this.#upstreams.get(model);
+    if (upstream === undefined) return;
+    this.#idle.clear(model);
+    let markGone = (): void => {};
+    const gone = new Promise<void>((r) => (markGone = r));
+    this.#retired.set(model, { upstream, gone, markGone, stopping: false });
+    this.#stopRetiredIfIdle(model);
+  }
+
+  #stopRetiredIfIdle(model: string): void {
+    const r = this.#retired.get(model);
+    if (r === undefined || r.stopping) return;
+    for (const m of this.#inFlight.values()) if (m === model) return;
+    r.stopping = true;
+    void r.upstream.stop('reloaded').then(() => {
+      if (this.#retired.get(model) === r) this.#retired.delete(model);
+      r.markGone();
+    });
+  }
+
+  /** Removed models whose last waiting request is done are unloaded and forgotten. */
+  #sweepRemoved(): void {
+    for (const id of this.#removed) {
+      const load = this.#scheduler.load(id);
+      if (load.inFlight > 0 || load.waiting > 0) continue;
+      this.#removed.delete(id);
+      this.#retire(id);
+      this.#upstreams.delete(id);
+      const models = new Map(this.#config.models);
+      models.delete(id);
+      this.#config = { ...this.#config, models };
+    }
   }
 
   #onGranted(id: RequestId, model: string): Lease {
@@ -192,7 +304,11 @@ export class Router {
   #handle(ev: RouterEvent): void {
     switch (ev.type) {
       case 'request':
-        this.#scheduler.onRequest({ id: ev.id, model: ev.model });
+        // A model removed by a reload (and since swept) no longer exists here.
+        if (!this.#upstreams.has(ev.model)) {
+          this.#effects.grantError(ev.id, new ProxyError('MODEL_NOT_FOUND', `model not found: ${ev.model}`));
+        } else if (this.#pendingReload !== undefined) this.#held.push({ id: ev.id, model: ev.model });
+        else this.#scheduler.onRequest({ id: ev.id, model: ev.model });
         return;
       case 'cancel': {
         const model = this.#pending.get(ev.id)?.model;
@@ -200,18 +316,23 @@ export class Router {
         this.#forgetPending(ev.id);
         // The model may have just become idle (its last waiter left): restart its TTL clock.
         if (model !== undefined) this.#armIfIdle(model);
+        this.#sweepRemoved();
         return;
       }
       case 'swapDone':
         this.#scheduler.onSwapDone(ev.model, ev.error);
         if (ev.error === undefined) this.#lastUse.set(ev.model, Date.now());
         this.#armIfIdle(ev.model);
+        this.#sweepRemoved();
+        this.#applyPendingReload();
         return;
       case 'serveDone':
         this.#inFlight.delete(ev.id);
         this.#lastUse.set(ev.model, Date.now());
         this.#scheduler.onServeDone(ev.id);
         this.#armIfIdle(ev.model);
+        this.#stopRetiredIfIdle(ev.model);
+        this.#sweepRemoved();
         if (this.#inFlight.size === 0) for (const w of this.#drainWaiters.splice(0)) w();
         return;
       case 'unload': {
@@ -229,6 +350,13 @@ export class Router {
         return;
       case 'shutdown':
         this.#scheduler.onShutdown(ev.error);
+        for (const h of this.#held.splice(0)) this.#effects.grantError(h.id, ev.error);
+        if (this.#pendingReload !== undefined) this.#pendingReload.done({ kept: [], changed: [], added: [], removed: [] });
+        this.#pendingReload = undefined;
+        return;
+      case 'reload':
+        this.#pendingReload = { config: ev.config, done: ev.done };
+        this.#applyPendingReload();
         return;
       default:
         assertNever(ev);

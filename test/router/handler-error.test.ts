@@ -15,7 +15,7 @@ test('a scheduler that throws on a request fails that request with INTERNAL and 
   const router = new Router({
     config,
     logger: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }),
-    createUpstream: (id) => (id === 'a' ? a : new FakeUpstream(id)),
+    createUpstream: (m) => (m.id === 'a' ? a : new FakeUpstream(m.id)),
     createScheduler: (effects) => {
       const real = createScheduler(config.scheduler, config.groups, {
         effects, isKnown: (m) => config.models.has(m), concurrencyLimit: () => 10,

@@ -59,12 +59,12 @@ export class RouterHarness {
     this.router = new Router({
       config,
       logger: pino({ level: 'warn' }, { write: (line: string) => this.logLines.push(line) }),
-      createUpstream: (id) => this.fake(id),
-      createScheduler: (effects) =>
-        createScheduler(config.scheduler, config.groups, {
+      createUpstream: (m) => this.fake(m.id),
+      createScheduler: (effects, current) =>
+        createScheduler(current.scheduler, current.groups, {
           effects,
-          isKnown: (m) => config.models.has(m),
-          concurrencyLimit: (m) => config.models.get(m)?.concurrencyLimit ?? 10,
+          isKnown: (m) => current.models.has(m),
+          concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,
         }),
     });
   }
