@@ -15,7 +15,8 @@ import type { RouterEvent } from './events.ts';
 import { IdleTimers } from './idle-timers.ts';
 import { RunLoop } from './run-loop.ts';
 import { createRouterEffects, type Pending, type RouterEffects } from './effects.ts';
-import { diffModels, type ModelDiff } from './reload.ts';
+import { ModelTable } from './model-table.ts';
+import type { ModelDiff } from './reload.ts';
 
 /** A granted request: forward to `upstream`, then call `release()` exactly once (extra calls are ignored). */
 export interface Lease {
@@ -48,27 +49,14 @@ export interface RouterDeps {
   readonly createScheduler: (effects: Effects, config: Config) => Scheduler;
 }
 
-/** A process whose model definition changed or was removed: it stops once its in-flight requests finish. */
-interface Retired {
-  readonly upstream: Upstream;
-  /** Resolves once it has stopped. */
-  readonly gone: Promise<void>;
-  readonly markGone: () => void;
-  stopping: boolean;
-}
-
 export class Router {
-  /** The config in force, plus removed models that still have requests waiting. */
-  #config: Config;
+  readonly #models: ModelTable;
   readonly #deps: RouterDeps;
   readonly #log: Logger;
-  readonly #upstreams = new Map<string, Upstream>();
+  /** Current process per model (owned by #models). */
+  readonly #upstreams: Map<string, Upstream>;
   readonly #effects: RouterEffects;
   #scheduler: Scheduler;
-  /** Old processes of changed or removed models, by model id. */
-  readonly #retired = new Map<string, Retired>();
-  /** Removed models kept (old definition) until the requests already waiting for them are done. */
-  readonly #removed = new Set<string>();
   /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
   #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
   #held: Array<{ readonly id: RequestId; readonly model: string }> = [];
@@ -87,10 +75,10 @@ export class Router {
   #closing: Promise<void> | undefined;
 
   constructor(deps: RouterDeps) {
-    this.#config = deps.config;
     this.#deps = deps;
     this.#log = deps.logger;
-    for (const m of deps.config.models.values()) this.#upstreams.set(m.id, deps.createUpstream(m));
+    this.#models = new ModelTable(deps.config, deps.createUpstream, deps.logger);
+    this.#upstreams = this.#models.upstreams;
     this.#loop = new RunLoop<RouterEvent>(
       (ev) => this.#handle(ev),
       (err, ev) => this.#onHandlerError(err, ev),
@@ -101,10 +89,7 @@ export class Router {
       post: (ev) => this.#loop.post(ev),
       onGranted: (id, model) => this.#onGranted(id, model),
       stopReason: (model) => this.#stopReason.get(model) ?? 'unloaded',
-      retired: (model) => {
-        const r = this.#retired.get(model);
-        return r === undefined ? undefined : { alive: r.upstream.status() !== 'stopped', gone: r.gone };
-      },
+      retired: (model) => this.#models.retired(model),
       logger: this.#log,
     });
     this.#scheduler = deps.createScheduler(this.#effects, deps.config);
@@ -153,7 +138,7 @@ export class Router {
       const load = this.#scheduler.load(model);
       const state = up.status();
       if ((state === 'stopped' || state === 'shutdown') && load.inFlight === 0 && load.waiting === 0) continue;
-      const m = this.#config.models.get(model)!;
+      const m = this.#models.model(model)!;
       out.push({
         model, state, inFlight: load.inFlight, queued: load.waiting, pid: up.pid(),
         proxy: m.proxy, cmd: m.cmd.join(' '), ttl: m.ttlMs / 1000, name: m.name, description: m.description,
@@ -207,7 +192,7 @@ export class Router {
       clearTimeout(timer);
     }
     this.#idle.clearAll();
-    await Promise.all([...this.#upstreams.values(), ...[...this.#retired.values()].map((r) => r.upstream)].map((u) => u.shutdown()));
+    await Promise.all(this.#models.all().map((u) => u.shutdown()));
   }
 
   /** Apply a pending reload once no swap is in progress (a swap's result must reach the scheduler that started it). */
@@ -215,28 +200,10 @@ export class Router {
     const pending = this.#pendingReload;
     if (pending === undefined || this.#effects.activeSwaps() > 0 || this.#closing !== undefined) return;
     this.#pendingReload = undefined;
-    const next = pending.config;
-    const diff = diffModels(this.#config.models, next.models);
-    const waitingFor = new Set([...this.#pending.values()].map((p) => p.model));
-    for (const id of diff.changed) {
-      this.#retire(id);
-      this.#upstreams.set(id, this.#deps.createUpstream(next.models.get(id)!));
-    }
-    for (const id of diff.added) this.#upstreams.set(id, this.#deps.createUpstream(next.models.get(id)!));
-    const models = new Map(next.models);
-    for (const id of diff.removed) {
-      if (waitingFor.has(id)) {
-        this.#removed.add(id); // served by its old definition, then removed (#sweepRemoved)
-        models.set(id, this.#config.models.get(id)!);
-      } else {
-        this.#retire(id);
-        this.#upstreams.delete(id);
-        this.#removed.delete(id);
-      }
-    }
-    this.#config = { ...next, models: new Map([...models].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) };
+    const waitedFor = new Set([...this.#pending.values()].map((p) => p.model));
+    const diff = this.#models.apply(pending.config, waitedFor, (m) => this.#busy(m));
     // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
-    this.#scheduler = this.#deps.createScheduler(this.#effects, this.#config);
+    this.#scheduler = this.#deps.createScheduler(this.#effects, this.#models.config);
     for (const [id, model] of this.#inFlight) this.#scheduler.adopt({ id, model });
     const waiting = [...this.#pending.values()].map((p) => ({ id: p.id, model: p.model }));
     for (const r of [...waiting, ...this.#held.splice(0)].sort((a, b) => a.id - b.id)) {
@@ -244,45 +211,14 @@ export class Router {
     }
     this.#idle.clearAll();
     for (const id of this.#upstreams.keys()) this.#armIfIdle(id);
-    this.#log.level = next.logLevel;
+    this.#log.level = pending.config.logLevel;
     this.#log.info({ ...diff }, 'config reloaded');
     pending.done(diff);
   }
 
-  /** Take a model's current process out of service; it stops once its in-flight requests finish. */
-  #retire(model: string): void {
-    const upstream = this.#upstreams.get(model);
-    if (upstream === undefined) return;
-    this.#idle.clear(model);
-    let markGone = (): void => {};
-    const gone = new Promise<void>((r) => (markGone = r));
-    this.#retired.set(model, { upstream, gone, markGone, stopping: false });
-    this.#stopRetiredIfIdle(model);
-  }
-
-  #stopRetiredIfIdle(model: string): void {
-    const r = this.#retired.get(model);
-    if (r === undefined || r.stopping) return;
-    for (const m of this.#inFlight.values()) if (m === model) return;
-    r.stopping = true;
-    void r.upstream.stop('reloaded').then(() => {
-      if (this.#retired.get(model) === r) this.#retired.delete(model);
-      r.markGone();
-    });
-  }
-
-  /** Removed models whose last waiting request is done are unloaded and forgotten. */
-  #sweepRemoved(): void {
-    for (const id of this.#removed) {
-      const load = this.#scheduler.load(id);
-      if (load.inFlight > 0 || load.waiting > 0) continue;
-      this.#removed.delete(id);
-      this.#retire(id);
-      this.#upstreams.delete(id);
-      const models = new Map(this.#config.models);
-      models.delete(id);
-      this.#config = { ...this.#config, models };
-    }
+  #busy(model: string): boolean {
+    for (const m of this.#inFlight.values()) if (m === model) return true;
+    return false;
   }
 
   #onGranted(id: RequestId, model: string): Lease {
@@ -290,7 +226,7 @@ export class Router {
     this.#idle.clear(model);
     this.#lastUse.set(model, Date.now());
     let released = false;
-    const upstream = this.#config.models.get(model)!.proxy;
+    const upstream = this.#models.model(model)!.proxy;
     return {
       id, model, upstream,
       release: () => {
@@ -316,14 +252,14 @@ export class Router {
         this.#forgetPending(ev.id);
         // The model may have just become idle (its last waiter left): restart its TTL clock.
         if (model !== undefined) this.#armIfIdle(model);
-        this.#sweepRemoved();
+        this.#models.sweep((m) => this.#scheduler.load(m));
         return;
       }
       case 'swapDone':
         this.#scheduler.onSwapDone(ev.model, ev.error);
         if (ev.error === undefined) this.#lastUse.set(ev.model, Date.now());
         this.#armIfIdle(ev.model);
-        this.#sweepRemoved();
+        this.#models.sweep((m) => this.#scheduler.load(m));
         this.#applyPendingReload();
         return;
       case 'serveDone':
@@ -331,8 +267,8 @@ export class Router {
         this.#lastUse.set(ev.model, Date.now());
         this.#scheduler.onServeDone(ev.id);
         this.#armIfIdle(ev.model);
-        this.#stopRetiredIfIdle(ev.model);
-        this.#sweepRemoved();
+        this.#models.stopRetiredIfIdle(ev.model, this.#busy(ev.model));
+        this.#models.sweep((m) => this.#scheduler.load(m));
         if (this.#inFlight.size === 0) for (const w of this.#drainWaiters.splice(0)) w();
         return;
       case 'unload': {
@@ -387,7 +323,7 @@ export class Router {
   }
 
   #armIfIdle(model: string): void {
-    const ttl = this.#config.models.get(model)?.ttlMs ?? 0;
+    const ttl = this.#models.model(model)?.ttlMs ?? 0;
     if (ttl <= 0 || this.#closing !== undefined) return;
     const load = this.#scheduler.load(model);
     if (load.inFlight > 0 || load.waiting > 0) return;
@@ -398,7 +334,7 @@ export class Router {
   /** TTL expiry: unload only if the model is still idle for its whole ttl. */
   #idleCheck(model: string): void {
     const up = this.#upstreams.get(model);
-    const ttl = this.#config.models.get(model)?.ttlMs ?? 0;
+    const ttl = this.#models.model(model)?.ttlMs ?? 0;
     if (up === undefined || ttl <= 0 || this.#closing !== undefined) return;
     const state = up.status();
     if (state !== 'ready') return;

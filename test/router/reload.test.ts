@@ -167,3 +167,21 @@ test('a removed model with a request waiting is served by its old definition fir
   assert.equal(await rejectionCode(h.router.acquire('gone')), 'MODEL_NOT_FOUND');
   assert.deepEqual(h.bugs(), []);
 });
+
+test('two reloads while a request is in flight: the first old process still stops when it finishes', T, async () => {
+  const h = new ReloadHarness(config('fifo', { a: '' }));
+  const inflight = await h.lease('a');
+  await h.router.reload(config('fifo', { a: '--v2' }));
+  await h.router.reload(config('fifo', { a: '--v3' }));
+  const first = h.gen('a', 0);
+  await flush();
+  assert.deepEqual(first.stopCalls, []);
+  inflight.release();
+  await first.untilStatus('stopped');
+  assert.deepEqual(first.stopReasons(), ['reloaded']);
+  const lease = await h.lease('a');
+  assert.equal(h.gens.get('a')!.length, 3);
+  assert.equal(h.gen('a', 2).startCalls, 1, 'served by the newest definition');
+  lease.release();
+  assert.deepEqual(h.bugs(), []);
+});
