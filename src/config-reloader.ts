@@ -1,0 +1,82 @@
+/**
+ * Re-reading the config file (SIGHUP, --watch-config). A config that does not
+ * load is rejected with all its problems and the running one stays in force;
+ * a valid one is handed to `apply`. Reloads never overlap: one that is asked
+ * for while another runs happens after it (and only once).
+ */
+import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import type { Logger } from 'pino';
+import { ConfigError, loadConfigFile } from './config/load.ts';
+import type { Config } from './config/types.ts';
+import type { ModelDiff } from './router/reload.ts';
+
+export interface ReloaderOptions {
+  readonly path: string;
+  readonly logger: Logger;
+  /** Switch to a new, valid config. */
+  readonly apply: (config: Config) => Promise<ModelDiff>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export type ReloadOutcome =
+  | { readonly kind: 'applied'; readonly diff: ModelDiff }
+  | { readonly kind: 'rejected'; readonly error: ConfigError };
+
+export class ConfigReloader {
+  readonly #opts: ReloaderOptions;
+  #running: Promise<ReloadOutcome> | undefined;
+  #again: Promise<ReloadOutcome> | undefined;
+  #stopWatching: (() => void) | undefined;
+
+  constructor(opts: ReloaderOptions) {
+    this.#opts = opts;
+  }
+
+  /** Reload now (or right after the reload in progress). */
+  reload(): Promise<ReloadOutcome> {
+    if (this.#running === undefined) {
+      this.#running = this.#once().finally(() => (this.#running = undefined));
+      return this.#running;
+    }
+    this.#again ??= this.#running.then(() => {
+      this.#again = undefined;
+      return this.reload();
+    });
+    return this.#again;
+  }
+
+  /**
+   * Poll the file's status every `intervalMs` and reload when its size or
+   * modification time changes. Polling (not inotify) also follows editors
+   * that replace the file and Kubernetes' symlink swaps.
+   */
+  watch(intervalMs = 1000): void {
+    if (this.#stopWatching !== undefined) return;
+    const onChange = (cur: Stats, prev: Stats): void => {
+      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
+      this.#opts.logger.info({ path: this.#opts.path }, 'config file changed: reloading');
+      void this.reload();
+    };
+    watchFile(this.#opts.path, { interval: intervalMs, persistent: false }, onChange);
+    this.#stopWatching = () => unwatchFile(this.#opts.path, onChange);
+  }
+
+  close(): void {
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+  }
+
+  async #once(): Promise<ReloadOutcome> {
+    const { path, logger } = this.#opts;
+    let config: Config;
+    try {
+      config = await loadConfigFile(path, this.#opts.env);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      logger.error({ path, problems: err.issues.length }, `config reload rejected; the running config stays in force.\n${err.message}`);
+      return { kind: 'rejected', error: err };
+    }
+    const diff = await this.#opts.apply(config);
+    return { kind: 'applied', diff };
+  }
+}
