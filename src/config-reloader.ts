@@ -4,7 +4,7 @@
  * a valid one is handed to `apply`. Reloads never overlap: one that is asked
  * for while another runs happens after it (and only once).
  */
-import { unwatchFile, watchFile, type Stats } from 'node:fs';
+import { stat, statSync, type Stats } from 'node:fs';
 import type { Logger } from 'pino';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import type { Config } from './config/types.ts';
@@ -46,19 +46,29 @@ export class ConfigReloader {
   }
 
   /**
-   * Poll the file's status every `intervalMs` and reload when its size or
-   * modification time changes. Polling (not inotify) also follows editors
-   * that replace the file and Kubernetes' symlink swaps.
+   * Poll the file's status every `intervalMs` and reload when its size,
+   * modification time or inode differs from what was last seen (the baseline
+   * is taken now, synchronously). Polling (not inotify) also follows editors
+   * that replace the file and Kubernetes' symlink swaps; a missing file is
+   * waited out.
    */
   watch(intervalMs = 1000): void {
     if (this.#stopWatching !== undefined) return;
-    const onChange = (cur: Stats, prev: Stats): void => {
-      if (cur.mtimeMs === prev.mtimeMs && cur.size === prev.size) return;
-      this.#opts.logger.info({ path: this.#opts.path }, 'config file changed: reloading');
-      void this.reload();
-    };
-    watchFile(this.#opts.path, { interval: intervalMs, persistent: false }, onChange);
-    this.#stopWatching = () => unwatchFile(this.#opts.path, onChange);
+    const { path, logger } = this.#opts;
+    const key = (st: Stats | undefined): string => (st === undefined ? 'missing' : `${st.mtimeMs}:${st.size}:${st.ino}`);
+    let seen = key(statSync(path, { throwIfNoEntry: false }));
+    const timer = setInterval(() => {
+      stat(path, (err, st) => {
+        const now = err === null ? key(st) : 'missing';
+        if (now === seen) return;
+        seen = now;
+        if (err !== null) return; // mid-replace or deleted: wait for it to come back
+        logger.info({ path }, 'config file changed: reloading');
+        void this.reload();
+      });
+    }, intervalMs);
+    timer.unref();
+    this.#stopWatching = () => clearInterval(timer);
   }
 
   close(): void {
