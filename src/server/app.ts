@@ -10,18 +10,21 @@ import type { LogHub } from '../log/hub.ts';
 import type { Router } from '../router/router.ts';
 import { ApiKeyCheck } from './auth.ts';
 import { readBody } from './body.ts';
+import { trackResponse } from './client-errors.ts';
 import { forward } from './forward.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { extractModel, rewriteModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
 import { sendError, sendJson } from './openai-error.ts';
+import { quote } from './quote.ts';
+import { redactUrl } from './redact.ts';
 
 /** decodeURIComponent that turns malformed escapes into a 400, not a 500. */
 function decodePath(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {
-    throw new ProxyError('BAD_REQUEST', `malformed percent-encoding in path: ${JSON.stringify(s.slice(0, 200))}`);
+    throw new ProxyError('BAD_REQUEST', `malformed percent-encoding in path: ${quote(s)}`);
   }
 }
 
@@ -34,19 +37,30 @@ export const MODEL_ROUTES: ReadonlySet<string> = new Set([
 ]);
 
 export interface AppDeps {
-  readonly config: Config;
+  /** The config in force (it changes on reload; read once per request). */
+  readonly config: () => Config;
   readonly router: Router;
   readonly logger: Logger;
   readonly logs: LogHub;
 }
 
 export function createApp(deps: AppDeps): RequestListener {
-  const { config, router, logger, logs } = deps;
-  const auth = new ApiKeyCheck(config.apiKeys);
+  const { router, logger, logs } = deps;
+  let config = deps.config();
+  let auth = new ApiKeyCheck(config.apiKeys);
+  /** Pick up a reloaded config (models, aliases, keys, limits). */
+  const refresh = (): void => {
+    const next = deps.config();
+    if (next === config) return;
+    config = next;
+    auth = new ApiKeyCheck(next.apiKeys);
+  };
   const created = Math.floor(Date.now() / 1000);
 
   /** Wait for a grant (withdrawn if the client leaves), forward, release. */
   async function serve(req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
+    // Gone while its body was parsed: 'close' has fired already, so the signal below would never abort.
+    if (res.destroyed) throw new ProxyError('CLIENT_CLOSED', 'client closed the request before it was queued');
     const ac = new AbortController();
     const onClose = (): void => ac.abort();
     res.once('close', onClose);
@@ -91,10 +105,11 @@ export function createApp(deps: AppDeps): RequestListener {
       await serve(req, res, model, `/${segments.slice(n).join('/')}${url.search}`, body);
       return;
     }
-    throw new ProxyError('MODEL_NOT_FOUND', `no configured model matches ${JSON.stringify(url.pathname)}`);
+    throw new ProxyError('MODEL_NOT_FOUND', `no configured model or alias matches ${quote(url.pathname)}`);
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    refresh();
     const method = req.method ?? 'GET';
     let url: URL;
     try {
@@ -142,13 +157,16 @@ export function createApp(deps: AppDeps): RequestListener {
       res.end('OK');
       return;
     }
-    throw new ProxyError('NOT_FOUND', `no route for ${method} ${path}`);
+    if (MODEL_ROUTES.has(path)) throw new ProxyError('NOT_FOUND', `no route for ${method} ${quote(path)}: this path takes POST`);
+    throw new ProxyError('NOT_FOUND', `no route for ${method} ${quote(path)}`);
   }
 
   return (req, res) => {
     const started = performance.now();
+    trackResponse(req, res);
     res.once('finish', () => {
-      logger.debug({ method: req.method, url: req.url, status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
+      // Access log: no headers (keys!), and credential-looking query values redacted (redact.ts).
+      logger.debug({ method: req.method, url: redactUrl(req.url ?? ''), status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
     });
     route(req, res).catch((err: unknown) => {
       if (err instanceof ProxyError && err.code === 'CLIENT_CLOSED') {

@@ -3,7 +3,9 @@ import { ProxyError } from '../errors.ts';
 
 /**
  * Buffer a request body up to `limit` bytes. Rejects BODY_TOO_LARGE as soon as
- * the declared or received size passes the limit (without reading the rest).
+ * the declared or received size passes the limit (without reading the rest),
+ * and CLIENT_CLOSED when the client goes away (or Node cuts it at
+ * requestTimeout, see http-options.ts) before the body is complete.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const tooLarge = (): ProxyError =>
@@ -32,15 +34,21 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       reject(new ProxyError('CLIENT_CLOSED', `error reading request body: ${err.message}`, { cause: err }));
     };
     const onAborted = (): void => onError(new Error('client aborted'));
+    // 'close' without 'end': covers any way the request is torn down that emits neither 'aborted' nor 'error'.
+    const onClose = (): void => {
+      if (!req.complete) onError(new Error('connection closed before the body was complete'));
+    };
     const cleanup = (): void => {
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('aborted', onAborted);
+      req.off('close', onClose);
     };
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
     req.on('aborted', onAborted);
+    req.on('close', onClose);
   });
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
 import type { LogRing } from '../log/ring.ts';
+import { quote } from './quote.ts';
 
 const MAX_PENDING_BYTES = 1024 * 1024;
 
@@ -17,7 +18,7 @@ export function logRing(hub: LogHub, config: Config, id: string): LogRing {
   if (id === 'upstream') return hub.upstream;
   const model = config.models.has(id) ? id : config.aliases.get(id);
   if (model === undefined) {
-    throw new ProxyError('BAD_REQUEST', `unknown log id ${JSON.stringify(id)}: use proxy, upstream, or a model id`);
+    throw new ProxyError('BAD_REQUEST', `unknown log id ${quote(id)}: use proxy, upstream, or a model id`);
   }
   return hub.model(model);
 }

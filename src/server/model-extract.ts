@@ -6,6 +6,8 @@
 import busboy from 'busboy';
 import { ProxyError } from '../errors.ts';
 import { replaceTopLevelValue } from './json-model.ts';
+import { describeJsonValue } from './quote.ts';
+import { firstInvalidUtf8 } from './utf8.ts';
 
 export type BodyKind = 'json' | 'multipart' | 'form' | 'other';
 
@@ -18,13 +20,35 @@ export interface Extracted {
 
 const NO_MODEL = 'no model specified: set "model" in the JSON body, in the form data, or as ?model=';
 
+/**
+ * How to read the model from a body:
+ * 1. multipart/form-data -> the form field;
+ * 2. any content type naming json -> JSON;
+ * 3. any other body whose first non-blank byte is `{` -> JSON. `curl -d '{…}'`
+ *    without -H sends application/x-www-form-urlencoded, and SDKs sometimes
+ *    send text/plain; llama-swap reads `model` with gjson whatever the
+ *    content type, so these must work here too. A urlencoded form never
+ *    starts with `{` in practice;
+ * 4. urlencoded -> the form field;
+ * 5. no content type and a body -> JSON (so a garbled body gets "not valid JSON");
+ * 6. otherwise nothing: `?model=` or NO_MODEL.
+ */
 export function bodyKind(contentType: string | undefined, body: Buffer): BodyKind {
   const ct = (contentType ?? '').toLowerCase();
-  if (ct.startsWith('multipart/form-data')) return 'multipart';
-  if (ct.startsWith('application/x-www-form-urlencoded')) return 'form';
-  if (ct.includes('json')) return 'json';
-  if (ct === '' && body.length > 0) return 'json'; // curl -d without -H is common; try JSON
-  return 'other';
+  if (ct.startsWith('multipart/form-data')) return 'multipart'; // (1)
+  if (ct.includes('json')) return 'json'; // (2)
+  if (startsWithBrace(body)) return 'json'; // (3)
+  if (ct.startsWith('application/x-www-form-urlencoded')) return 'form'; // (4)
+  if (ct === '' && body.length > 0) return 'json'; // (5)
+  return 'other'; // (6)
+}
+
+function startsWithBrace(body: Buffer): boolean {
+  for (const c of body) {
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) continue;
+    return c === 0x7b;
+  }
+  return false;
 }
 
 export async function extractModel(contentType: string | undefined, body: Buffer, query: URLSearchParams): Promise<Extracted> {
@@ -34,6 +58,7 @@ export async function extractModel(contentType: string | undefined, body: Buffer
   switch (kind) {
     case 'json': {
       if (body.length === 0) break;
+      rejectInvalidUtf8(body);
       let parsed: unknown;
       try {
         parsed = JSON.parse(body.toString('utf8'));
@@ -59,9 +84,27 @@ export async function extractModel(contentType: string | undefined, body: Buffer
   const model = fromBody ?? query.get('model') ?? undefined;
   if (model === undefined || model === '') throw new ProxyError('NO_MODEL', NO_MODEL);
   if (typeof model !== 'string') {
-    throw new ProxyError('BAD_REQUEST', `"model" must be a string, got ${JSON.stringify(model)}`);
+    throw new ProxyError('BAD_REQUEST', `"model" must be a string, got ${describeJsonValue(model)}`);
   }
   return { model, kind, json };
+}
+
+/**
+ * JSON bodies must be UTF-8 (RFC 8259 §8.1). `toString('utf8')` would turn
+ * bad bytes into U+FFFD and JSON.parse would accept the result, so the model
+ * name routed on could differ from the bytes sent, and the upstream would
+ * get bytes its own parser rejects (llama-server answers those with a 500).
+ * Refuse them here with 400 and the offset instead. Multipart and `/upstream`
+ * bodies are never decoded, so they pass untouched.
+ */
+function rejectInvalidUtf8(body: Buffer): void {
+  const at = firstInvalidUtf8(body);
+  if (at < 0) return;
+  const bytes = [...body.subarray(at, at + 4)].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(' ');
+  throw new ProxyError(
+    'BAD_REQUEST',
+    `request body is not valid UTF-8 (JSON must be UTF-8): invalid byte sequence at byte offset ${at} (${bytes})`,
+  );
 }
 
 function multipartField(contentType: string, body: Buffer, name: string): Promise<string | undefined> {
@@ -77,7 +120,12 @@ function multipartField(contentType: string, body: Buffer, name: string): Promis
     bb.on('field', (field, v) => {
       if (field === name && value === undefined) value = v;
     });
-    bb.on('file', (_field, stream) => stream.resume());
+    bb.on('file', (_field, stream) => {
+      // A truncated upload errors the file stream too; unhandled, that error crashed the proxy.
+      // The same failure reaches `bb`'s 'error' below, which answers it.
+      stream.on('error', () => undefined);
+      stream.resume();
+    });
     bb.on('close', () => resolve(value));
     bb.on('error', (err) => reject(new ProxyError('BAD_REQUEST', `bad multipart request: ${(err as Error).message}`)));
     bb.end(body);

@@ -1,6 +1,7 @@
 /** Model name resolution and the OpenAI model list. */
 import type { Config } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
+import { quote } from './quote.ts';
 
 /** A configured id or alias -> model id; MODEL_NOT_FOUND (listing what exists) otherwise. */
 export function resolveModel(config: Config, name: string): string {
@@ -8,7 +9,7 @@ export function resolveModel(config: Config, name: string): string {
   const viaAlias = config.aliases.get(name);
   if (viaAlias !== undefined) return viaAlias;
   const available = [...config.models.values()].filter((m) => !m.unlisted).map((m) => m.id);
-  const shown = JSON.stringify(name.length > 200 ? `${name.slice(0, 200)}…` : name);
+  const shown = quote(name);
   throw new ProxyError(
     'MODEL_NOT_FOUND',
     `model ${shown} not found; available models: ${available.length > 0 ? available.join(', ') : '(none configured)'}`,

@@ -2,7 +2,7 @@
  * The one place where errors become HTTP: status, OpenAI-shaped body
  * `{ error: { message, type, code, param }, src }` and extra headers.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { assertNever, ProxyError, type ProxyErrorCode } from '../errors.ts';
 
 export interface HttpError {
@@ -49,6 +49,24 @@ export function toOpenAIError(err: unknown): HttpError {
   // The rest of an oversized upload is not read: close the connection instead of draining it.
   if (err.code === 'BODY_TOO_LARGE') headers['connection'] = 'close';
   return { status: c.status, headers, body: { error: { message: err.message, type: c.type, code: c.code, param: null }, src: 'modelswap' } };
+}
+
+/**
+ * A whole HTTP/1.1 error response, for a connection whose request never
+ * reached a handler (client-errors.ts: malformed HTTP, header overflow,
+ * timeouts). Same body shape as `toOpenAIError`; always `connection: close`.
+ * `message` must not contain client input.
+ */
+export function rawErrorResponse(status: number, code: string, message: string): string {
+  const text = JSON.stringify({ error: { message, type: 'invalid_request_error', code, param: null }, src: 'modelswap' });
+  return [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'content-type: application/json',
+    `content-length: ${Buffer.byteLength(text)}`,
+    'connection: close',
+    '',
+    text,
+  ].join('\r\n');
 }
 
 /** Write an error response, or destroy the response if headers already went out. */

@@ -139,6 +139,43 @@ describe('extractModel', () => {
   it('rejects a multipart content type without a boundary with BAD_REQUEST', async () => {
     await rejectsWith(extract('multipart/form-data', multipart('a')), 'BAD_REQUEST', /bad multipart/);
   });
+
+  it('rejects a multipart body cut inside a file part with BAD_REQUEST, and nothing else throws (it once crashed the proxy)', async () => {
+    const uncaught: Error[] = [];
+    const onUncaught = (err: Error): void => void uncaught.push(err);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const cut = multipart('m1').subarray(0, filePart().length - 50); // inside the file's bytes
+      await rejectsWith(extract(MP_CT, Buffer.concat([Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="model"\r\n\r\nm1\r\n`), cut])), 'BAD_REQUEST', /Unexpected end of form/);
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+    assert.deepEqual(uncaught.map((e) => e.message), []);
+  });
+
+  it('reads a JSON object whatever the content type says (curl -d sends urlencoded; llama-swap ignores the type)', async () => {
+    for (const ct of [FORM_CT, 'text/plain', 'application/octet-stream', undefined, 'TEXT/PLAIN; charset=utf-8']) {
+      const ex = await extract(ct, ' \r\n\t{"model":"a","messages":[]}');
+      assert.deepEqual([ex.model, ex.kind], ['a', 'json'], String(ct));
+    }
+    assert.equal((await extract(MP_CT, multipart('b'))).kind, 'multipart', 'multipart is never sniffed');
+    await rejectsWith(extract(FORM_CT, '{"model":'), 'BAD_REQUEST', /not valid JSON/);
+  });
+
+  it('names the wrong type of model without serializing it (a deep array once made a 500)', async () => {
+    const deep = `{"model":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    await rejectsWith(extract(JSON_CT, deep), 'BAD_REQUEST', /"model" must be a string, got an array \(1 items\)/);
+    await rejectsWith(extract(JSON_CT, '{"model":1e400}'), 'BAD_REQUEST', /got the number Infinity/);
+  });
+
+  it('rejects a JSON body that is not UTF-8 with the offset of the first bad byte; multipart files stay binary', async () => {
+    const bad = (prefix: string, bytes: number[], suffix: string): Buffer => Buffer.concat([Buffer.from(prefix), Buffer.from(bytes), Buffer.from(suffix)]);
+    await rejectsWith(extract(JSON_CT, bad('{"model":"m', [0xff], '"}')), 'BAD_REQUEST', /not valid UTF-8.*byte offset 11 \(0xff 0x22 0x7d\)/);
+    await rejectsWith(extract(JSON_CT, bad('{"model":"m","x":"', [0xed, 0xa0, 0x80], '"}')), 'BAD_REQUEST', /byte offset 18 \(0xed 0xa0 0x80 0x22\)/);
+    await rejectsWith(extract('text/plain', bad('{"model":"m","x":"', [0xc0, 0xaf], '"}')), 'BAD_REQUEST', /byte offset 18/);
+    assert.equal((await extract(MP_CT, multipart('whisper-1'))).model, 'whisper-1', 'the file part holds every byte value');
+  });
 });
 
 describe('rewriteModel: forms', () => {

@@ -69,11 +69,17 @@ describe('rewriteModel: JSON bodies are edited in place', () => {
     assert.equal(lone, '{"model":"x\\ud800"}');
   });
 
-  it('keeps non-ASCII and even invalid UTF-8 bytes outside the value as received', async () => {
-    const body = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe6, 0xa8, 0xa1, 0xff, 0xc3]), Buffer.from('","model":"a"}')]);
+  it('keeps non-ASCII bytes outside the value as received', async () => {
+    // 模, an astral emoji, a precomposed and a combining é: bytes, not code points, are kept.
+    const body = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe6, 0xa8, 0xa1, 0xf0, 0x9f, 0xa6, 0x99, 0xc3, 0xa9, 0x65, 0xcc, 0x81]), Buffer.from('","model":"a"}')]);
     const ex = await extractModel(JSON_CT, body, new URLSearchParams());
     const out = rewriteModel(ex, JSON_CT, body, 'b');
     assert.deepEqual(out, Buffer.concat([body.subarray(0, body.length - 4), Buffer.from('"b"}')]));
+  });
+
+  it('never sees invalid UTF-8: extractModel refuses it first (the scanner would keep it, json-model.ts)', async () => {
+    const body = Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xe6, 0xa8, 0xa1, 0xff, 0xc3]), Buffer.from('","model":"a"}')]);
+    await assert.rejects(extractModel(JSON_CT, body, new URLSearchParams()), /not valid UTF-8.*byte offset 9 \(0xff 0xc3 0x22 0x2c\)/);
   });
 
   it('returns the body itself when the model came from ?model=', async () => {
