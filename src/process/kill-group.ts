@@ -11,6 +11,7 @@
  * as a fast "definitely gone" (ESRCH) and otherwise read `/proc/<pid>/stat`
  * for members of the group that are not zombies.
  */
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -54,18 +55,48 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
   }
 }
 
+/** The fields of /proc/<pid>/stat the process layer uses. */
+export interface ProcStat {
+  /** Field 3: R, S, D, Z (zombie), X (dead), … */
+  readonly state: string;
+  /** Field 5: process group id. */
+  readonly pgrp: number;
+  /**
+   * Field 22: start time in clock ticks after boot. With the pid it names one
+   * process for the life of the boot, so a reused pid is told apart (kept as
+   * the decimal text, compared as such).
+   */
+  readonly startTime: string;
+}
+
 /**
  * Parse the fields we need from /proc/<pid>/stat. The comm field is in
  * parentheses and may itself contain spaces and ')', so split after the last ')'.
  */
-export function parseStat(text: string): { state: string; pgrp: number } | undefined {
+export function parseStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   const rest = text.slice(close + 2).split(' ');
-  const state = rest[0];
-  const pgrp = Number(rest[2]);
-  if (state === undefined || !Number.isInteger(pgrp)) return undefined;
-  return { state, pgrp };
+  const state = rest[0]; // field 3
+  const pgrp = Number(rest[2]); // field 5
+  const startTime = rest[19]; // field 22
+  if (state === undefined || !Number.isInteger(pgrp) || startTime === undefined || !/^\d+$/.test(startTime)) return undefined;
+  return { state, pgrp, startTime };
+}
+
+/** /proc/<pid>/stat of any process, zombies included, or undefined (gone, no /proc). Synchronous: one small read. */
+export function readStatSync(pid: number): ProcStat | undefined {
+  try {
+    return parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** /proc/<pid>/stat of a live (not zombie) process, or undefined. */
+export function liveStatSync(pid: number): ProcStat | undefined {
+  const st = readStatSync(pid);
+  return st === undefined || st.state === 'Z' || st.state === 'X' ? undefined : st;
 }
 
 /** Pids in group `pgid` that are alive (not zombie 'Z' or dead 'X'). */

@@ -1,6 +1,8 @@
 /**
- * Spawn one upstream server: no shell, its own process group, output streamed
- * (never buffered) to a callback.
+ * Spawn one upstream server in its own process group, output streamed (never
+ * buffered) to a callback, launched so that it dies with the proxy even if
+ * the proxy is SIGKILLed (./launch.ts: setpriv --pdeathsig and the fd-3
+ * watchdog, which execs the user's argv unchanged; no shell of ours remains).
  *
  * execa options, and why (shared/reference/node-stack.md §5):
  * - `buffer: false` is mandatory: with buffering execa closes the pipe at
@@ -10,6 +12,11 @@
  * - `cleanup: false`: execa's exit cleanup signals the leader only (and is a
  *   no-op when detached); `killAllGroupsSync` does it properly.
  * - `reject: false`: a non-zero exit is an ordinary outcome here.
+ * - stdio: stdin /dev/null as ever; fd 3 is the watchdog's pipe, which the
+ *   watchdog closes before it execs the server.
+ *
+ * argv[0] is looked up on PATH first (./launch.ts findExecutable), so a
+ * missing command is still a spawn error (ENOENT) naming it.
  *
  * Exit is taken from the ChildProcess `exit` event, not from execa's promise:
  * that promise also waits for stdout/stderr to close, which a forked
@@ -18,6 +25,7 @@
 import { execa } from 'execa';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
+import { findExecutable, findSetpriv, type LaunchMode, planLaunch } from './launch.ts';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -33,35 +41,49 @@ export interface Child {
   readonly spawned: Promise<boolean>;
   /** Resolves once the leader has exited and been reaped (or failed to spawn). Never rejects. */
   readonly exited: Promise<ChildExit>;
-  /** Resolves once stdout and stderr have closed too (a grandchild holding them delays this). Never rejects. */
+  /** Resolves once stdout and stderr have closed (a grandchild holding them delays this). Never rejects. */
   readonly closed: Promise<void>;
+  /** How it was launched (./launch.ts); undefined when it was not (command not found). */
+  readonly launch: LaunchMode | undefined;
 }
 
 export interface SpawnOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Called with each decoded chunk of stdout and stderr; must be fast and must not throw. */
   readonly onOutput: (text: string) => void;
+  /** Path of setpriv, or null not to use it (tests of the fallback); default: found once on PATH. */
+  readonly setpriv?: string | null;
 }
 
 export function spawnChild(argv: readonly string[], options: SpawnOptions): Child {
-  const [file, ...args] = argv;
+  const [file] = argv;
   if (file === undefined || file === '') throw new Error('empty command');
-  const sp = execa(file, args, {
+  const env = { ...process.env, ...options.env };
+  const found = findExecutable(file, env.PATH);
+  if (!found.ok) return notSpawned(file, found.code);
+  const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()));
+  const sp = execa(plan.file, plan.args, {
     buffer: false,
     detached: true,
     cleanup: false,
     reject: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe
     extendEnv: false,
-    env: { ...process.env, ...options.env },
+    env,
   });
   // execa's own promise never rejects with reject:false; this is belt and braces.
   sp.catch(() => {});
 
   pump(sp.stdout, options.onOutput);
   pump(sp.stderr, options.onOutput);
+  // Our end of the watchdog's pipe (./launch.ts): never written; closed by
+  // our death or, here, by the leader's exit, so a group never outlives its
+  // leader (the watcher then SIGKILLs what is left). Resumed so that it
+  // notices EOF and is released.
+  const watchdog = sp.stdio[3];
+  watchdog.on('error', () => {});
+  watchdog.resume();
+  sp.once('exit', () => watchdog.destroy());
 
   let spawnError: Error | undefined;
   const spawned = new Promise<boolean>((resolve) => {
@@ -77,13 +99,27 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
       if (!ok) resolve({ code: null, signal: null, spawnError });
     });
   });
-  const closed = new Promise<void>((resolve) => {
-    sp.once('close', () => resolve());
+  // stdout and stderr, not the process `close` event: that one also waits for
+  // the watchdog's fd 3, which the watcher holds until its group ends.
+  const closed = Promise.all([sp.stdout, sp.stderr].map((stream) => new Promise<void>((resolve) => {
+    stream.once('close', () => resolve());
     void spawned.then((ok) => {
       if (!ok) resolve();
     });
-  });
-  return { pid: sp.pid, spawned, exited, closed };
+  }))).then(() => {});
+  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode };
+}
+
+/** A Child for a command that was not found: the same shape as Node's spawn error. */
+function notSpawned(file: string, code: 'ENOENT' | 'EACCES'): Child {
+  const spawnError = Object.assign(new Error(`spawn ${file} ${code}`), { code, syscall: `spawn ${file}`, path: file });
+  return {
+    pid: undefined,
+    spawned: Promise.resolve(false),
+    exited: Promise.resolve({ code: null, signal: null, spawnError }),
+    closed: Promise.resolve(),
+    launch: undefined,
+  };
 }
 
 /** Consume a stream in flowing mode so a slow log reader never blocks the child. */

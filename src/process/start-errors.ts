@@ -20,6 +20,15 @@ export function spawnFailedError(model: string, command: string | undefined, err
   return new ProxyError('UPSTREAM_START_FAILED', `model "${model}": cannot run "${command}": ${why}`, { cause: err });
 }
 
+/** Something else already accepts connections on the port the model's cmd listens on (./port-check.ts). */
+export function portInUseError(model: string, port: number, proxy: string, who: string): ProxyError {
+  return new ProxyError(
+    'UPSTREAM_START_FAILED',
+    `port ${port} of model "${model}" is already in use by another program (${who}); ` +
+      `stop that program or give the model another port. Nothing was started, so no request reaches the wrong server (proxy: ${proxy})`,
+  );
+}
+
 /** The leader exited before its health check passed. */
 export function exitedDuringStartError(model: string, exit: ChildExit, ms: number, tail: OutputTail): ProxyError {
   return new ProxyError(

@@ -2,7 +2,10 @@
  * One upstream server's life as a state machine (contract: ./types.ts).
  * Every transition is one `#setState` call:
  *
- *   stopped  → starting  ensureReady() spawns                      (#start)
+ *   stopped   → launching  ensureReady() (status 'starting')        (#start)
+ *   launching → starting   the model's port is free: spawned        (#launch)
+ *   launching → stopped    the port is in use by another program;
+ *                          stop()/shutdown() during the check       (#launch, stop)
  *   starting → ready     the health check answered 200             (#awaitStart)
  *   starting → stopping  stop()/shutdown(); leader exited or health
  *                        timed out (kill/sweep the group)           (stop, #awaitStart)
@@ -18,6 +21,11 @@
  * Each child run records `exitReason ??= …`; the first writer wins and
  * `onExit` reports it. No failed state is sticky: a failed start ends in
  * `stopped` and the next ensureReady tries again.
+ *
+ * `launching` is the port check of ./port-check.ts, before anything is
+ * spawned; the router sees it as `starting` (it is cancellable like one).
+ * Every spawned group is recorded in the state file (`groups`, see
+ * ./state-file.ts) until every member is gone.
  */
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
@@ -25,15 +33,18 @@ import { assertNever, type ProxyError } from '../errors.ts';
 import type { LogRing } from '../log/ring.ts';
 import { registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
 import { OutputTail } from './output-tail.ts';
+import { portTaken } from './port-check.ts';
 import { type Child, type ChildExit, spawnChild } from './spawn.ts';
 import {
   abortedStartError,
   describeExit,
   exitedDuringStartError,
   healthTimeoutError,
+  portInUseError,
   shutDownError,
   spawnFailedError,
 } from './start-errors.ts';
+import type { GroupStateFile } from './state-file.ts';
 import { raceStart } from './start-race.ts';
 import { terminateGroup } from './terminate.ts';
 import { drain, untilAborted } from './wait.ts';
@@ -51,6 +62,8 @@ export interface UpstreamProcessOptions {
   readonly onStatus?: (status: ProcessStatus) => void;
   /** Health poll period; default 50 ms. */
   readonly healthIntervalMs?: number;
+  /** Where live groups are recorded for the next start's reaper; none by default. */
+  readonly groups?: Pick<GroupStateFile, 'add' | 'remove'>;
 }
 
 interface Run {
@@ -63,6 +76,7 @@ interface Run {
 
 type State =
   | { readonly kind: 'stopped' }
+  | { readonly kind: 'launching'; readonly ready: Promise<void>; readonly abort: AbortController }
   | { readonly kind: 'starting'; readonly run: Run; readonly ready: Promise<void>; readonly abort: AbortController }
   | { readonly kind: 'ready'; readonly run: Run }
   | { readonly kind: 'stopping'; readonly run: Run; readonly done: Promise<void> }
@@ -85,7 +99,7 @@ export class UpstreamProcess implements Upstream {
   }
 
   status(): ProcessStatus {
-    return this.#state.kind;
+    return statusOf(this.#state);
   }
 
   pid(): number | undefined {
@@ -95,6 +109,7 @@ export class UpstreamProcess implements Upstream {
       case 'ready':
       case 'stopping':
         return s.run.exit === undefined ? s.run.child.pid : undefined;
+      case 'launching':
       case 'stopped':
       case 'shutdown':
         return undefined;
@@ -112,8 +127,9 @@ export class UpstreamProcess implements Upstream {
           return;
         case 'stopped':
           if (this.#closing) throw shutDownError(this.model);
-          this.#start(); // now `starting`; loop round to join it
+          this.#start(); // now `launching`; loop round to join it
           continue;
+        case 'launching':
         case 'starting':
           return await untilAborted(s.ready, signal);
         case 'stopping':
@@ -135,6 +151,10 @@ export class UpstreamProcess implements Upstream {
         return Promise.resolve();
       case 'stopping':
         return s.done;
+      case 'launching':
+        s.abort.abort(reason); // nothing spawned yet: #launch sees the abort and spawns nothing
+        this.#setState({ kind: 'stopped' });
+        return Promise.resolve();
       case 'starting':
         s.run.exitReason ??= reason;
         s.abort.abort(reason);
@@ -154,13 +174,38 @@ export class UpstreamProcess implements Upstream {
   }
 
   #setState(next: State): void {
-    const prev = this.#state.kind;
+    const prev = statusOf(this.#state);
     this.#state = next;
-    if (prev !== next.kind) this.#opts.onStatus?.(next.kind);
+    if (prev !== statusOf(next)) this.#opts.onStatus?.(statusOf(next));
   }
 
-  /** stopped → starting. Spawns now; the race runs in #awaitStart. */
+  /** stopped → launching; #launch goes on from there. */
   #start(): void {
+    const abort = new AbortController();
+    const { promise: ready, resolve, reject } = Promise.withResolvers<void>();
+    ready.catch(() => {}); // delivered to ensureReady callers; there may be none left
+    this.#setState({ kind: 'launching', ready, abort });
+    this.#launch(ready, abort).then(resolve, reject);
+  }
+
+  /** launching → starting (then the start race), or → stopped when the port is taken. */
+  async #launch(ready: Promise<void>, abort: AbortController): Promise<void> {
+    const taken = await portTaken(this.#config, abort.signal);
+    const s = this.#state;
+    if (s.kind !== 'launching' || s.abort !== abort) throw abortedStartError(this.model, String(abort.signal.reason ?? 'unloaded')); // stop() won
+    if (taken !== undefined) {
+      const err = portInUseError(this.model, taken.port, this.#config.proxy, taken.who);
+      this.#log.error({ err: err.message }, 'upstream not started');
+      this.#setState({ kind: 'stopped' });
+      throw err;
+    }
+    const run = this.#spawn();
+    this.#setState({ kind: 'starting', run, ready, abort });
+    return this.#awaitStart(run, abort);
+  }
+
+  /** Spawn the server, register its group, log. */
+  #spawn(): Run {
     const tail = new OutputTail();
     const child = spawnChild(this.#config.cmd, {
       env: this.#config.env,
@@ -169,17 +214,18 @@ export class UpstreamProcess implements Upstream {
         this.#output(text);
       },
     });
-    if (child.pid !== undefined) registerGroup(child.pid);
+    if (child.pid !== undefined) {
+      registerGroup(child.pid);
+      this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
+    }
     const run: Run = { child, tail, startedAt: performance.now(), exitReason: undefined, exit: undefined };
-    this.#log.info({ pid: child.pid, cmd: this.#config.cmd }, 'starting upstream');
+    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch }, 'starting upstream');
+    if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the fd-3 watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
-    const abort = new AbortController();
-    const ready = this.#awaitStart(run, abort);
-    ready.catch(() => {}); // delivered to ensureReady callers; there may be none left
-    this.#setState({ kind: 'starting', run, ready, abort });
+    return run;
   }
 
-  /** Runs the start race and applies its outcome. Must not touch #state before its first await. */
+  /** Runs the start race and applies its outcome (#state is already `starting` with this run). */
   async #awaitStart(run: Run, abort: AbortController): Promise<void> {
     const { healthCheckTimeoutMs: timeoutMs, checkEndpoint } = this.#config;
     const healthUrl = checkEndpoint === null ? null : this.#config.proxy + checkEndpoint;
@@ -239,7 +285,7 @@ export class UpstreamProcess implements Upstream {
   async #terminate(run: Run, graceMs: number, polite: boolean): Promise<void> {
     const pgid = run.child.pid;
     if (pgid === undefined) return; // never spawned
-    await terminateGroup({
+    const gone = await terminateGroup({
       pgid,
       leaderExited: run.child.exited,
       graceMs,
@@ -249,6 +295,7 @@ export class UpstreamProcess implements Upstream {
       log: this.#log,
       onOutput: (t) => this.#output(t),
     });
+    if (gone) this.#opts.groups?.remove(pgid); // else keep it listed: the next start may reap it
     this.#log.info({ pid: pgid, reason: run.exitReason }, 'upstream stopped');
   }
 
@@ -266,7 +313,10 @@ export class UpstreamProcess implements Upstream {
       if (pgid !== undefined && signalGroup(pgid, 0)) {
         void this.#beginStop(run, 0, false); // stragglers in the group: SIGKILL them, then stopped
       } else {
-        if (pgid !== undefined) unregisterGroup(pgid);
+        if (pgid !== undefined) {
+          unregisterGroup(pgid);
+          this.#opts.groups?.remove(pgid);
+        }
         this.#setState({ kind: 'stopped' });
       }
     }
@@ -277,4 +327,9 @@ export class UpstreamProcess implements Upstream {
     this.#opts.logs.push(text);
     this.#opts.onOutput?.(text);
   }
+}
+
+/** The status callers see: `launching` is part of starting. */
+function statusOf(s: State): ProcessStatus {
+  return s.kind === 'launching' ? 'starting' : s.kind;
 }

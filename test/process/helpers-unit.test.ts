@@ -1,14 +1,24 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { cmdStopArgv, runCmdStop } from '../../src/process/cmd-stop.ts';
-import { liveGroupMembers, parseStat, signalGroup } from '../../src/process/kill-group.ts';
+import { liveGroupMembers, liveStatSync, parseStat, signalGroup } from '../../src/process/kill-group.ts';
 import { OutputTail } from '../../src/process/output-tail.ts';
 import { abortIf, timeoutIf } from '../../src/process/start-race.ts';
 
-test('parseStat reads state and pgrp even when comm contains spaces and parentheses', () => {
-  assert.deepEqual(parseStat('1234 (llama) server (x)) S 1 5678 5678 0 -1 4194560'), { state: 'S', pgrp: 5678 });
-  assert.deepEqual(parseStat('77 (node) Z 1 77 77 0'), { state: 'Z', pgrp: 77 });
+const STAT_TAIL = '0 -1 4194304 98 0 0 0 0 0 0 0 20 0 1 0 387928 3133440 381 18446744073709551615 0 0 0';
+
+test('parseStat reads state, pgrp and start time even when comm contains spaces and parentheses', () => {
+  assert.deepEqual(parseStat(`1234 (llama) server (x)) S 1 5678 5678 ${STAT_TAIL}`), { state: 'S', pgrp: 5678, startTime: '387928' });
+  assert.deepEqual(parseStat(`77 (node) Z 1 77 77 ${STAT_TAIL}`), { state: 'Z', pgrp: 77, startTime: '387928' });
+  assert.equal(parseStat('77 (node) Z 1 77 77 0'), undefined, 'truncated: no start time');
   assert.equal(parseStat('garbage'), undefined);
+});
+
+test('liveStatSync: this process is alive with a start time; a pid that cannot exist is not', () => {
+  const me = liveStatSync(process.pid);
+  assert.ok(me !== undefined);
+  assert.match(me.startTime, /^\d+$/);
+  assert.equal(liveStatSync(2 ** 23), undefined);
 });
 
 test('cmdStopArgv replaces every ${PID} in every argument', () => {

@@ -72,15 +72,17 @@ export function harness(t: TestContext, model: ModelConfig): Harness {
   const statuses: ProcessStatus[] = [];
   const exits: ExitInfo[] = [];
   const pgids = new Set<number>();
-  const changed = (): void => void ee.emit('change');
+  const changed = (): void => {
+    const pid = up.pid(); // spawned after the port check: seen by the first output or status change
+    if (pid !== undefined) pgids.add(pid);
+    ee.emit('change');
+  };
   const up = new UpstreamProcess(model, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     logs,
     healthIntervalMs: 20,
     onStatus: (s) => {
       statuses.push(s);
-      const pid = up.pid();
-      if (pid !== undefined) pgids.add(pid);
       changed();
     },
     onExit: (info) => {
@@ -122,6 +124,15 @@ export function groupMembersNow(pgid: number): number[] {
     if (st !== undefined && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') out.push(Number(name));
   }
   return out;
+}
+
+/** A process's argv joined by spaces ('' once it is gone). */
+export function cmdline(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0$/, '').split('\0').join(' ');
+  } catch {
+    return '';
+  }
 }
 
 /** Is `pid` alive and not a zombie? */

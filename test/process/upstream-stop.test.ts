@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ProxyError } from '../../src/errors.ts';
 import { killAllGroupsSync, registeredGroups } from '../../src/process/kill-group.ts';
-import { aliveNow, FAKE, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE } from './helpers.ts';
+import { aliveNow, cmdline, FAKE, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 const IGNORE_TERM =
@@ -21,6 +21,7 @@ test('a server that ignores SIGTERM is SIGKILLed after the grace period', T, asy
   await h.up.stop('unloaded');
   const took = performance.now() - started;
   assert.ok(took >= 300, `stopped after ${took} ms, before the grace period`);
+  assert.ok(took < 300 + 1500, `stopped after ${took} ms: SIGKILL must follow the grace period promptly`);
   assert.deepEqual(h.exits, [{ model: 'm', reason: 'unloaded', code: null, signal: 'SIGKILL' }]);
   assert.match(h.logs.history(), /received SIGTERM, ignoring it/);
   assert.deepEqual(groupMembersNow(pid), []);
@@ -42,7 +43,9 @@ test('a shell wrapper whose grandchild ignores SIGTERM: no member of the group s
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
   const before = groupMembersNow(pgid);
-  assert.equal(before.length, 2, `expected leader + grandchild, got ${before}`);
+  // the leader (the fake, exec'd by the shell), the grandchild, and the watchdog's watcher (src/process/launch.ts)
+  assert.equal(before.length, 3, `expected leader + grandchild + watcher, got ${before}`);
+  assert.equal(before.filter((pid) => cmdline(pid).includes('modelswap-watchdog')).length, 1, 'one watcher');
   const started = performance.now();
   await h.up.stop('unloaded');
   assert.ok(performance.now() - started >= 300, 'the grandchild ignores SIGTERM: only SIGKILL after the grace ends it');
@@ -52,6 +55,22 @@ test('a shell wrapper whose grandchild ignores SIGTERM: no member of the group s
   assert.equal(h.exits[0]?.code, 0); // the server itself exited on SIGTERM; the grandchild needed SIGKILL
 });
 
+test('a wrapper member slow to exit on SIGTERM gets its grace: the watchdog does not SIGKILL it when the leader exits first', T, async (t) => {
+  const port = await freePort();
+  const slow = "process.on('SIGTERM', () => setTimeout(() => { console.log('slow: clean exit'); process.exit(0); }, 300)); console.log('slow: up'); setInterval(() => {}, 1000)";
+  const script = `"${NODE}" -e "${slow}" & exec "${NODE}" "${FAKE}" --port ${port} --model-id m`;
+  const h = harness(t, modelConfig(port, { unloadTimeoutMs: 5000, cmd: ['sh', '-c', script] }));
+  await h.up.ensureReady();
+  await h.until(() => h.logs.history().includes('slow: up'));
+  const pgid = h.up.pid()!;
+  const started = performance.now();
+  await h.up.stop('unloaded');
+  const took = performance.now() - started;
+  assert.match(h.logs.history(), /slow: clean exit/, 'not SIGKILLed when its leader (the fake) exited at once');
+  assert.ok(took >= 290 && took < 5000, `took ${took} ms`);
+  assert.deepEqual(groupMembersNow(pgid), []);
+});
+
 test('--fork-grandchild: the forked grandchild is killed with the group', T, async (t) => {
   const port = await freePort();
   const h = harness(t, modelConfig(port, { unloadTimeoutMs: 200, cmd: fakeCmd(port, '--fork-grandchild', '--ignore-sigterm') }));
@@ -59,7 +78,7 @@ test('--fork-grandchild: the forked grandchild is killed with the group', T, asy
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
   const before = groupMembersNow(pgid);
-  assert.equal(before.length, 2);
+  assert.equal(before.length, 3, 'leader, grandchild, watcher');
   await h.up.stop('unloaded');
   assert.deepEqual(groupMembersNow(pgid), []);
   for (const pid of before) assert.equal(aliveNow(pid), false);
@@ -145,7 +164,7 @@ test('a crash leaves no straggler: grandchildren of a dead leader are SIGKILLed'
   await h.up.ensureReady();
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
-  assert.equal(groupMembersNow(pgid).length, 2);
+  assert.equal(groupMembersNow(pgid).length, 3, 'leader, grandchild, watcher');
   process.kill(pgid, 'SIGKILL'); // the leader only
   await h.until(() => h.up.status() === 'stopped');
   assert.deepEqual(h.statuses.slice(-2), ['stopping', 'stopped']);
@@ -183,7 +202,7 @@ test('killAllGroupsSync SIGKILLs every live group', T, async (t) => {
   await h.up.ensureReady();
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
-  assert.equal(groupMembersNow(pgid).length, 2);
+  assert.equal(groupMembersNow(pgid).length, 3, 'leader, grandchild, watcher');
   killAllGroupsSync();
   assert.ok(!registeredGroups().includes(pgid));
   await h.until(() => h.up.status() === 'stopped');
