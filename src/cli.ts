@@ -7,10 +7,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.ts';
+import { ConfigReloader } from './config-reloader.ts';
 import { ListenError, startModelswap } from './main.ts';
 import { killAllGroupsSync } from './process/kill-group.ts';
+import { StateFileInUseError } from './process/reap.ts';
+import { defaultStateFilePath } from './process/state-file.ts';
 
-const HELP = `Usage: modelswap --config <file> [--listen <host:port>]
+const HELP = `Usage: modelswap --config <file> [--listen <host:port>] [--watch-config] [--state-file <path>]
 
 OpenAI-compatible proxy that starts the inference server a request names,
 evicts others to free memory, and unloads idle ones.
@@ -18,6 +21,12 @@ evicts others to free memory, and unloads idle ones.
 Options:
   -c, --config <file>    YAML config (llama-swap compatible)    [required]
   -l, --listen <addr>    host:port to listen on          [127.0.0.1:8080]
+  -w, --watch-config     reload the config when the file changes (SIGHUP
+                         reloads it too); models whose definition did not
+                         change keep running
+      --state-file <path>  records live upstreams so that the next start
+                         reaps them if modelswap was killed
+                         [$XDG_RUNTIME_DIR or tmp dir/modelswap-<hash>.json]
   -v, --version          print the version and exit
   -h, --help             print this help and exit
 `;
@@ -51,6 +60,8 @@ async function main(): Promise<void> {
       options: {
         config: { type: 'string', short: 'c' },
         listen: { type: 'string', short: 'l', default: '127.0.0.1:8080' },
+        'state-file': { type: 'string' },
+        'watch-config': { type: 'boolean', short: 'w' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -86,15 +97,18 @@ async function main(): Promise<void> {
   process.on('exit', () => killAllGroupsSync());
   let app;
   try {
-    app = await startModelswap({ config, host: listen.host, port: listen.port });
+    const stateFile = args['state-file'] ?? defaultStateFilePath(args.config, `${listen.host}:${listen.port}`);
+    app = await startModelswap({ config, host: listen.host, port: listen.port, stateFile });
   } catch (err) {
-    if (err instanceof ListenError) fail(1, err.message);
+    if (err instanceof ListenError || err instanceof StateFileInUseError) fail(1, err.message);
     throw err;
   }
   if (!isLoopback(listen.host)) {
     app.logger.warn({ listen: args.listen }, 'listening on a non-loopback address: anyone on the network can use it; set apiKeys or use --listen 127.0.0.1:PORT');
   }
 
+  const running = app;
+  const reloader = new ConfigReloader({ path: args.config, logger: running.logger, apply: (c) => running.reload(c) });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     signals += 1;
@@ -103,6 +117,7 @@ async function main(): Promise<void> {
       killAllGroupsSync();
       process.exit(1);
     }
+    reloader.close();
     app.logger.info({ signal }, 'shutting down (in-flight requests get up to 30 s)');
     app.close(30_000).then(
       () => process.exit(0),
@@ -114,11 +129,13 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  // Node's default for SIGHUP is to exit without cleanup, which would orphan every
-  // upstream. llama-swap users send it to reload; reloading is not supported yet.
+  // SIGHUP reloads the config (as in llama-swap). Handling it also keeps Node's
+  // default, exiting without cleanup, from orphaning every upstream.
   process.on('SIGHUP', () => {
-    app.logger.warn('SIGHUP received: config reload is not supported yet; modelswap keeps running with the current config');
+    running.logger.info('SIGHUP received: reloading the config');
+    void reloader.reload();
   });
+  if (args['watch-config'] === true) reloader.watch();
 }
 
 main().catch((err: unknown) => fail(1, `unexpected failure: ${(err as Error).stack ?? String(err)}`));

@@ -10,10 +10,15 @@ import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
 import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
+import { reapOrphans } from './process/reap.ts';
+import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
+import type { ModelDiff } from './router/reload.ts';
 import { Router } from './router/router.ts';
 import { createScheduler } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
+import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
+import { LOG_REDACT } from './server/redact.ts';
 import { sendError } from './server/openai-error.ts';
 
 export interface StartOptions {
@@ -25,6 +30,12 @@ export interface StartOptions {
   readonly stdout?: (text: string) => void;
   /** Run hooks.on_startup.preload (default true). */
   readonly preload?: boolean;
+  /**
+   * The state file of live upstream process groups (src/process/state-file.ts).
+   * Groups a killed modelswap left in it are reaped before anything starts;
+   * rejects with StateFileInUseError if its owner still runs. Default: none.
+   */
+  readonly stateFile?: string;
 }
 
 export interface Modelswap {
@@ -33,6 +44,11 @@ export interface Modelswap {
   readonly router: Router;
   readonly logs: LogHub;
   readonly logger: Logger;
+  /**
+   * Switch to a new (valid) config without collateral damage (Router.reload);
+   * `logToStdout` and the listen address need a restart.
+   */
+  reload(config: Config): Promise<ModelDiff>;
   /** Graceful stop: stop accepting, fail queued, let in-flight finish up to `deadlineMs`, stop every upstream. Idempotent. */
   close(deadlineMs?: number): Promise<void>;
 }
@@ -44,7 +60,12 @@ export class ListenError extends Error {
 export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const { config } = opts;
   const logs = new LogHub(config.logToStdout, opts.stdout);
-  const logger = pino({ level: config.logLevel, base: undefined }, { write: (s: string) => logs.writeProxy(s) });
+  const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT }, { write: (s: string) => logs.writeProxy(s) });
+  let groups: GroupStateFile | undefined;
+  if (opts.stateFile !== undefined) {
+    await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
+    groups = new GroupStateFile(opts.stateFile, logger);
+  }
   const router = new Router({
     config,
     logger,
@@ -53,6 +74,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         logger,
         logs: logs.model(model.id),
         onOutput: (text) => logs.writeUpstream(model.id, text),
+        groups,
       }),
     createScheduler: (effects, current) =>
       createScheduler(current.scheduler, current.groups, {
@@ -62,13 +84,15 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         log: (msg) => logger.info(msg),
       }),
   });
-  const app = createApp({ config, router, logger, logs });
-  const server = createServer({ keepAliveTimeout: 65_000 }, app);
+  let current = config;
+  const app = createApp({ config: () => current, router, logger, logs });
+  const server = createServer(httpServerOptions(config.maxBodyBytes), app);
+  setupHttpServer(server);
   // `Expect: 100-continue`: refuse an oversized upload before the client sends it.
   server.on('checkContinue', (req, res) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > config.maxBodyBytes) {
-      sendError(res, new ProxyError('BODY_TOO_LARGE', `request body exceeds the limit of ${config.maxBodyBytes} bytes (maxBodyBytes)`));
+    if (Number.isFinite(declared) && declared > current.maxBodyBytes) {
+      sendError(res, new ProxyError('BODY_TOO_LARGE', `request body exceeds the limit of ${current.maxBodyBytes} bytes (maxBodyBytes)`));
       return;
     }
     res.writeContinue();
@@ -107,5 +131,11 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       await closed;
       logger.info('modelswap stopped');
     })());
-  return { url, server, router, logs, logger, close };
+  const reload = async (next: Config): Promise<ModelDiff> => {
+    if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
+    const diff = await router.reload(next);
+    current = next;
+    return diff;
+  };
+  return { url, server, router, logs, logger, reload, close };
 }

@@ -100,7 +100,11 @@ async function shutdownUnderLoad(t: TestContext, s: Scenario): Promise<void> {
   // 2. Requests queued behind them (half streaming: they fail before any header either way).
   const queued = s.queued.map((model, i) => chat(agent, cli.url, { model, stream: i % 2 === 0, abort: undefined }));
   let rows: Row[] = [];
-  await until(async () => (rows = await running()).reduce((n, r) => n + r.queued, 0) === queued.length, 10_000, `${queued.length} requests to queue`)
+  // (A model that is starting has a pid only once its spawn has gone through: wait for it too.)
+  await until(async () => {
+    rows = await running();
+    return rows.reduce((n, r) => n + r.queued, 0) === queued.length && rows.filter((r) => r.pid !== undefined).length === s.upstreams;
+  }, 10_000, `${queued.length} requests to queue and ${s.upstreams} upstreams to have a pid`)
     .catch((err: Error) => assert.fail(`${err.message}: ${JSON.stringify(rows)}`));
   const pids = rows.flatMap((r) => (r.pid === undefined ? [] : [r.pid]));
   for (const pid of pids) cli.track(pid);
