@@ -291,6 +291,11 @@ export class Router {
         this.#pendingReload = undefined;
         return;
       case 'reload':
+        if (this.#closing !== undefined) {
+          ev.done({ kept: [], changed: [], added: [], removed: [] }); // shutting down: nothing to apply
+          return;
+        }
+        this.#pendingReload?.done({ kept: [], changed: [], added: [], removed: [] }); // superseded
         this.#pendingReload = { config: ev.config, done: ev.done };
         this.#applyPendingReload();
         return;
