@@ -7,6 +7,7 @@
  *   node src/demo/fake-llama-server.ts --port N [--host 127.0.0.1] [--model-id ID]
  *     [--load-ms 0] [--token-ms 0] [--tokens 16] [--crash-after-chunks N]
  *     [--error-after-chunks N] [--exit-at-start CODE] [--ignore-sigterm] [--fork-grandchild]
+ *     [--stamp-chunks]
  *
  * --error-after-chunks N fails generation like llama-server does: a stream
  * gets N token chunks, then `data: {"error":{…}}` and ends WITHOUT [DONE]; a
@@ -14,6 +15,9 @@
  *
  * --crash-after-chunks N counts every SSE event written (the role chunk is
  * the first), then exits 1 without [DONE], like a segfaulting server.
+ *
+ * --stamp-chunks adds `"sent_ms": <performance.timeOrigin + performance.now()>`
+ * to every SSE event as it is written, for the benchmark's per-chunk delay.
  *
  * Every response names who served it: JSON `model` is --model-id, generated
  * text contains `[<id>@<port>]`, header `x-served-by: <id>@<port>`; the
@@ -38,6 +42,7 @@ const { values: args } = parseArgs({
     'exit-at-start': { type: 'string' },
     'ignore-sigterm': { type: 'boolean', default: false },
     'fork-grandchild': { type: 'boolean', default: false },
+    'stamp-chunks': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -62,6 +67,7 @@ const maxTokens = intArg('tokens', args.tokens, 16);
 const crashAfter = args['crash-after-chunks'] === undefined ? undefined : intArg('crash-after-chunks', args['crash-after-chunks'], 0);
 const errorAfter = args['error-after-chunks'] === undefined ? undefined : intArg('error-after-chunks', args['error-after-chunks'], 0);
 const servedBy = `${modelId}@${port}`;
+const stamp = args['stamp-chunks'];
 const GENERATION_ERROR = { code: 500, message: `[${modelId}] failed to decode: the KV cache is full (fake failure)`, type: 'server_error' };
 
 if (port < 0) {
@@ -161,7 +167,8 @@ async function complete(kind: 'chat' | 'text', body: Json, res: ServerResponse):
   res.once('close', () => (gone = !res.writableFinished)); // client went away: stop generating (frees the "slot")
   let sent = 0;
   const send = (payload: Json | '[DONE]'): void => {
-    const line = `data: ${payload === '[DONE]' ? payload : JSON.stringify(payload)}\n\n`;
+    const data = payload === '[DONE]' ? payload : JSON.stringify(stamp ? { ...payload, sent_ms: performance.timeOrigin + performance.now() } : payload);
+    const line = `data: ${data}\n\n`;
     sent += 1;
     if (crashAfter !== undefined && sent >= crashAfter) {
       res.write(line, () => process.exit(1));

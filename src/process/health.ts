@@ -8,8 +8,7 @@
  * caller; this loop only ends on 200 or on `signal`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request } from 'undici';
-import { upstreamAgent } from '../upstream-agent.ts';
+import { upstreamRequest } from '../upstream-agent.ts';
 
 export interface HealthOptions {
   /** Delay between attempts. */
@@ -29,23 +28,30 @@ export async function waitHealthy(url: string, options: HealthOptions): Promise<
   for (;;) {
     signal.throwIfAborted();
     try {
-      const res = await request(url, {
-        method: 'GET',
-        dispatcher: upstreamAgent,
-        signal,
-        headersTimeout: attemptMs,
-        bodyTimeout: attemptMs,
-        reset: true, // no keep-alive: the next attempt may hit a new process on the same port
-      });
-      await res.body.dump();
-      if (res.statusCode === 200) return;
-      options.onAttempt?.(`HTTP ${res.statusCode}`);
+      const status = await probe(url, signal, attemptMs);
+      if (status === 200) return;
+      options.onAttempt?.(`HTTP ${status}`);
     } catch (err) {
       signal.throwIfAborted();
       options.onAttempt?.(describe(err));
     }
     await sleep(intervalMs, undefined, { signal });
   }
+}
+
+/** One GET on a connection of its own (the next attempt may reach a new process on the same port); its status. */
+function probe(url: string, signal: AbortSignal, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = upstreamRequest(url, { method: 'GET', agent: false, signal, timeout: timeoutMs });
+    req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      res.on('error', reject);
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
+    });
+    req.end();
+  });
 }
 
 function describe(err: unknown): string {

@@ -1,8 +1,9 @@
 /**
  * Forwarding one request to an upstream and piping its answer back, chunk by
- * chunk (no buffering: SSE events leave as they arrive). Engine: undici
- * `request` on a keep-alive Agent with `.pipe()` — the cheapest correct
- * variant measured in ../shared/reference/node-stack.md §3–4.
+ * chunk (no buffering: SSE events leave as they arrive). Engine: node:http
+ * on a keep-alive Agent with `.pipe()` — the cheapest correct variant
+ * measured in ../shared/reference/node-stack.md §3–4, confirmed against
+ * undici by `npm run bench` (BENCHMARKS.md).
  *
  * Failure contract:
  * - client disconnects → the upstream request is aborted at once;
@@ -10,11 +11,9 @@
  * - upstream dies mid-body → the client's response is destroyed at once
  *   (the client sees a reset, never a hang).
  */
-import { once } from 'node:events';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { request } from 'undici';
+import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.ts';
-import { upstreamAgent } from '../upstream-agent.ts';
+import { upstreamRequest } from '../upstream-agent.ts';
 import { sendError } from './openai-error.ts';
 
 const HOP_BY_HOP = new Set([
@@ -43,52 +42,64 @@ export interface ForwardOptions {
 }
 
 /** Resolves when the client's response is over (finished, failed or abandoned); never rejects. */
-export async function forward(o: ForwardOptions): Promise<void> {
+export function forward(o: ForwardOptions): Promise<void> {
   const { req, res } = o;
-  if (res.destroyed) return;
-  const ac = new AbortController();
-  const onClose = (): void => {
-    if (!res.writableFinished) ac.abort();
-  };
-  res.once('close', onClose);
-  const closed = once(res, 'close').catch(() => undefined);
-
+  if (res.destroyed) return Promise.resolve();
   const headers = copyHeaders(req.headers);
   const method = req.method ?? 'GET';
   const hasBody = o.body.length > 0 || !(method === 'GET' || method === 'HEAD');
   if (hasBody) headers['content-length'] = String(o.body.length);
 
-  let up: Awaited<ReturnType<typeof request>>;
-  try {
-    up = await request(o.upstream + o.path, {
-      method: method as 'GET',
-      headers,
-      body: hasBody ? o.body : null,
-      dispatcher: upstreamAgent,
-      signal: ac.signal,
-    });
-  } catch (err) {
-    if (!ac.signal.aborted) {
-      const code = (err as { code?: string }).code ?? (err as Error).message;
-      sendError(res, new ProxyError('UPSTREAM_ERROR', `upstream for model "${o.model}" failed: ${code}`, { cause: err }));
+  return new Promise<void>((resolve) => {
+    let up: ClientRequest;
+    try {
+      up = upstreamRequest(o.upstream + o.path, { method, headers });
+    } catch (err) {
+      // e.g. an upstream URL node:http rejects: nothing was sent
+      sendError(res, upstreamError(o.model, err));
+      return void res.once('close', () => resolve());
     }
-    await closed;
-    return;
-  }
+    // Client gone before the answer is complete → abort the upstream request at once.
+    res.once('close', () => {
+      if (!res.writableFinished) up.destroy();
+      resolve();
+    });
+    up.on('error', (err) => {
+      if (res.destroyed) return; // we aborted it, or the client is gone anyway
+      if (res.headersSent) return void res.destroy(err);
+      sendError(res, upstreamError(o.model, err));
+    });
+    up.on('response', (answer) => relay(answer, res));
+    up.end(hasBody ? o.body : undefined);
+  });
+}
 
-  const out = copyHeaders(up.headers);
-  const ct = String(up.headers['content-type'] ?? '');
-  if (ct.startsWith('text/event-stream')) out['x-accel-buffering'] = 'no';
-  const len = up.headers['content-length'];
+function upstreamError(model: string, err: unknown): ProxyError {
+  const code = (err as { code?: string }).code ?? (err as Error).message;
+  return new ProxyError('UPSTREAM_ERROR', `upstream for model "${model}" failed: ${code}`, { cause: err });
+}
+
+/** Copy the upstream's status and headers, then its body chunk by chunk. */
+function relay(answer: IncomingMessage, res: ServerResponse): void {
+  if (res.destroyed) return void answer.destroy();
+  const out = copyHeaders(answer.headers);
+  const ct = String(answer.headers['content-type'] ?? '');
+  const sse = ct.startsWith('text/event-stream');
+  if (sse) out['x-accel-buffering'] = 'no';
+  const len = answer.headers['content-length'];
   if (len !== undefined) out['content-length'] = len;
-  if (res.destroyed) {
-    up.body.destroy();
-    return;
+  try {
+    res.writeHead(answer.statusCode ?? 502, out);
+  } catch (err) {
+    // A status or header Node refuses to send (e.g. a control character in a value).
+    answer.destroy();
+    return sendError(res, new ProxyError('UPSTREAM_ERROR', `upstream answered with an invalid response head: ${(err as Error).message}`, { cause: err }));
   }
-  res.writeHead(up.statusCode, out);
-  if (ct.startsWith('text/event-stream')) res.flushHeaders();
-  up.body.on('error', (err) => res.destroy(err));
-  up.body.pipe(res);
-  await closed;
-  if (!up.body.destroyed) up.body.destroy();
+  if (sse) res.flushHeaders();
+  // Upstream died mid-body (crash, reset, cut stream) → the client sees a reset, never a hang.
+  answer.on('error', (err) => res.destroy(err));
+  answer.on('close', () => {
+    if (!answer.complete) res.destroy();
+  });
+  answer.pipe(res);
 }
