@@ -6,6 +6,13 @@
  * so "connection refused", 503 and any other non-200 all mean "keep waiting".
  * The overall bound (healthCheckTimeout), child exit and stop are raced by the
  * caller; this loop only ends on 200 or on `signal`.
+ *
+ * Between attempts the loop sleeps `intervalMs`, or less: servers announce
+ * readiness in their output (llama-server prints "main: model loaded" and
+ * "server is listening", vLLM "Application startup complete"), so any output
+ * (an `OutputWaker` poke) triggers the next attempt `wakeGapMs` later. Chatty
+ * loads are bounded to one attempt per gap. This is what takes the readiness
+ * delay from ~half the interval to a few ms (BENCHMARKS.md, scenario 3).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamRequest } from '../upstream-agent.ts';
@@ -19,14 +26,65 @@ export interface HealthOptions {
   readonly attemptTimeoutMs?: number;
   /** Told the outcome of each failed attempt (e.g. "503", "ECONNREFUSED"), for error messages. */
   readonly onAttempt?: (outcome: string) => void;
+  /** Poked on the server's output: cuts the sleep short. */
+  readonly waker?: OutputWaker;
+  /** After a poke, wait this long before the next attempt. Default 5. */
+  readonly wakeGapMs?: number;
+}
+
+/**
+ * Counts pokes (one per chunk of server output) and lets the health loop
+ * sleep until the interval ends or the next poke, whichever comes first.
+ */
+export class OutputWaker {
+  #count = 0;
+  #wake: (() => void) | undefined;
+
+  poke(): void {
+    this.#count += 1;
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Resolves after `ms`, at the next poke, or (rejecting) when `signal` aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        if (this.#wake === done) this.#wake = undefined;
+      };
+      const done = (): void => {
+        cleanup();
+        resolve();
+      };
+      const onAbort = (): void => {
+        cleanup();
+        reject(signal.reason as Error);
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#wake = done;
+    });
+  }
 }
 
 /** Resolve on the first 200 from GET `url`; reject only when `signal` aborts. */
 export async function waitHealthy(url: string, options: HealthOptions): Promise<void> {
   const { intervalMs, signal } = options;
   const attemptMs = options.attemptTimeoutMs ?? 2000;
+  const { waker } = options;
+  const gapMs = options.wakeGapMs ?? 5;
+  // Aborted sleeps reject with the signal's reason, like everything else here.
+  const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal }).catch(() => signal.throwIfAborted());
   for (;;) {
     signal.throwIfAborted();
+    const seen = waker?.count;
     try {
       const status = await probe(url, signal, attemptMs);
       if (status === 200) return;
@@ -35,7 +93,13 @@ export async function waitHealthy(url: string, options: HealthOptions): Promise<
       signal.throwIfAborted();
       options.onAttempt?.(describe(err));
     }
-    await sleep(intervalMs, undefined, { signal });
+    if (waker === undefined) {
+      await pause(intervalMs);
+      continue;
+    }
+    // Output during the attempt: try again soon. Otherwise sleep until output or the interval.
+    if (waker.count === seen) await waker.sleep(intervalMs, signal);
+    await pause(gapMs);
   }
 }
 

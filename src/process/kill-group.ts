@@ -130,12 +130,14 @@ export async function liveGroupMembers(pgid: number): Promise<number[]> {
  * Resolve true once `leaderExited` has settled and the group has no live
  * member, or false after `ms`. Polls /proc every `pollMs` at first, backing
  * off to 200 ms, since every poll reads each process's stat. Never rejects.
+ * The first polls are quick because a swap waits on this: once the leader is
+ * gone, the watchdog (launch.ts) takes a few ms to see EOF and kill itself.
  */
 export async function waitGroupGone(
   pgid: number,
   leaderExited: Promise<unknown>,
   ms: number,
-  pollMs = 10,
+  pollMs = 2,
 ): Promise<boolean> {
   const deadline = performance.now() + ms;
   const cancel = new AbortController(); // cancels the losing timer

@@ -10,7 +10,7 @@
  */
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitHealthy } from './health.ts';
+import { waitHealthy, type OutputWaker } from './health.ts';
 import type { Child, ChildExit } from './spawn.ts';
 
 export type StartOutcome =
@@ -23,6 +23,8 @@ export interface StartRaceOptions {
   /** Full health URL, or null: ready as soon as the OS has started the process. */
   readonly healthUrl: string | null;
   readonly intervalMs: number;
+  /** Poked on the server's output, so readiness is checked at once (see health.ts). */
+  readonly waker?: OutputWaker;
   /** 0 or Infinity disables the bound. */
   readonly timeoutMs: number;
   /**
@@ -44,6 +46,7 @@ export async function raceStart(child: Child, options: StartRaceOptions): Promis
       if (options.healthUrl === null) return;
       await waitHealthy(options.healthUrl, {
         intervalMs: options.intervalMs,
+        waker: options.waker,
         signal,
         onAttempt: (outcome) => (lastAttempt = outcome),
       });

@@ -32,6 +32,7 @@ import type { ModelConfig } from '../config/types.ts';
 import { assertNever, type ProxyError } from '../errors.ts';
 import type { LogRing } from '../log/ring.ts';
 import { registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
+import { OutputWaker } from './health.ts';
 import { OutputTail } from './output-tail.ts';
 import { portTaken } from './port-check.ts';
 import { type Child, type ChildExit, spawnChild } from './spawn.ts';
@@ -69,6 +70,8 @@ export interface UpstreamProcessOptions {
 interface Run {
   readonly child: Child;
   readonly tail: OutputTail;
+  /** Poked on every chunk of output: wakes the health poll (health.ts). */
+  readonly waker: OutputWaker;
   readonly startedAt: number;
   exitReason: ExitReason | undefined;
   exit: ChildExit | undefined;
@@ -207,10 +210,12 @@ export class UpstreamProcess implements Upstream {
   /** Spawn the server, register its group, log. */
   #spawn(): Run {
     const tail = new OutputTail();
+    const waker = new OutputWaker();
     const child = spawnChild(this.#config.cmd, {
       env: this.#config.env,
       onOutput: (text) => {
         tail.push(text);
+        waker.poke();
         this.#output(text);
       },
     });
@@ -218,7 +223,7 @@ export class UpstreamProcess implements Upstream {
       registerGroup(child.pid);
       this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
     }
-    const run: Run = { child, tail, startedAt: performance.now(), exitReason: undefined, exit: undefined };
+    const run: Run = { child, tail, waker, startedAt: performance.now(), exitReason: undefined, exit: undefined };
     this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch }, 'starting upstream');
     if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the fd-3 watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
@@ -229,7 +234,7 @@ export class UpstreamProcess implements Upstream {
   async #awaitStart(run: Run, abort: AbortController): Promise<void> {
     const { healthCheckTimeoutMs: timeoutMs, checkEndpoint } = this.#config;
     const healthUrl = checkEndpoint === null ? null : this.#config.proxy + checkEndpoint;
-    const raced = await raceStart(run.child, { healthUrl, intervalMs: this.#opts.healthIntervalMs ?? 50, timeoutMs, controller: abort });
+    const raced = await raceStart(run.child, { healthUrl, intervalMs: this.#opts.healthIntervalMs ?? 50, waker: run.waker, timeoutMs, controller: abort });
     // A 200 answered by a leader that has exited since is no start.
     const outcome = raced.kind === 'healthy' && run.exit !== undefined ? { kind: 'exited' as const, exit: run.exit } : raced;
     const ours = (): boolean => this.#state.kind === 'starting' && this.#state.run === run;
