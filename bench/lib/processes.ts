@@ -1,0 +1,171 @@
+/**
+ * Processes of a benchmark run: the modelswap CLI under test (a real child
+ * process, as users run it), the load-generator process, a bare upstream for
+ * measuring its own readiness, and /proc readings of CPU time and memory.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type ResultPromise } from 'execa';
+import { request } from 'undici';
+import type { Job, JobResult } from './client.ts';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const NODE = process.execPath;
+export const FAKE_SERVER = join(ROOT, 'src/demo/fake-llama-server.ts');
+const CLI = join(ROOT, 'src/cli.ts');
+const CLIENT = join(ROOT, 'bench/lib/client-process.ts');
+
+/** Run one job in a fresh load-generator process. */
+export async function runInClient<R extends JobResult>(job: Job): Promise<R> {
+  const r = await execa(NODE, [CLIENT], { input: JSON.stringify(job), reject: false, maxBuffer: 256 * 1024 * 1024 });
+  if (r.exitCode !== 0) throw new Error(`load generator failed (exit ${r.exitCode}): ${r.stderr.slice(-2000)}`);
+  return JSON.parse(r.stdout) as R;
+}
+
+const CLK_TCK = 100; // Linux USER_HZ, what /proc/<pid>/stat counts in
+
+export interface ProcReading {
+  /** user + system CPU time so far. */
+  readonly cpuMs: number;
+  readonly rssMb: number;
+  /** Peak RSS of the process's life. */
+  readonly hwmMb: number;
+}
+
+export function readProc(pid: number): ProcReading {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK; // fields 14 and 15 of stat(5)
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { cpuMs, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+export interface Proxy {
+  readonly pid: number;
+  readonly origin: string;
+  /** Parsed JSON log lines the proxy printed so far. */
+  readonly logs: Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/** Start `modelswap --config <yaml>` on `port` and wait until it answers /health. */
+export interface ProxyOptions {
+  /** Extra Node flags (e.g. --cpu-prof). */
+  readonly nodeArgs?: readonly string[];
+  /** Another modelswap entry point (e.g. a checkout of an older commit, for A/B runs). */
+  readonly cli?: string;
+}
+
+export async function startProxy(yaml: string, port: number, opts: ProxyOptions = {}): Promise<Proxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-bench-'));
+  const config = join(dir, 'config.yaml');
+  writeFileSync(config, yaml);
+  const child = execa(NODE, [...(opts.nodeArgs ?? []), opts.cli ?? CLI, '--config', config, '--listen', `127.0.0.1:${port}`, '--state-file', join(dir, 'state.json')], {
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+    cleanup: true,
+  });
+  const logs: Record<string, unknown>[] = [];
+  let tail = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (s: string) => {
+    tail += s;
+    const lines = tail.split('\n');
+    tail = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        logs.push({ msg: line });
+      }
+    }
+  });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => void (stderr += s));
+  const origin = `http://127.0.0.1:${port}`;
+  const exited = child.then(() => undefined);
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`modelswap exited (${child.exitCode}): ${stderr}`);
+    try {
+      const r = await request(`${origin}/health`);
+      await r.body.dump();
+      if (r.statusCode === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 400) throw new Error(`modelswap did not answer /health within 20 s: ${stderr}`);
+    await sleep(50);
+  }
+  return {
+    pid: child.pid!,
+    origin,
+    logs,
+    async stop() {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(15_000, undefined, { ref: false })]);
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The fake llama-server command line, as a config `cmd` and as argv. */
+export function fakeArgv(port: number | '${PORT}', model: string, extra: readonly string[] = []): string[] {
+  return [NODE, FAKE_SERVER, '--port', String(port), '--model-id', model, ...extra];
+}
+
+export interface Spawned {
+  readonly child: ResultPromise;
+  readonly spawnedAt: number;
+}
+
+/** Spawn an upstream directly (no proxy), in its own process group. */
+export function spawnDirect(argv: readonly string[]): Spawned {
+  const spawnedAt = performance.now();
+  const child = execa(argv[0]!, argv.slice(1), { reject: false, buffer: false, stdio: 'ignore', detached: true, cleanup: true });
+  return { child, spawnedAt };
+}
+
+/** Poll `url` every millisecond until it answers 200; the time since `since`. */
+export async function pollUntilHealthy(url: string, since: number, timeoutMs = 60_000): Promise<number> {
+  for (;;) {
+    try {
+      const r = await request(url, { reset: true });
+      await r.body.dump();
+      if (r.statusCode === 200) return performance.now() - since;
+    } catch {
+      // refused: not bound yet
+    }
+    if (performance.now() - since > timeoutMs) throw new Error(`${url} not healthy within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+}
+
+/** SIGTERM the group and wait for the leader's exit; the time it took. */
+export async function stopDirect(s: Spawned): Promise<number> {
+  const t0 = performance.now();
+  process.kill(-s.child.pid!, 'SIGTERM');
+  await s.child;
+  return performance.now() - t0;
+}
+
+/** GET a JSON document from the proxy. */
+export async function getJson(origin: string, path: string): Promise<unknown> {
+  const r = await request(`${origin}${path}`);
+  return r.body.json();
+}
+
+/** POST to the proxy and read the whole answer; throws on a non-2xx. */
+export async function post(origin: string, path: string, body: unknown): Promise<string> {
+  const r = await request(`${origin}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await r.body.text();
+  if (r.statusCode >= 300) throw new Error(`POST ${path}: HTTP ${r.statusCode} ${text.slice(0, 300)}`);
+  return text;
+}

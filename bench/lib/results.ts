@@ -1,0 +1,98 @@
+/** The shape of one benchmark run's results (bench/results/*.json) and the targets read from it. */
+import type { ColdStartResult } from '../scenarios/coldstart.ts';
+import type { OverheadResult } from '../scenarios/overhead.ts';
+import type { RealResult } from '../scenarios/real.ts';
+import type { ScaleResult } from '../scenarios/scale.ts';
+import type { StreamingResult } from '../scenarios/streaming.ts';
+import type { TraceRun } from '../scenarios/traces.ts';
+
+export const RESULTS_SCHEMA = 1;
+
+export interface Machine {
+  readonly cpus: number;
+  readonly cpuModel: string;
+  readonly memGiB: number;
+  readonly kernel: string;
+  readonly node: string;
+  readonly modelswap: string;
+  readonly commit: string | null;
+}
+
+export interface Results {
+  readonly schema: typeof RESULTS_SCHEMA;
+  readonly mode: 'full' | 'smoke';
+  readonly date: string;
+  readonly command: string;
+  readonly durationS: number;
+  readonly machine: Machine;
+  readonly scenarios: {
+    readonly overhead?: OverheadResult;
+    readonly streaming?: StreamingResult;
+    readonly coldStart?: ColdStartResult;
+    readonly traces?: readonly TraceRun[];
+    readonly scale?: ScaleResult;
+    readonly real?: RealResult;
+  };
+  readonly targets: readonly Target[];
+}
+
+export interface Target {
+  readonly id: string;
+  readonly scenario: string;
+  readonly label: string;
+  /** "≤ 0.3 ms", "≥ 0.30×", "= 0" … */
+  readonly goal: string;
+  readonly measured: string;
+  /** null: not measured in this run (the scenario was skipped). */
+  readonly met: boolean | null;
+  /** measured ÷ allowed, for the chart: ≤ 1 is within the target. null when not a number. */
+  readonly budgetUsed: number | null;
+}
+
+const fmt = (x: number, digits = 2): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+function atMost(id: string, scenario: string, label: string, value: number | undefined, limit: number, unit: string, digits = 2): Target {
+  if (value === undefined) return { id, scenario, label, goal: `≤ ${limit} ${unit}`, measured: 'not run', met: null, budgetUsed: null };
+  return { id, scenario, label, goal: `≤ ${limit} ${unit}`, measured: `${fmt(value, digits)} ${unit}`, met: value <= limit, budgetUsed: Math.max(0, value) / limit };
+}
+
+/** Every target of the issue, read off the scenario results. */
+export function evaluate(s: Results['scenarios']): Target[] {
+  const t: Target[] = [];
+  const oh = s.overhead?.summary;
+  t.push(atMost('c1-added-p50', '1 overhead', 'added latency p50 at concurrency 1', oh?.c1.addedP50Ms, 0.3, 'ms', 3));
+  if (oh === undefined) t.push({ id: 'c64-throughput', scenario: '1 overhead', label: 'throughput at concurrency 64, proxy ÷ direct', goal: '≥ 0.30×', measured: 'not run', met: null, budgetUsed: null });
+  else t.push({ id: 'c64-throughput', scenario: '1 overhead', label: 'throughput at concurrency 64, proxy ÷ direct', goal: '≥ 0.30×', measured: `${fmt(oh.c64.ratio)}×`, met: oh.c64.ratio >= 0.3, budgetUsed: oh.c64.ratio > 0 ? 0.3 / oh.c64.ratio : null });
+  const st = s.streaming?.rows.find((r) => r.concurrency === 1);
+  t.push(atMost('chunk-added-p50', '2 streaming', 'added per-chunk delay p50 (1 stream)', st?.addedDelayP50Ms, 0.5, 'ms', 3));
+  if (st === undefined) t.push({ id: 'coalesced', scenario: '2 streaming', label: 'coalesced reads through the proxy (1 stream)', goal: '= 0', measured: 'not run', met: null, budgetUsed: null });
+  else t.push({ id: 'coalesced', scenario: '2 streaming', label: 'coalesced reads through the proxy (1 stream)', goal: '= 0', measured: `${st.proxyCoalescedReads} of ${st.reads} reads (direct: ${st.directCoalescedReads})`, met: st.proxyCoalescedReads === 0, budgetUsed: null });
+  const cs = s.coldStart?.summary;
+  t.push(atMost('cold-overhead', '3 cold start', 'cold start overhead beyond the upstream\'s own readiness, p50', cs?.coldOverheadP50Ms, 50, 'ms', 1));
+  t.push(atMost('swap-overhead', '3 cold start', 'swap overhead beyond the upstream\'s own stop + readiness, p50', cs?.swapOverheadP50Ms, 50, 'ms', 1));
+  const run = (trace: string, runner: string): TraceRun | undefined => s.traces?.find((r) => r.trace === trace && r.runner === runner && r.upstream === 'fake');
+  const bs = run('bursty-3models', 'serial');
+  const bf = run('bursty-3models', 'fifo');
+  if (bs === undefined || bf === undefined || bs.swaps === null || bf.swaps === null) t.push({ id: 'bursty-swaps', scenario: '4 traces', label: 'swaps on the bursty trace, fifo ÷ serial', goal: '≤ 0.5×', measured: 'not run', met: null, budgetUsed: null });
+  else t.push({ id: 'bursty-swaps', scenario: '4 traces', label: 'swaps on the bursty trace, fifo ÷ serial', goal: '≤ 0.5×', measured: `${bf.swaps} ÷ ${bs.swaps} = ${fmt(bf.swaps / bs.swaps)}×`, met: bf.swaps <= bs.swaps / 2, budgetUsed: bf.swaps / bs.swaps / 0.5 });
+  const blocking = s.traces?.filter((r) => r.trace === 'long-stream-blocking' && r.upstream === 'fake') ?? [];
+  if (blocking.length === 0) t.push({ id: 'blocking-bounded', scenario: '4 traces', label: 'blocking trace: every request answered (longest wait shown)', goal: 'all answered', measured: 'not run', met: null, budgetUsed: null });
+  else t.push({ id: 'blocking-bounded', scenario: '4 traces', label: 'blocking trace: every request answered (longest wait shown)', goal: 'all answered', measured: blocking.map((r) => `${r.runner}: ${r.ok}/${r.requests}, max wait ${fmt(r.waitMaxMs / 1000)} s`).join('; '), met: blocking.every((r) => r.failed === 0), budgetUsed: null });
+  const sc = s.scale;
+  if (sc === undefined) t.push({ id: 'scale-errors', scenario: '5 scale', label: 'errors with 1,000 streams open', goal: '= 0', measured: 'not run', met: null, budgetUsed: null });
+  else t.push({ id: 'scale-errors', scenario: '5 scale', label: `errors with ${sc.streams.toLocaleString('en-US')} streams open`, goal: '= 0', measured: `${sc.raw.proxy.errors} (at most ${sc.maxOpen} open)`, met: sc.raw.proxy.errors === 0, budgetUsed: null });
+  t.push(atMost('scale-rss', '5 scale', `proxy RSS peak with ${sc?.streams.toLocaleString('en-US') ?? '1,000'} streams open`, sc?.rssMb.peakDuring, 200, 'MB', 1));
+  const real = s.real;
+  if (real === undefined || real.skipped !== null) {
+    t.push({ id: 'router-makespan', scenario: '6 real upstream', label: 'A/B trace makespan, modelswap ÷ llama.cpp router', goal: '≤ 1.0×', measured: real === undefined ? 'not run' : `skipped: ${real.skipped}`, met: null, budgetUsed: null });
+  } else {
+    const router = real.traces.find((r) => r.runner === 'llama.cpp router');
+    for (const runner of ['serial', 'fifo'] as const) {
+      const ms = real.traces.find((r) => r.runner === runner);
+      if (router === undefined || ms === undefined) continue;
+      const ratio = ms.makespanMs / router.makespanMs;
+      t.push({ id: `router-makespan-${runner}`, scenario: '6 real upstream', label: `A/B trace makespan, modelswap (${runner}) ÷ llama.cpp router`, goal: '≤ 1.0×', measured: `${fmt(ms.makespanMs / 1000)} s ÷ ${fmt(router.makespanMs / 1000)} s = ${fmt(ratio)}×`, met: ratio <= 1 && ms.failed === 0, budgetUsed: ratio });
+    }
+  }
+  return t;
+}

@@ -1,0 +1,126 @@
+/**
+ * `npm run bench`: every scenario of the benchmark in one run, then
+ * BENCHMARKS.md, bench/results/latest.json (+ a dated copy) and
+ * bench/results/chart.svg.
+ *
+ *   node bench/run.ts [--only overhead,streaming,coldstart,traces,scale,real]
+ *                     [--smoke] [--results DIR] [--report FILE]
+ *
+ * --smoke: tiny sizes (a few seconds), for the test that checks the
+ * benchmark runs and writes well-formed results; scenario 6 is skipped.
+ * --results / --report: where to write (default bench/results, BENCHMARKS.md).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem } from 'node:os';
+import { join, relative, dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from './lib/processes.ts';
+import { renderChart, renderMarkdown } from './lib/report.ts';
+import { evaluate, RESULTS_SCHEMA, type Machine, type Results } from './lib/results.ts';
+import { coldStart } from './scenarios/coldstart.ts';
+import { overhead } from './scenarios/overhead.ts';
+import { real } from './scenarios/real.ts';
+import { scale } from './scenarios/scale.ts';
+import { streaming } from './scenarios/streaming.ts';
+import { traceFiles, traces } from './scenarios/traces.ts';
+
+const SCENARIOS = ['overhead', 'streaming', 'coldstart', 'traces', 'scale', 'real'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+    results: { type: 'string', default: join(ROOT, 'bench/results') },
+    report: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
+  },
+  strict: true,
+});
+
+const only = args.only === undefined ? [...SCENARIOS] : args.only.split(',').map((s) => s.trim());
+for (const s of only) {
+  if (!(SCENARIOS as readonly string[]).includes(s)) {
+    process.stderr.write(`bench: unknown scenario ${JSON.stringify(s)}; known: ${SCENARIOS.join(', ')}\n`);
+    process.exit(2);
+  }
+}
+const wanted = (s: Scenario): boolean => only.includes(s);
+const smoke = args.smoke;
+const log = (s: string): void => void process.stdout.write(`${s}\n`);
+
+function machine(): Machine {
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    // not a git checkout
+  }
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  return {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: release(),
+    node: process.version,
+    modelswap: pkg.version,
+    commit,
+  };
+}
+
+const started = performance.now();
+const scenarios: { -readonly [K in keyof Results['scenarios']]: Results['scenarios'][K] } = {};
+
+if (wanted('overhead')) {
+  log('1. request overhead');
+  scenarios.overhead = await overhead(smoke ? { rounds: 1, warmupMs: 100, phaseMs: { c1: 300, c32: 300, c64: 300 } } : { rounds: 3, warmupMs: 1000, phaseMs: { c1: 3000, c32: 3000, c64: 5000 } }, log);
+}
+if (wanted('streaming')) {
+  log('2. streaming');
+  scenarios.streaming = await streaming(smoke ? { rounds: 1, tokens: 20, tokenMs: 2, c1Streams: 1, concurrent: 4 } : { rounds: 3, tokens: 500, tokenMs: 2, c1Streams: 3, concurrent: 32 }, log);
+}
+if (wanted('coldstart')) {
+  log('3. cold start and swap');
+  scenarios.coldStart = await coldStart(smoke ? { rounds: 1, loadMs: 50 } : { rounds: 9, loadMs: 300 }, log);
+}
+if (wanted('traces')) {
+  log('4. scheduling traces');
+  scenarios.traces = await traces(smoke ? [join(ROOT, 'test/fixtures/bench-smoke-trace.json')] : traceFiles(), log);
+}
+if (wanted('scale')) {
+  log('5. scale');
+  scenarios.scale = await scale(smoke ? { streams: 20, tokens: 5, tokenMs: 20 } : { streams: 1000, tokens: 100, tokenMs: 100 }, log);
+}
+if (wanted('real')) {
+  log('6. real upstream');
+  scenarios.real = smoke
+    ? { skipped: 'smoke run' }
+    : await real({ overhead: { rounds: 3, warmupMs: 500, phaseMs: { c1: 2000, c32: 2000, c64: 3000 } }, streamingRounds: 2, coldRounds: 5, trace: 'alternating-ab.json' }, log);
+  if (scenarios.real.skipped !== null) log(`  skipped: ${scenarios.real.skipped}`);
+}
+
+const results: Results = {
+  schema: RESULTS_SCHEMA,
+  mode: smoke ? 'smoke' : 'full',
+  date: new Date().toISOString(),
+  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  durationS: (performance.now() - started) / 1000,
+  machine: machine(),
+  scenarios,
+  targets: evaluate(scenarios),
+};
+
+mkdirSync(args.results, { recursive: true });
+mkdirSync(dirname(args.report), { recursive: true });
+const json = `${JSON.stringify(results, null, 1)}\n`;
+writeFileSync(join(args.results, 'latest.json'), json);
+writeFileSync(join(args.results, `${results.date.slice(0, 19).replace(/[:T]/g, '-')}.json`), json);
+const chart = join(args.results, 'chart.svg');
+writeFileSync(chart, renderChart(results.targets, `modelswap targets, ${results.date.slice(0, 10)}, ${results.machine.cpus} cores, Node ${results.machine.node}`));
+const findingsFile = join(ROOT, 'bench/findings.md');
+const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
+writeFileSync(args.report, renderMarkdown(results, { chartPath: relative(dirname(args.report), chart), findings }));
+
+log('');
+for (const t of results.targets) log(`${t.met === null ? '-' : t.met ? '✓' : '✗'} ${t.label}: ${t.measured} (${t.goal})`);
+log(`\nwrote ${relative(process.cwd(), args.report)}, ${relative(process.cwd(), join(args.results, 'latest.json'))}, ${relative(process.cwd(), chart)} in ${Math.round(results.durationS)} s`);

@@ -1,0 +1,132 @@
+/**
+ * Scenario 1, request overhead: small non-streaming chat completions to one
+ * fake llama-server, directly and through modelswap, in alternating order
+ * (direct first in even rounds, proxy first in odd ones) so drift of the
+ * shared machine hits both. Added latency = proxy − direct per round; the
+ * reported value is the median over rounds.
+ */
+import { freePortRange } from '../../test/helpers/ports.ts';
+import type { ClosedJob, ClosedResult } from '../lib/client.ts';
+import { post, readProc, runInClient, startProxy } from '../lib/processes.ts';
+import { fake, type UpstreamKind } from '../lib/upstreams.ts';
+import { median, round } from '../lib/stats.ts';
+
+export interface OverheadOptions {
+  readonly rounds: number;
+  readonly warmupMs: number;
+  /** Measured time per phase, by concurrency. */
+  readonly phaseMs: { readonly c1: number; readonly c32: number; readonly c64: number };
+}
+
+export interface PhasePair {
+  readonly concurrency: number;
+  readonly direct: ClosedResult;
+  readonly proxy: ClosedResult;
+  /** Proxy CPU (user + system) during the proxy phase, per request, µs. */
+  readonly proxyCpuUsPerReq: number;
+}
+
+export interface OverheadResult {
+  readonly rounds: readonly (readonly PhasePair[])[];
+  readonly summary: {
+    readonly c1: LatencyRow;
+    readonly c32: LatencyRow;
+    readonly c64: { readonly directReqPerSec: number; readonly proxyReqPerSec: number; readonly ratio: number; readonly proxyP99Ms: number; readonly directP99Ms: number };
+    readonly proxyCpuUsPerReq: number;
+    readonly rssMb: { readonly idle: number; readonly afterLoad: number; readonly peak: number };
+    readonly errors: number;
+  };
+}
+
+export interface LatencyRow {
+  readonly directP50Ms: number;
+  readonly proxyP50Ms: number;
+  readonly addedP50Ms: number;
+  readonly directP99Ms: number;
+  readonly proxyP99Ms: number;
+  readonly addedP99Ms: number;
+}
+
+export const overheadBody = (kind: UpstreamKind): string => JSON.stringify({ model: 'bench', messages: [{ role: 'user', content: 'Say hi.' }], max_tokens: 8, ...kind.bodyExtra });
+
+export async function overhead(o: OverheadOptions, log: (s: string) => void, kind: UpstreamKind = fake): Promise<OverheadResult> {
+  const body = overheadBody(kind);
+  const base = await freePortRange(2);
+  const upstream = base + 1;
+  const yaml = `healthCheckTimeout: 120
+# serial serves one request at a time by design; the hot path is measured under fifo
+routing:
+  scheduler:
+    use: fifo
+models:
+  bench:
+    cmd: ${kind.argv(upstream, 'bench', { tokens: 8 }).join(' ')}
+    proxy: http://127.0.0.1:${upstream}
+    # llama-swap's default of 10 admitted requests would answer the c32/c64 phases with 429s
+    concurrencyLimit: 1000
+`;
+  const proxy = await startProxy(yaml, base);
+  try {
+    await post(proxy.origin, '/v1/chat/completions', JSON.parse(body));
+    const idle = readProc(proxy.pid);
+    const rounds: PhasePair[][] = [];
+    for (let r = 0; r < o.rounds; r++) {
+      const pairs: PhasePair[] = [];
+      for (const c of [1, 32, 64] as const) {
+        const job = (origin: string): ClosedJob => ({ kind: 'closed', origin, path: '/v1/chat/completions', body, concurrency: c, warmupMs: o.warmupMs, durationMs: o.phaseMs[`c${c}`] });
+        const runProxy = async (): Promise<{ res: ClosedResult; cpuUs: number }> => {
+          const before = readProc(proxy.pid).cpuMs;
+          const res = await runInClient<ClosedResult>(job(proxy.origin));
+          const cpuUs = ((readProc(proxy.pid).cpuMs - before) * 1000) / Math.max(1, res.totalRequests);
+          return { res, cpuUs };
+        };
+        let direct: ClosedResult;
+        let viaProxy: { res: ClosedResult; cpuUs: number };
+        if (r % 2 === 0) {
+          direct = await runInClient<ClosedResult>(job(`http://127.0.0.1:${upstream}`));
+          viaProxy = await runProxy();
+        } else {
+          viaProxy = await runProxy();
+          direct = await runInClient<ClosedResult>(job(`http://127.0.0.1:${upstream}`));
+        }
+        pairs.push({ concurrency: c, direct, proxy: viaProxy.res, proxyCpuUsPerReq: viaProxy.cpuUs });
+        log(`  round ${r + 1} c${c}: direct p50 ${direct.latencyMs.p50.toFixed(3)} ms ${Math.round(direct.reqPerSec)} req/s | proxy p50 ${viaProxy.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaProxy.res.reqPerSec)} req/s, ${Math.round(viaProxy.cpuUs)} µs CPU/req`);
+      }
+      rounds.push(pairs);
+    }
+    const after = readProc(proxy.pid);
+    const at = (c: number): PhasePair[] => rounds.map((pairs) => pairs.find((p) => p.concurrency === c)!);
+    const latency = (c: number): LatencyRow => {
+      const ps = at(c);
+      return {
+        directP50Ms: round(median(ps.map((p) => p.direct.latencyMs.p50))),
+        proxyP50Ms: round(median(ps.map((p) => p.proxy.latencyMs.p50))),
+        addedP50Ms: round(median(ps.map((p) => p.proxy.latencyMs.p50 - p.direct.latencyMs.p50))),
+        directP99Ms: round(median(ps.map((p) => p.direct.latencyMs.p99))),
+        proxyP99Ms: round(median(ps.map((p) => p.proxy.latencyMs.p99))),
+        addedP99Ms: round(median(ps.map((p) => p.proxy.latencyMs.p99 - p.direct.latencyMs.p99))),
+      };
+    };
+    const c64 = at(64);
+    const all = rounds.flat();
+    return {
+      rounds,
+      summary: {
+        c1: latency(1),
+        c32: latency(32),
+        c64: {
+          directReqPerSec: Math.round(median(c64.map((p) => p.direct.reqPerSec))),
+          proxyReqPerSec: Math.round(median(c64.map((p) => p.proxy.reqPerSec))),
+          ratio: round(median(c64.map((p) => p.proxy.reqPerSec / p.direct.reqPerSec))),
+          directP99Ms: round(median(c64.map((p) => p.direct.latencyMs.p99))),
+          proxyP99Ms: round(median(c64.map((p) => p.proxy.latencyMs.p99))),
+        },
+        proxyCpuUsPerReq: Math.round(median(c64.map((p) => p.proxyCpuUsPerReq))),
+        rssMb: { idle: round(idle.rssMb, 1), afterLoad: round(after.rssMb, 1), peak: round(after.hwmMb, 1) },
+        errors: all.reduce((n, p) => n + p.direct.errors + p.proxy.errors, 0),
+      },
+    };
+  } finally {
+    await proxy.stop();
+  }
+}

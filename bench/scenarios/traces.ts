@@ -1,0 +1,155 @@
+/**
+ * Scenario 4, scheduling traces: each trace in bench/traces/ is replayed open
+ * loop (every request sent at its recorded time, whatever happened before)
+ * against a fresh modelswap with nothing loaded, once per scheduler. Memory
+ * is the same for both: one model at a time (serial evicts all; under fifo
+ * every model is in the implicit swap group). Swaps = model loads, counted
+ * from the proxy's "upstream ready" log lines.
+ */
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
+import { request } from 'undici';
+import { freePortRange } from '../../test/helpers/ports.ts';
+import type { TraceJob, TraceResult } from '../lib/client.ts';
+import { ROOT, runInClient, startProxy } from '../lib/processes.ts';
+import { fake, LLAMA_CTX, type UpstreamKind } from '../lib/upstreams.ts';
+import { percentile, round } from '../lib/stats.ts';
+import { readTrace, type Trace } from '../lib/trace.ts';
+
+export type SchedulerName = 'serial' | 'fifo';
+/** Who ran the trace: modelswap under a scheduler, or llama.cpp's own router mode. */
+export type Runner = SchedulerName | 'llama.cpp router';
+
+export interface TraceRun {
+  readonly trace: string;
+  readonly upstream: UpstreamKind['name'];
+  readonly runner: Runner;
+  readonly requests: number;
+  readonly ok: number;
+  /** Non-200, transport errors, or served by the wrong model. */
+  readonly failed: number;
+  readonly firstFailure: string | null;
+  /** null where it cannot be counted (the llama.cpp router). */
+  readonly swaps: number | null;
+  readonly makespanMs: number;
+  readonly waitP50Ms: number;
+  readonly waitP95Ms: number;
+  readonly waitMaxMs: number;
+}
+
+export const TRACE_DIR = join(ROOT, 'bench/traces');
+
+export function traceFiles(): string[] {
+  return readdirSync(TRACE_DIR).filter((f) => f.endsWith('.json')).sort().map((f) => join(TRACE_DIR, f));
+}
+
+function configFor(trace: Trace, scheduler: SchedulerName, base: number, kind: UpstreamKind): string {
+  const names = Object.keys(trace.models);
+  const models = names.map((name, i) => {
+    const m = trace.models[name]!;
+    const port = base + 1 + i;
+    return `  ${name}:
+    cmd: ${kind.argv(port, name, { loadMs: m.loadMs, tokenMs: m.tokenMs, tokens: 1000 }).join(' ')}
+    proxy: http://127.0.0.1:${port}
+    concurrencyLimit: 1000`;
+  });
+  return `healthCheckTimeout: 120
+routing:
+  scheduler:
+    use: ${scheduler}
+models:
+${models.join('\n')}
+`;
+}
+
+export async function replay(trace: Trace, scheduler: SchedulerName, kind: UpstreamKind = fake): Promise<TraceRun> {
+  const base = await freePortRange(1 + Object.keys(trace.models).length);
+  const proxy = await startProxy(configFor(trace, scheduler, base, kind), base);
+  let result: TraceResult;
+  try {
+    result = await runInClient<TraceResult>(traceJob(trace, proxy.origin, kind));
+  } finally {
+    await proxy.stop();
+  }
+  return summarizeRun(trace, kind.name, scheduler, result, proxy.logs.filter((l) => l.msg === 'upstream ready').length);
+}
+
+function traceJob(trace: Trace, origin: string, kind: UpstreamKind): TraceJob {
+  const span = Math.max(...trace.requests.map((r) => r.atMs));
+  return { kind: 'trace', origin, requests: trace.requests, bodyExtra: kind.bodyExtra, deadlineMs: span + 180_000 };
+}
+
+function summarizeRun(trace: Trace, upstream: UpstreamKind['name'], runner: Runner, result: TraceResult, swaps: number | null): TraceRun {
+  // The fake names who served each answer (x-served-by: <model>@<port>); a real server does not.
+  const failures = result.outcomes.filter((o) => o.status !== 200 || o.error !== null || (o.servedBy !== null && !o.servedBy.startsWith(`${o.model}@`)));
+  const f = failures[0];
+  const waits = result.outcomes.map((o) => o.waitMs);
+  return {
+    trace: trace.name,
+    upstream,
+    runner,
+    requests: result.outcomes.length,
+    ok: result.outcomes.length - failures.length,
+    failed: failures.length,
+    firstFailure: f === undefined ? null : `request ${f.i} (${f.model}): ${f.error ?? `HTTP ${f.status}, served by ${f.servedBy}`}`,
+    swaps,
+    makespanMs: round(result.makespanMs, 1),
+    waitP50Ms: round(percentile(waits, 50), 1),
+    waitP95Ms: round(percentile(waits, 95), 1),
+    waitMaxMs: round(Math.max(...waits), 1),
+  };
+}
+
+/**
+ * The same trace against llama.cpp's router mode: `llama-server --models-dir
+ * DIR --models-max 1`, DIR holding one copy of the GGUF per trace model
+ * (named after it), every instance with the context size modelswap's get.
+ */
+export async function replayOnRouter(trace: Trace, bin: string, gguf: string): Promise<TraceRun> {
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-bench-router-'));
+  for (const model of Object.keys(trace.models)) copyFileSync(gguf, join(dir, `${model}.gguf`));
+  const port = await freePortRange(1);
+  const origin = `http://127.0.0.1:${port}`;
+  const router = execa(bin, ['--models-dir', dir, '--models-max', '1', '--host', '127.0.0.1', '--port', String(port), '-c', String(LLAMA_CTX)], {
+    reject: false, buffer: false, stdio: 'ignore', detached: true, cleanup: true,
+  });
+  try {
+    for (let i = 0; ; i++) {
+      const up = await request(`${origin}/health`).then(async (r) => (await r.body.dump(), r.statusCode === 200), () => false);
+      if (up) break;
+      if (i > 600 || router.exitCode !== null) throw new Error(`llama.cpp router did not come up on ${origin}`);
+      await sleep(50);
+    }
+    const result = await runInClient<TraceResult>(traceJob(trace, origin, { name: 'llama-server', argv: () => [], bodyExtra: { ignore_eos: true }, stamps: false }));
+    return summarizeRun(trace, 'llama-server', 'llama.cpp router', result, null);
+  } finally {
+    try {
+      process.kill(-router.pid!, 'SIGTERM'); // the router and the instances it spawned
+    } catch {
+      // already gone
+    }
+    await Promise.race([router, sleep(10_000, undefined, { ref: false })]);
+    if (router.exitCode === null) process.kill(-router.pid!, 'SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export function describeRun(run: TraceRun): string {
+  return `  ${run.trace} / ${run.upstream} / ${run.runner}: ${run.swaps ?? '?'} swaps, makespan ${(run.makespanMs / 1000).toFixed(2)} s, wait p50 ${run.waitP50Ms} ms p95 ${run.waitP95Ms} ms max ${run.waitMaxMs} ms, ${run.failed} failed${run.firstFailure === null ? '' : ` (${run.firstFailure})`}`;
+}
+
+export async function traces(files: readonly string[], log: (s: string) => void): Promise<TraceRun[]> {
+  const runs: TraceRun[] = [];
+  for (const file of files) {
+    const trace = readTrace(file);
+    for (const scheduler of ['serial', 'fifo'] as const) {
+      const run = await replay(trace, scheduler);
+      runs.push(run);
+      log(describeRun(run));
+    }
+  }
+  return runs;
+}

@@ -1,0 +1,87 @@
+/**
+ * The benchmark's smoke run (`node bench/run.ts --smoke`, a few seconds):
+ * every scenario runs against real processes and writes well-formed results.
+ * It asserts shape and sanity, never speed (speed is `npm run bench`'s job).
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { execa } from 'execa';
+import type { Results } from '../../bench/lib/results.ts';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and an SVG chart', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-bench-smoke-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const report = join(dir, 'BENCHMARKS.md');
+  const run = await execa(process.execPath, [join(ROOT, 'bench/run.ts'), '--smoke', '--results', dir, '--report', report], {
+    cwd: ROOT, reject: false, timeout: 110_000, env: { LLAMA_SERVER: '' },
+  });
+  assert.equal(run.exitCode, 0, `bench failed:\n${run.stdout}\n${run.stderr}`);
+
+  const r = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8')) as Results;
+  assert.equal(r.schema, 1);
+  assert.equal(r.mode, 'smoke');
+  assert.ok(!Number.isNaN(Date.parse(r.date)));
+  assert.equal(r.machine.node, process.version);
+  assert.ok(r.machine.cpus >= 1);
+
+  const s = r.scenarios;
+  const oh = s.overhead!.summary;
+  assert.equal(oh.errors, 0, 'no failed request in the overhead phases');
+  for (const row of [oh.c1, oh.c32]) {
+    assert.ok(row.directP50Ms > 0 && row.proxyP50Ms > 0, 'latencies measured');
+  }
+  assert.ok(oh.c64.directReqPerSec > 0 && oh.c64.proxyReqPerSec > 0);
+  assert.ok(oh.proxyCpuUsPerReq > 0, 'proxy CPU per request read from /proc');
+  assert.ok(oh.rssMb.idle > 10 && oh.rssMb.peak >= oh.rssMb.idle);
+
+  assert.equal(s.streaming!.rows.length, 2, 'one stream, then several at once');
+  for (const row of s.streaming!.rows) {
+    assert.equal(row.errors, 0);
+    assert.ok(row.events > 0 && row.reads > 0);
+    assert.ok(Number.isFinite(row.directDelayP50Ms) && Number.isFinite(row.proxyDelayP50Ms), 'every event carried a send stamp');
+    assert.ok(row.proxyCoalescedReads <= row.proxyMultiEventReads);
+  }
+
+  const cs = s.coldStart!;
+  assert.equal(cs.rounds.length, 1);
+  assert.ok(cs.summary.ownReadyMs >= cs.loadMs, 'the upstream answers 503 for its load time');
+  assert.ok(cs.summary.coldTtfbMs >= cs.loadMs && cs.summary.swapTtfbMs >= cs.loadMs, 'a cold start or swap cannot beat the load');
+
+  assert.deepEqual(s.traces!.map((x) => x.runner), ['serial', 'fifo']);
+  for (const run of s.traces!) {
+    assert.equal(run.failed, 0, run.firstFailure ?? '');
+    assert.equal(run.ok, 4);
+    assert.ok(run.swaps !== null && run.swaps >= 2, 'both models were loaded');
+    assert.ok(run.makespanMs > 0 && run.waitMaxMs >= run.waitP50Ms);
+  }
+
+  assert.equal(s.scale!.raw.proxy.errors, 0);
+  assert.equal(s.scale!.maxOpen, s.scale!.streams, 'every stream was open at once');
+  assert.ok(s.scale!.rssMb.peakDuring >= s.scale!.rssMb.idle);
+  assert.equal(s.real!.skipped, 'smoke run');
+
+  const ids = r.targets.map((x) => x.id);
+  for (const id of ['c1-added-p50', 'c64-throughput', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'scale-errors', 'scale-rss', 'router-makespan']) {
+    assert.ok(ids.includes(id), `target ${id} reported`);
+  }
+  for (const target of r.targets) assert.ok(target.met === null || typeof target.met === 'boolean');
+  assert.equal(r.targets.find((x) => x.id === 'bursty-swaps')!.met, null, 'the smoke trace is not the bursty one');
+
+  const md = readFileSync(report, 'utf8');
+  assert.match(md, /^# modelswap benchmarks/);
+  assert.match(md, /## Targets\n\n\| scenario \| target \| goal \| measured \|/);
+  for (const h of ['## 1. Request overhead', '## 2. Streaming', '## 3. Cold start and swap', '## 4. Scheduling traces', '## 5. Scale', '## 6. Real upstream']) assert.ok(md.includes(h), h);
+  assert.match(md, /Skipped: smoke run/);
+  assert.match(md, /!\[[^\]]*\]\(chart\.svg\)/, 'the chart is linked relative to the report');
+
+  const svg = readFileSync(join(dir, 'chart.svg'), 'utf8');
+  assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  assert.match(svg, /<\/svg>\n$/);
+  const bars = r.targets.filter((x) => x.budgetUsed !== null && x.met !== null).length;
+  assert.equal((svg.match(/<rect x=/g) ?? []).length, bars, 'one bar per numeric target');
+});
