@@ -15,7 +15,14 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type RequestOptions } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
-const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo' } as const;
+/**
+ * `timeout` is what makes Node honour a server's `Keep-Alive: timeout=N`
+ * (llama-server sends 5 s): an idle pooled socket is dropped 1 s before the
+ * server would close it, or after 60 s without a hint. It never cuts an
+ * active request: Node only emits 'timeout' on it, and nobody listens (a
+ * model may think for minutes before its first byte).
+ */
+const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 256, scheduling: 'lifo', timeout: 60_000 } as const;
 const httpAgent = new HttpAgent(agentOptions);
 const httpsAgent = new HttpsAgent(agentOptions);
 

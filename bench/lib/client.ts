@@ -203,7 +203,8 @@ interface OneStream {
 
 async function runStreams(job: StreamJob): Promise<StreamResult> {
   const url = new URL(job.path, job.origin);
-  const agent = new HttpAgent({ keepAlive: true, maxSockets: job.concurrency });
+  // A connection per stream: llama-server (cpp-httplib) may close a kept-alive connection after a stream, which a reused socket sees as a hang-up.
+  const agent = new HttpAgent({ keepAlive: false, maxSockets: job.concurrency });
   const ttfbs: number[] = [];
   const delays: number[] = [];
   let events = 0;
@@ -243,9 +244,12 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
       });
       req.on('response', (res) => {
         if (res.statusCode !== 200) {
-          res.resume();
-          detach();
-          return reject(new Error(`HTTP ${res.statusCode}`));
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (s: string) => void (text += s));
+          res.on('end', () => reject(new Error(`HTTP ${res.statusCode}: ${text.slice(0, 300)}`)));
+          res.on('error', reject);
+          return detach();
         }
         res.setEncoding('utf8');
         res.on('data', (text: string) => {

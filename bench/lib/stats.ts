@@ -2,7 +2,7 @@
 
 /** Nearest-rank percentile (p in 0..100) of unsorted values; NaN when empty. */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
+  if (values.length === 0 || values.some((v) => Number.isNaN(v))) return Number.NaN;
   const sorted = Float64Array.from(values).sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;

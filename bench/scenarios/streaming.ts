@@ -79,8 +79,11 @@ models:
   return { proxy, direct: `http://127.0.0.1:${upstream}` };
 }
 
+const diff = (a: number | null, b: number | null): number => (a === null || b === null ? Number.NaN : a - b);
+
 export function summarizePairs(concurrency: number, pairs: readonly { direct: StreamResult; proxy: StreamResult }[]): StreamRow {
-  const m = (f: (p: { direct: StreamResult; proxy: StreamResult }) => number): number => round(median(pairs.map(f)));
+  // A summary of no samples (no stamps: a real server) arrives through JSON as nulls: keep it NaN.
+  const m = (f: (p: { direct: StreamResult; proxy: StreamResult }) => number | null): number => round(median(pairs.map((p) => f(p) ?? Number.NaN)));
   return {
     concurrency,
     directTtfbMs: m((p) => p.direct.ttfbMs.p50),
@@ -88,10 +91,10 @@ export function summarizePairs(concurrency: number, pairs: readonly { direct: St
     addedTtfbMs: m((p) => p.proxy.ttfbMs.p50 - p.direct.ttfbMs.p50),
     directDelayP50Ms: m((p) => p.direct.delayMs.p50),
     proxyDelayP50Ms: m((p) => p.proxy.delayMs.p50),
-    addedDelayP50Ms: m((p) => p.proxy.delayMs.p50 - p.direct.delayMs.p50),
+    addedDelayP50Ms: m((p) => diff(p.proxy.delayMs.p50, p.direct.delayMs.p50)),
     directDelayP99Ms: m((p) => p.direct.delayMs.p99),
     proxyDelayP99Ms: m((p) => p.proxy.delayMs.p99),
-    addedDelayP99Ms: m((p) => p.proxy.delayMs.p99 - p.direct.delayMs.p99),
+    addedDelayP99Ms: m((p) => diff(p.proxy.delayMs.p99, p.direct.delayMs.p99)),
     directMultiEventReads: pairs.reduce((n, p) => n + p.direct.multiEventReads, 0),
     proxyMultiEventReads: pairs.reduce((n, p) => n + p.proxy.multiEventReads, 0),
     directCoalescedReads: pairs.reduce((n, p) => n + p.direct.coalescedReads, 0),
@@ -101,6 +104,9 @@ export function summarizePairs(concurrency: number, pairs: readonly { direct: St
     errors: pairs.reduce((n, p) => n + p.direct.errors + p.proxy.errors, 0),
   };
 }
+
+/** NaN (no stamped events) travels through JSON as null. */
+const ms = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
 
 export async function streaming(o: StreamingOptions, log: (s: string) => void, kind: UpstreamKind = fake): Promise<StreamingResult> {
   const { proxy, direct } = await startStreamingProxy(o.tokens, o.tokenMs, kind);
@@ -117,7 +123,7 @@ export async function streaming(o: StreamingOptions, log: (s: string) => void, k
         for (const origin of order) out.set(origin, await runInClient<StreamResult>(job(origin)));
         const pair = { concurrency: c, direct: out.get(direct)!, proxy: out.get(proxy.origin)! };
         raw.push(pair);
-        log(`  round ${r + 1} c${c}: delay p50 direct ${pair.direct.delayMs.p50.toFixed(3)} proxy ${pair.proxy.delayMs.p50.toFixed(3)} ms; coalesced reads direct ${pair.direct.coalescedReads} proxy ${pair.proxy.coalescedReads} (of ${pair.proxy.reads}); errors ${pair.direct.errors + pair.proxy.errors}`);
+        log(`  round ${r + 1} c${c}: TTFB p50 direct ${ms(pair.direct.ttfbMs.p50)} proxy ${ms(pair.proxy.ttfbMs.p50)} ms; delay p50 direct ${ms(pair.direct.delayMs.p50)} proxy ${ms(pair.proxy.delayMs.p50)} ms; coalesced reads direct ${pair.direct.coalescedReads} proxy ${pair.proxy.coalescedReads} (of ${pair.proxy.reads}); errors ${pair.direct.errors + pair.proxy.errors}`);
       }
     }
     const rows = [...new Set(raw.map((p) => p.concurrency))].map((c) => summarizePairs(c, raw.filter((p) => p.concurrency === c)));

@@ -51,28 +51,48 @@ export function forward(o: ForwardOptions): Promise<void> {
   if (hasBody) headers['content-length'] = String(o.body.length);
 
   return new Promise<void>((resolve) => {
-    let up: ClientRequest;
-    try {
-      up = upstreamRequest(o.upstream + o.path, { method, headers });
-    } catch (err) {
-      // e.g. an upstream URL node:http rejects: nothing was sent
-      sendError(res, upstreamError(o.model, err));
-      return void res.once('close', () => resolve());
-    }
+    let up: ClientRequest | undefined;
     // Client gone before the answer is complete → abort the upstream request at once.
     res.once('close', () => {
-      if (!res.writableFinished) up.destroy();
+      if (!res.writableFinished) up?.destroy();
       resolve();
     });
-    up.on('error', (err) => {
-      if (res.destroyed) return; // we aborted it, or the client is gone anyway
-      if (res.headersSent) return void res.destroy(err);
-      sendError(res, upstreamError(o.model, err));
-    });
-    up.on('response', (answer) => relay(answer, res));
-    up.end(hasBody ? o.body : undefined);
+    const send = (retriesLeft: number): void => {
+      try {
+        up = upstreamRequest(o.upstream + o.path, { method, headers });
+      } catch (err) {
+        // e.g. an upstream URL node:http rejects: nothing was sent
+        return sendError(res, upstreamError(o.model, err));
+      }
+      const sent = up;
+      let answered = false;
+      sent.on('error', (err) => {
+        if (res.destroyed) return; // we aborted it, or the client is gone anyway
+        if (!answered && retriesLeft > 0 && sent.reusedSocket && STALE_SOCKET.has((err as NodeJS.ErrnoException).code ?? '')) {
+          return send(retriesLeft - 1);
+        }
+        if (res.headersSent) return void res.destroy(err);
+        sendError(res, upstreamError(o.model, err));
+      });
+      sent.on('response', (answer) => {
+        answered = true;
+        relay(answer, res);
+      });
+      sent.end(hasBody ? o.body : undefined);
+    };
+    send(STALE_RETRIES);
   });
 }
+
+/**
+ * A kept-alive connection the upstream closed while idle fails the next
+ * request sent on it with one of these before any answer: the server never
+ * saw the request, so it is sent again on another connection (Node's
+ * documented `reusedSocket` retry). Bounded, since several pooled sockets
+ * may have gone stale at once.
+ */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
+const STALE_RETRIES = 3;
 
 function upstreamError(model: string, err: unknown): ProxyError {
   const code = (err as { code?: string }).code ?? (err as Error).message;
