@@ -11,8 +11,7 @@
  * as a fast "definitely gone" (ESRCH) and otherwise read `/proc/<pid>/stat`
  * for members of the group that are not zombies.
  */
-import { readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 const liveGroups = new Set<number>();
@@ -99,31 +98,34 @@ export function liveStatSync(pid: number): ProcStat | undefined {
   return st === undefined || st.state === 'Z' || st.state === 'X' ? undefined : st;
 }
 
-/** Pids in group `pgid` that are alive (not zombie 'Z' or dead 'X'). */
+/**
+ * Pids in group `pgid` that are alive (not zombie 'Z' or dead 'X').
+ * Reads /proc synchronously: each stat is a tiny in-memory read (~4 µs; 70
+ * processes take ~0.3 ms here), while the same reads through the libuv
+ * thread pool took 4–7 ms, which a swap would wait for on every poll.
+ */
 export async function liveGroupMembers(pgid: number): Promise<number[]> {
   // Fast path: ESRCH means no member at all, not even a zombie.
   if (!signalGroup(pgid, 0)) return [];
   let entries: string[];
   try {
-    entries = await readdir('/proc');
+    entries = readdirSync('/proc');
   } catch {
     return [pgid]; // no /proc (not Linux): trust kill(-pgid, 0) which said "alive"
   }
   const live: number[] = [];
-  await Promise.all(
-    entries.map(async (name) => {
-      if (!/^\d+$/.test(name)) return;
-      let text: string;
-      try {
-        text = await readFile(`/proc/${name}/stat`, 'utf8');
-      } catch {
-        return; // exited while we looked
-      }
-      const st = parseStat(text);
-      if (st !== undefined && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') live.push(Number(name));
-    }),
-  );
-  return live;
+  for (const name of entries) {
+    if (!/^\d+$/.test(name)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we looked
+    }
+    const st = parseStat(text);
+    if (st !== undefined && st.pgrp === pgid && st.state !== 'Z' && st.state !== 'X') live.push(Number(name));
+  }
+  return Promise.resolve(live);
 }
 
 /**
@@ -137,7 +139,7 @@ export async function waitGroupGone(
   pgid: number,
   leaderExited: Promise<unknown>,
   ms: number,
-  pollMs = 2,
+  pollMs = 1,
 ): Promise<boolean> {
   const deadline = performance.now() + ms;
   const cancel = new AbortController(); // cancels the losing timer
