@@ -95,7 +95,7 @@ if (wanted('real')) {
   log('6. real upstream');
   scenarios.real = smoke
     ? { skipped: 'smoke run' }
-    : await real({ overhead: { rounds: 3, warmupMs: 500, phaseMs: { c1: 2000, c32: 2000, c64: 3000 } }, streamingRounds: 2, coldRounds: 5, trace: 'alternating-ab.json' }, log);
+    : await real({ overhead: { rounds: 3, warmupMs: 500, phaseMs: { c1: 2000, c32: 2000, c64: 3000 } }, streamingRounds: 2, coldRounds: 5, trace: 'alternating-ab.json', abRounds: 3 }, log);
   if (scenarios.real.skipped !== null) log(`  skipped: ${scenarios.real.skipped}`);
 }
 

@@ -13,14 +13,15 @@ import { llamaServer } from '../lib/upstreams.ts';
 import { coldStart, type ColdStartResult } from './coldstart.ts';
 import { overhead, type OverheadOptions, type OverheadResult } from './overhead.ts';
 import { streaming, type StreamingResult } from './streaming.ts';
-import { describeRun, replay, replayOnRouter, TRACE_DIR, type TraceRun } from './traces.ts';
+import { describeRun, replay, replayOnRouter, traceFiles, type TraceRun } from './traces.ts';
 
 export interface RealOptions {
   readonly overhead: OverheadOptions;
   readonly streamingRounds: number;
   readonly coldRounds: number;
-  /** Trace file name in bench/traces/ replayed against modelswap and the llama.cpp router. */
+  /** The A/B trace (file in bench/traces/) of the makespan target, replayed `abRounds` times per runner. */
   readonly trace: string;
+  readonly abRounds: number;
 }
 
 export type RealResult =
@@ -32,6 +33,7 @@ export type RealResult =
     readonly overhead: OverheadResult;
     readonly streaming: StreamingResult;
     readonly coldStart: ColdStartResult;
+    /** Every trace once per runner, plus the extra rounds of the A/B trace. */
     readonly traces: readonly TraceRun[];
   };
 
@@ -59,13 +61,18 @@ export async function real(o: RealOptions, log: (s: string) => void): Promise<Re
   const st = await streaming({ rounds: o.streamingRounds, tokens: 500, tokenMs: 0, c1Streams: 3, concurrent: 0 }, log, kind);
   log(' real llama-server: cold start and swap');
   const cs = await coldStart({ rounds: o.coldRounds, loadMs: 0 }, log, kind);
-  log(` real llama-server: trace ${o.trace}, modelswap vs llama.cpp router (--models-max 1)`);
-  const trace = readTrace(join(TRACE_DIR, o.trace));
+  log(' real llama-server: traces, modelswap (serial, fifo) vs llama.cpp router (--models-max 1)');
   const runs: TraceRun[] = [];
-  for (const run of [() => replay(trace, 'serial', kind), () => replay(trace, 'fifo', kind), () => replayOnRouter(trace, binary, model)]) {
-    const r = await run();
-    runs.push(r);
-    log(describeRun(r));
+  for (const file of traceFiles()) {
+    const trace = readTrace(file);
+    const rounds = file.endsWith(`/${o.trace}`) ? o.abRounds : 1;
+    for (let r = 0; r < rounds; r++) {
+      for (const run of [() => replay(trace, 'serial', kind), () => replay(trace, 'fifo', kind), () => replayOnRouter(trace, binary, model)]) {
+        const x = await run();
+        runs.push(x);
+        log(describeRun(x));
+      }
+    }
   }
   return { skipped: null, binary, model, overhead: oh, streaming: st, coldStart: cs, traces: runs };
 }
