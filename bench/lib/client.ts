@@ -316,11 +316,16 @@ async function runTrace(job: TraceJob): Promise<TraceResult> {
     let waitMs = -1;
     try {
       const res = await agent.request({ origin: job.origin, path: '/v1/chat/completions', method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: deadline });
-      for await (const _chunk of res.body) if (waitMs < 0) waitMs = performance.now() - sent;
+      let text = '';
+      for await (const chunk of res.body) {
+        if (waitMs < 0) waitMs = performance.now() - sent;
+        if (res.statusCode !== 200 && text.length < 300) text += String(chunk);
+      }
       const end = performance.now();
       if (waitMs < 0) waitMs = end - sent;
       const servedBy = res.headers['x-served-by'];
-      return { i, model: r.model, status: res.statusCode, waitMs, doneMs: end - sent, endAtMs: end - t0, servedBy: typeof servedBy === 'string' ? servedBy : null, error: null };
+      const error = res.statusCode === 200 ? null : `HTTP ${res.statusCode}: ${text.slice(0, 300)}`;
+      return { i, model: r.model, status: res.statusCode, waitMs, doneMs: end - sent, endAtMs: end - t0, servedBy: typeof servedBy === 'string' ? servedBy : null, error };
     } catch (err) {
       const end = performance.now();
       return { i, model: r.model, status: 0, waitMs: waitMs < 0 ? end - sent : waitMs, doneMs: end - sent, endAtMs: end - t0, servedBy: null, error: describe(err) };

@@ -1,4 +1,5 @@
 /** Renders one run's Results as BENCHMARKS.md and as an SVG chart of the targets. Pure functions. */
+import type { TraceRun } from '../scenarios/traces.ts';
 import type { Results, Target } from './results.ts';
 
 const n = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
@@ -7,6 +8,12 @@ const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;'
 
 function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+/** One line per trace run that failed requests, with its first failure. */
+function failures(runs: readonly TraceRun[]): string[] {
+  const failed = runs.filter((x) => x.failed > 0);
+  return failed.length === 0 ? [] : [...failed.map((x) => `- ${x.trace} / ${x.runner}: ${x.failed} failed; first: ${(x.firstFailure ?? '').replace(/\s+/g, ' ')}`), ''];
 }
 
 export function renderMarkdown(r: Results, opts: { chartPath: string; findings: string }): string {
@@ -64,6 +71,7 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
     out.push('Each trace in `bench/traces/` is replayed open loop (every request sent at its recorded time) against a fresh modelswap, one model resident at a time under both schedulers; models load in 500 ms and generate a token per 5 ms. Swaps = model loads. Wait = send to first byte.', '');
     out.push(table(['trace', 'scheduler', 'requests', 'failed', 'swaps', 'makespan s', 'wait p50 ms', 'wait p95 ms', 'wait max ms'],
       s.traces.map((x) => [x.trace, x.runner, x.requests, x.failed, x.swaps ?? 'n/a', n(x.makespanMs / 1000), n(x.waitP50Ms, 0), n(x.waitP95Ms, 0), n(x.waitMaxMs, 0)])), '');
+    out.push(...failures(s.traces));
   }
 
   const sc = s.scale;
@@ -98,6 +106,7 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
     ]), '');
     out.push(table(['trace', 'runner', 'requests', 'failed', 'swaps', 'makespan s', 'wait p50 ms', 'wait p95 ms', 'wait max ms'],
       real.traces.map((x) => [x.trace, x.runner, x.requests, x.failed, x.swaps ?? 'n/a', n(x.makespanMs / 1000), n(x.waitP50Ms, 0), n(x.waitP95Ms, 0), n(x.waitMaxMs, 0)])), '');
+    out.push(...failures(real.traces));
   }
 
   out.push('## Running it', '');
