@@ -4,10 +4,12 @@
  * bench/results/chart.svg.
  *
  *   node bench/run.ts [--only overhead,streaming,coldstart,traces,scale,real]
- *                     [--smoke] [--results DIR] [--report FILE]
+ *                     [--smoke | --render] [--results DIR] [--report FILE]
  *
  * --smoke: tiny sizes (a few seconds), for the test that checks the
  * benchmark runs and writes well-formed results; scenario 6 is skipped.
+ * --render: run nothing; rewrite the report and chart from the results
+ * directory's latest.json (after editing bench/findings.md).
  * --results / --report: where to write (default bench/results, BENCHMARKS.md).
  */
 import { execFileSync } from 'node:child_process';
@@ -32,6 +34,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
     smoke: { type: 'boolean', default: false },
+    render: { type: 'boolean', default: false },
     results: { type: 'string', default: join(ROOT, 'bench/results') },
     report: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
   },
@@ -68,59 +71,72 @@ function machine(): Machine {
   };
 }
 
-const started = performance.now();
-const scenarios: { -readonly [K in keyof Results['scenarios']]: Results['scenarios'][K] } = {};
+async function measure(): Promise<Results> {
+  const started = performance.now();
+  const scenarios: { -readonly [K in keyof Results['scenarios']]: Results['scenarios'][K] } = {};
 
-if (wanted('overhead')) {
-  log('1. request overhead');
-  scenarios.overhead = await overhead(smoke ? { rounds: 1, warmupMs: 100, phaseMs: { c1: 300, c32: 300, c64: 300 } } : { rounds: 3, warmupMs: 1000, phaseMs: { c1: 3000, c32: 3000, c64: 5000 } }, log);
-}
-if (wanted('streaming')) {
-  log('2. streaming');
-  scenarios.streaming = await streaming(smoke ? { rounds: 1, tokens: 20, tokenMs: 2, c1Streams: 1, concurrent: 4 } : { rounds: 3, tokens: 500, tokenMs: 2, c1Streams: 3, concurrent: 32 }, log);
-}
-if (wanted('coldstart')) {
-  log('3. cold start and swap');
-  scenarios.coldStart = await coldStart(smoke ? { rounds: 1, loadMs: 50 } : { rounds: 9, loadMs: 300 }, log);
-}
-if (wanted('traces')) {
-  log('4. scheduling traces');
-  scenarios.traces = await traces(smoke ? [join(ROOT, 'test/fixtures/bench-smoke-trace.json')] : traceFiles(), log);
-}
-if (wanted('scale')) {
-  log('5. scale');
-  scenarios.scale = await scale(smoke ? { streams: 20, tokens: 5, tokenMs: 20 } : { streams: 1000, tokens: 100, tokenMs: 100 }, log);
-}
-if (wanted('real')) {
-  log('6. real upstream');
-  scenarios.real = smoke
-    ? { skipped: 'smoke run' }
-    : await real({ overhead: { rounds: 3, warmupMs: 500, phaseMs: { c1: 2000, c32: 2000, c64: 3000 } }, streamingRounds: 2, coldRounds: 5, trace: 'alternating-ab.json', abRounds: 3 }, log);
-  if (scenarios.real.skipped !== null) log(`  skipped: ${scenarios.real.skipped}`);
+  if (wanted('overhead')) {
+    log('1. request overhead');
+    scenarios.overhead = await overhead(smoke ? { rounds: 1, warmupMs: 100, phaseMs: { c1: 300, c32: 300, c64: 300 } } : { rounds: 3, warmupMs: 1000, phaseMs: { c1: 3000, c32: 3000, c64: 5000 } }, log);
+  }
+  if (wanted('streaming')) {
+    log('2. streaming');
+    scenarios.streaming = await streaming(smoke ? { rounds: 1, tokens: 20, tokenMs: 2, c1Streams: 1, concurrent: 4 } : { rounds: 3, tokens: 500, tokenMs: 2, c1Streams: 3, concurrent: 32 }, log);
+  }
+  if (wanted('coldstart')) {
+    log('3. cold start and swap');
+    scenarios.coldStart = await coldStart(smoke ? { rounds: 1, loadMs: 50 } : { rounds: 9, loadMs: 300 }, log);
+  }
+  if (wanted('traces')) {
+    log('4. scheduling traces');
+    scenarios.traces = await traces(smoke ? [join(ROOT, 'test/fixtures/bench-smoke-trace.json')] : traceFiles(), log);
+  }
+  if (wanted('scale')) {
+    log('5. scale');
+    scenarios.scale = await scale(smoke ? { streams: 20, tokens: 5, tokenMs: 20 } : { streams: 1000, tokens: 100, tokenMs: 100 }, log);
+  }
+  if (wanted('real')) {
+    log('6. real upstream');
+    scenarios.real = smoke
+      ? { skipped: 'smoke run' }
+      : await real({ overhead: { rounds: 3, warmupMs: 500, phaseMs: { c1: 2000, c32: 2000, c64: 3000 } }, streamingRounds: 2, coldRounds: 5, trace: 'alternating-ab.json', abRounds: 3 }, log);
+    if (scenarios.real.skipped !== null) log(`  skipped: ${scenarios.real.skipped}`);
+  }
+
+  return {
+    schema: RESULTS_SCHEMA,
+    mode: smoke ? 'smoke' : 'full',
+    date: new Date().toISOString(),
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    durationS: (performance.now() - started) / 1000,
+    machine: machine(),
+    scenarios,
+    targets: evaluate(scenarios),
+  };
 }
 
-const results: Results = {
-  schema: RESULTS_SCHEMA,
-  mode: smoke ? 'smoke' : 'full',
-  date: new Date().toISOString(),
-  command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
-  durationS: (performance.now() - started) / 1000,
-  machine: machine(),
-  scenarios,
-  targets: evaluate(scenarios),
-};
+function render(results: Results): void {
+  const chart = join(args.results, 'chart.svg');
+  writeFileSync(chart, renderChart(results.targets, `modelswap targets, ${results.date.slice(0, 10)}, ${results.machine.cpus} cores, Node ${results.machine.node}`));
+  const findingsFile = join(ROOT, 'bench/findings.md');
+  const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
+  writeFileSync(args.report, renderMarkdown(results, { chartPath: relative(dirname(args.report), chart), findings }));
+}
 
 mkdirSync(args.results, { recursive: true });
 mkdirSync(dirname(args.report), { recursive: true });
-const json = `${JSON.stringify(results, null, 1)}\n`;
-writeFileSync(join(args.results, 'latest.json'), json);
-writeFileSync(join(args.results, `${results.date.slice(0, 19).replace(/[:T]/g, '-')}.json`), json);
-const chart = join(args.results, 'chart.svg');
-writeFileSync(chart, renderChart(results.targets, `modelswap targets, ${results.date.slice(0, 10)}, ${results.machine.cpus} cores, Node ${results.machine.node}`));
-const findingsFile = join(ROOT, 'bench/findings.md');
-const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
-writeFileSync(args.report, renderMarkdown(results, { chartPath: relative(dirname(args.report), chart), findings }));
+let results: Results;
+if (args.render) {
+  const saved = JSON.parse(readFileSync(join(args.results, 'latest.json'), 'utf8')) as Results;
+  results = { ...saved, targets: evaluate(saved.scenarios) }; // the targets as the code now reads them
+} else {
+  results = await measure();
+  const json = `${JSON.stringify(results, null, 1)}\n`;
+  writeFileSync(join(args.results, 'latest.json'), json);
+  writeFileSync(join(args.results, `${results.date.slice(0, 19).replace(/[:T]/g, '-')}.json`), json);
+}
+render(results);
 
 log('');
 for (const t of results.targets) log(`${t.met === null ? '-' : t.met ? '✓' : '✗'} ${t.label}: ${t.measured} (${t.goal})`);
-log(`\nwrote ${relative(process.cwd(), args.report)}, ${relative(process.cwd(), join(args.results, 'latest.json'))}, ${relative(process.cwd(), chart)} in ${Math.round(results.durationS)} s`);
+log(`\nwrote ${relative(process.cwd(), args.report)} and ${relative(process.cwd(), join(args.results, 'chart.svg'))}${args.render ? ' from' : ', measured in'} ${relative(process.cwd(), join(args.results, 'latest.json'))} (${Math.round(results.durationS)} s of measuring)`);

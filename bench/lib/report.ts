@@ -118,12 +118,16 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   return `${out.join('\n')}\n`;
 }
 
-/** Horizontal bars: the share of each numeric target's budget used (100% = at the limit). */
+/**
+ * Horizontal bars: the share of each numeric target's budget used (100% = at
+ * the limit); targets that are not a number (zero errors, zero coalesced
+ * reads) get a row with their verdict and no bar.
+ */
 export function renderChart(targets: readonly Target[], title: string): string {
-  const rows = targets.filter((t) => t.budgetUsed !== null && t.met !== null);
-  const width = 960;
-  const left = 430;
-  const barMax = 380; // 200% of budget
+  const rows = targets.filter((t) => t.met !== null);
+  const left = 560;
+  const barMax = 400; // 200% of budget
+  const width = left + barMax + 560;
   const rowH = 30;
   const top = 56;
   const height = top + rows.length * rowH + 40;
@@ -132,15 +136,18 @@ export function renderChart(targets: readonly Target[], title: string): string {
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`);
   parts.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   parts.push(`<text x="16" y="24" font-size="16" font-weight="bold">${esc(title)}</text>`);
-  parts.push(`<text x="16" y="44" fill="#555">Share of each target's budget used (measured ÷ allowed; for "at least" targets, required ÷ measured). Left of the line: target met.</text>`);
+  parts.push(`<text x="16" y="44" fill="#555">Share of each target's budget used (measured ÷ allowed; for "at least" targets, required ÷ measured). Left of the dashed line: target met. Green: met; red: missed.</text>`);
   rows.forEach((t, i) => {
     const y = top + i * rowH;
-    const used = Math.min(t.budgetUsed!, 2);
-    const w = Math.max(1, (used / 2) * barMax);
-    const colour = t.met ? '#2e7d32' : '#c62828';
+    const colour = t.met === true ? '#2e7d32' : '#c62828';
     parts.push(`<text x="${left - 8}" y="${y + 18}" text-anchor="end">${esc(t.label)}</text>`);
+    if (t.budgetUsed === null) {
+      parts.push(`<text x="${left + barMax + 8}" y="${y + 18}" fill="${colour}">${esc(`${t.met === true ? 'met' : 'MISSED'}: ${t.measured} (${t.goal})`)}</text>`);
+      return;
+    }
+    const w = Math.max(1, (Math.min(t.budgetUsed, 2) / 2) * barMax);
     parts.push(`<rect x="${left}" y="${y + 5}" width="${w.toFixed(1)}" height="${rowH - 10}" fill="${colour}"/>`);
-    parts.push(`<text x="${left + barMax + 8}" y="${y + 18}" fill="${colour}">${esc(`${Math.round(t.budgetUsed! * 100)}%: ${t.measured} (${t.goal})`)}</text>`);
+    parts.push(`<text x="${left + barMax + 8}" y="${y + 18}" fill="${colour}">${esc(`${Math.round(t.budgetUsed * 100)}%: ${t.measured} (${t.goal})`)}</text>`);
   });
   parts.push(`<line x1="${x100}" y1="${top - 2}" x2="${x100}" y2="${top + rows.length * rowH + 2}" stroke="#000" stroke-dasharray="4 3"/>`);
   parts.push(`<text x="${x100}" y="${top + rows.length * rowH + 18}" text-anchor="middle">100% of budget</text>`);

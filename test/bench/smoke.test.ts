@@ -83,5 +83,6 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   assert.match(svg, /<\/svg>\n$/);
   const bars = r.targets.filter((x) => x.budgetUsed !== null && x.met !== null).length;
+  assert.ok(bars > 0);
   assert.equal((svg.match(/<rect x=/g) ?? []).length, bars, 'one bar per numeric target');
 });
