@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { request } from 'undici';
+import { freePortRange } from '../../test/helpers/ports.ts';
 import type { Job, JobResult } from './client.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -114,6 +115,36 @@ export async function startProxy(yaml: string, port: number, opts: ProxyOptions 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A modelswap with one model `model` (`argv` with its port) under fifo, the
+ * model loaded; `direct` is the same upstream without the proxy. Used by the
+ * hot-path scenarios: the serial scheduler serves one request at a time by
+ * design, and llama-swap's default of 10 admitted requests per model would
+ * answer concurrency 32 and 64 with 429s.
+ */
+export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>): Promise<{ proxy: Proxy; direct: string }> {
+  const base = await freePortRange(2);
+  const upstream = base + 1;
+  const yaml = `healthCheckTimeout: 120
+routing:
+  scheduler:
+    use: fifo
+models:
+  ${model}:
+    cmd: ${argv(upstream).join(' ')}
+    proxy: http://127.0.0.1:${upstream}
+    concurrencyLimit: 5000
+`;
+  const proxy = await startProxy(yaml, base);
+  try {
+    await post(proxy.origin, '/v1/chat/completions', firstRequest);
+  } catch (err) {
+    await proxy.stop();
+    throw err;
+  }
+  return { proxy, direct: `http://127.0.0.1:${upstream}` };
 }
 
 /** The fake llama-server command line, as a config `cmd` and as argv. */

@@ -5,9 +5,8 @@
  * shared machine hits both. Added latency = proxy − direct per round; the
  * reported value is the median over rounds.
  */
-import { freePortRange } from '../../test/helpers/ports.ts';
 import type { ClosedJob, ClosedResult } from '../lib/client.ts';
-import { post, readProc, runInClient, startProxy } from '../lib/processes.ts';
+import { readProc, runInClient, startLoadedProxy } from '../lib/processes.ts';
 import { fake, type UpstreamKind } from '../lib/upstreams.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -51,23 +50,8 @@ export const overheadBody = (kind: UpstreamKind): string => JSON.stringify({ mod
 
 export async function overhead(o: OverheadOptions, log: (s: string) => void, kind: UpstreamKind = fake): Promise<OverheadResult> {
   const body = overheadBody(kind);
-  const base = await freePortRange(2);
-  const upstream = base + 1;
-  const yaml = `healthCheckTimeout: 120
-# serial serves one request at a time by design; the hot path is measured under fifo
-routing:
-  scheduler:
-    use: fifo
-models:
-  bench:
-    cmd: ${kind.argv(upstream, 'bench', { tokens: 8 }).join(' ')}
-    proxy: http://127.0.0.1:${upstream}
-    # llama-swap's default of 10 admitted requests would answer the c32/c64 phases with 429s
-    concurrencyLimit: 1000
-`;
-  const proxy = await startProxy(yaml, base);
+  const { proxy, direct: directOrigin } = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), JSON.parse(body) as Record<string, unknown>);
   try {
-    await post(proxy.origin, '/v1/chat/completions', JSON.parse(body));
     const idle = readProc(proxy.pid);
     const rounds: PhasePair[][] = [];
     for (let r = 0; r < o.rounds; r++) {
@@ -83,11 +67,11 @@ models:
         let direct: ClosedResult;
         let viaProxy: { res: ClosedResult; cpuUs: number };
         if (r % 2 === 0) {
-          direct = await runInClient<ClosedResult>(job(`http://127.0.0.1:${upstream}`));
+          direct = await runInClient<ClosedResult>(job(directOrigin));
           viaProxy = await runProxy();
         } else {
           viaProxy = await runProxy();
-          direct = await runInClient<ClosedResult>(job(`http://127.0.0.1:${upstream}`));
+          direct = await runInClient<ClosedResult>(job(directOrigin));
         }
         pairs.push({ concurrency: c, direct, proxy: viaProxy.res, proxyCpuUsPerReq: viaProxy.cpuUs });
         log(`  round ${r + 1} c${c}: direct p50 ${direct.latencyMs.p50.toFixed(3)} ms ${Math.round(direct.reqPerSec)} req/s | proxy p50 ${viaProxy.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaProxy.res.reqPerSec)} req/s, ${Math.round(viaProxy.cpuUs)} µs CPU/req`);

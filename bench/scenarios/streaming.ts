@@ -5,9 +5,8 @@
  * (the target row) and 32 at once. Scenario 5 (scale) reuses this with 1,000
  * streams open at once and reads the proxy's memory while they run.
  */
-import { freePortRange } from '../../test/helpers/ports.ts';
 import type { StreamJob, StreamResult } from '../lib/client.ts';
-import { post, runInClient, startProxy, type Proxy } from '../lib/processes.ts';
+import { runInClient, startLoadedProxy, type Proxy } from '../lib/processes.ts';
 import { fake, type UpstreamKind } from '../lib/upstreams.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -55,28 +54,9 @@ export function streamBody(tokens: number, kind: UpstreamKind = fake): string {
 }
 
 /** A proxy with one streaming model on a known upstream port, loaded. */
-export async function startStreamingProxy(tokens: number, tokenMs: number, kind: UpstreamKind = fake): Promise<{ proxy: Proxy; direct: string }> {
-  const base = await freePortRange(2);
-  const upstream = base + 1;
-  const yaml = `healthCheckTimeout: 120
-# serial serves one request at a time by design; the hot path is measured under fifo
-routing:
-  scheduler:
-    use: fifo
-models:
-  stream:
-    cmd: ${kind.argv(upstream, 'stream', { tokens, tokenMs, stamp: true }).join(' ')}
-    proxy: http://127.0.0.1:${upstream}
-    concurrencyLimit: 5000
-`;
-  const proxy = await startProxy(yaml, base);
-  try {
-    await post(proxy.origin, '/v1/chat/completions', { model: 'stream', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] });
-  } catch (err) {
-    await proxy.stop();
-    throw err;
-  }
-  return { proxy, direct: `http://127.0.0.1:${upstream}` };
+export function startStreamingProxy(tokens: number, tokenMs: number, kind: UpstreamKind = fake): Promise<{ proxy: Proxy; direct: string }> {
+  const hi = { model: 'stream', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }], ...kind.bodyExtra };
+  return startLoadedProxy('stream', (port) => kind.argv(port, 'stream', { tokens, tokenMs, stamp: true }), hi);
 }
 
 const diff = (a: number | null, b: number | null): number => (a === null || b === null ? Number.NaN : a - b);

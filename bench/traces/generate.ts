@@ -5,19 +5,8 @@
  * replays. Run: node bench/traces/generate.ts
  */
 import { writeFileSync } from 'node:fs';
+import { rng } from '../../test/helpers/load.ts';
 import type { Trace, TraceEntry } from '../lib/trace.ts';
-
-/** mulberry32: the same seed gives the same numbers. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 const byTime = (a: TraceEntry, b: TraceEntry): number => a.atMs - b.atMs;
 
