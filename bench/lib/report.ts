@@ -33,7 +33,7 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   out.push('## 1. Request overhead', '');
   if (oh === undefined) out.push('Not run.', '');
   else {
-    out.push('Small non-streaming chat completions (8 tokens) to one fake llama-server, directly and through modelswap (`fifo`: the `serial` scheduler serves one request at a time by design).', '');
+    out.push('Small non-streaming chat completions (8 tokens) to one fake llama-server, directly and through modelswap (`fifo`: the `serial` scheduler serves one request at a time by design). Direct and proxy columns are medians over rounds; "added" is the median of each round\'s difference, so it need not equal their difference.', '');
     out.push(table(['concurrency', 'direct p50 ms', 'proxy p50 ms', 'added p50 ms', 'direct p99 ms', 'proxy p99 ms', 'added p99 ms'], [
       ['1', n(oh.c1.directP50Ms, 3), n(oh.c1.proxyP50Ms, 3), n(oh.c1.addedP50Ms, 3), n(oh.c1.directP99Ms, 3), n(oh.c1.proxyP99Ms, 3), n(oh.c1.addedP99Ms, 3)],
       ['32', n(oh.c32.directP50Ms, 3), n(oh.c32.proxyP50Ms, 3), n(oh.c32.addedP50Ms, 3), n(oh.c32.directP99Ms, 3), n(oh.c32.proxyP99Ms, 3), n(oh.c32.addedP99Ms, 3)],
@@ -95,6 +95,7 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   else {
     const o = real.overhead.summary;
     out.push(`Binary \`${real.binary}\`, model \`${real.model}\`.`, '');
+    out.push('Direct and proxy: medians over rounds; difference: the median of each round\'s difference (with an even number of rounds, the lower middle one).', '');
     out.push(table(['measure', 'direct', 'proxy', 'difference'], [
       ['c1 latency p50 ms', n(o.c1.directP50Ms, 3), n(o.c1.proxyP50Ms, 3), n(o.c1.addedP50Ms, 3)],
       ['c32 latency p50 ms', n(o.c32.directP50Ms, 3), n(o.c32.proxyP50Ms, 3), n(o.c32.addedP50Ms, 3)],
