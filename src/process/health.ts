@@ -57,6 +57,7 @@ export class OutputWaker {
   /** Resolves after `ms`, at the next poke, or (rejecting) when `signal` aborts. */
   sleep(ms: number, signal: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error); // a listener added now would never fire
       const cleanup = (): void => {
         clearTimeout(timer);
         signal.removeEventListener('abort', onAbort);

@@ -64,3 +64,12 @@ test('chatty output is bounded to one attempt per wake gap', async (t) => {
   assert.ok(hits >= 3, `some attempts while it talks (got ${hits})`);
   assert.ok(hits <= 11, `at most one per 50 ms gap in 500 ms, plus the first (got ${hits})`);
 });
+
+test('OutputWaker.sleep on an already aborted signal rejects at once with its reason', async () => {
+  const waker = new OutputWaker();
+  const ac = new AbortController();
+  ac.abort(new Error('gone'));
+  const started = performance.now();
+  await assert.rejects(waker.sleep(10_000, ac.signal), /gone/);
+  assert.ok(performance.now() - started < 1_000);
+});
