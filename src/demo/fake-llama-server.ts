@@ -7,7 +7,7 @@
  *   node src/demo/fake-llama-server.ts --port N [--host 127.0.0.1] [--model-id ID]
  *     [--load-ms 0] [--token-ms 0] [--tokens 16] [--crash-after-chunks N]
  *     [--error-after-chunks N] [--exit-at-start CODE] [--ignore-sigterm] [--fork-grandchild]
- *     [--stamp-chunks]
+ *     [--stamp-chunks] [--idle-helpers]
  *
  * --error-after-chunks N fails generation like llama-server does: a stream
  * gets N token chunks, then `data: {"error":{…}}` and ends WITHOUT [DONE]; a
@@ -18,6 +18,8 @@
  *
  * --stamp-chunks adds `"sent_ms": <performance.timeOrigin + performance.now()>`
  * to every SSE event as it is written, for the benchmark's per-chunk delay.
+ * --idle-helpers runs this process's V8 helper threads under SCHED_IDLE, so
+ * the instrument's own JIT threads do not delay its writes (src/helper-threads.ts).
  *
  * Every response names who served it: JSON `model` is --model-id, generated
  * text contains `[<id>@<port>]`, header `x-served-by: <id>@<port>`; the
@@ -28,6 +30,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import busboy from 'busboy';
+import { setV8HelperPolicy } from '../helper-threads.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,6 +46,7 @@ const { values: args } = parseArgs({
     'ignore-sigterm': { type: 'boolean', default: false },
     'fork-grandchild': { type: 'boolean', default: false },
     'stamp-chunks': { type: 'boolean', default: false },
+    'idle-helpers': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -75,6 +79,9 @@ if (port < 0) {
   process.exit(2);
 }
 log(`main: fake llama-server pid ${process.pid}, model '${modelId}'`);
+if (args['idle-helpers']) {
+  void setV8HelperPolicy('idle').then((r) => log(r.ok ? `main: ${r.threads} V8 helper threads under SCHED_IDLE` : `main: warning: --idle-helpers: ${r.reason}`));
+}
 if (args['exit-at-start'] !== undefined) {
   const code = intArg('exit-at-start', args['exit-at-start'], 1);
   log(`llama_model_load: loading model '${modelId}'`);
