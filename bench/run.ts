@@ -10,7 +10,9 @@
  * benchmark runs and writes well-formed results; scenario 6 is skipped.
  * --render: run nothing; rewrite the report and chart from the results
  * directory's latest.json (after editing bench/findings.md).
- * --results / --report: where to write (default bench/results, BENCHMARKS.md).
+ * --results / --report: where to write (default bench/results, BENCHMARKS.md;
+ * a run with --only defaults to bench/results/tmp/, git-ignored, so that a
+ * partial run never replaces the full report).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,11 +37,14 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     smoke: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
-    results: { type: 'string', default: join(ROOT, 'bench/results') },
-    report: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
+    results: { type: 'string' },
+    report: { type: 'string' },
   },
   strict: true,
 });
+const partial = args.only !== undefined && !args.render;
+const resultsDir = args.results ?? join(ROOT, partial ? 'bench/results/tmp' : 'bench/results');
+const reportFile = args.report ?? (partial ? join(resultsDir, 'BENCHMARKS.md') : join(ROOT, 'BENCHMARKS.md'));
 
 const only = args.only === undefined ? [...SCENARIOS] : args.only.split(',').map((s) => s.trim());
 for (const s of only) {
@@ -81,7 +86,7 @@ async function measure(): Promise<Results> {
   }
   if (wanted('streaming')) {
     log('2. streaming');
-    scenarios.streaming = await streaming(smoke ? { rounds: 1, tokens: 20, tokenMs: 2, c1Streams: 1, concurrent: 4 } : { rounds: 3, tokens: 500, tokenMs: 2, c1Streams: 3, concurrent: 32 }, log);
+    scenarios.streaming = await streaming(smoke ? { rounds: 1, tokens: 20, tokenMs: 2, c1Streams: 1, concurrent: 4, warmup: 4, warmupConcurrency: 2, quiet: true } : { rounds: 3, tokens: 500, tokenMs: 2, c1Streams: 3, concurrent: 32, warmup: 64, warmupConcurrency: 32, quiet: true }, log);
   }
   if (wanted('coldstart')) {
     log('3. cold start and swap');
@@ -116,27 +121,27 @@ async function measure(): Promise<Results> {
 }
 
 function render(results: Results): void {
-  const chart = join(args.results, 'chart.svg');
+  const chart = join(resultsDir, 'chart.svg');
   writeFileSync(chart, renderChart(results.targets, `modelswap targets, ${results.date.slice(0, 10)}, ${results.machine.cpus} cores, Node ${results.machine.node}`));
   const findingsFile = join(ROOT, 'bench/findings.md');
   const findings = existsSync(findingsFile) ? readFileSync(findingsFile, 'utf8') : '';
-  writeFileSync(args.report, renderMarkdown(results, { chartPath: relative(dirname(args.report), chart), findings }));
+  writeFileSync(reportFile, renderMarkdown(results, { chartPath: relative(dirname(reportFile), chart), findings }));
 }
 
-mkdirSync(args.results, { recursive: true });
-mkdirSync(dirname(args.report), { recursive: true });
+mkdirSync(resultsDir, { recursive: true });
+mkdirSync(dirname(reportFile), { recursive: true });
 let results: Results;
 if (args.render) {
-  const saved = JSON.parse(readFileSync(join(args.results, 'latest.json'), 'utf8')) as Results;
+  const saved = JSON.parse(readFileSync(join(resultsDir, 'latest.json'), 'utf8')) as Results;
   results = { ...saved, targets: evaluate(saved.scenarios) }; // the targets as the code now reads them
 } else {
   results = await measure();
   const json = `${JSON.stringify(results, null, 1)}\n`;
-  writeFileSync(join(args.results, 'latest.json'), json);
-  writeFileSync(join(args.results, `${results.date.slice(0, 19).replace(/[:T]/g, '-')}.json`), json);
+  writeFileSync(join(resultsDir, 'latest.json'), json);
+  writeFileSync(join(resultsDir, `${results.date.slice(0, 19).replace(/[:T]/g, '-')}.json`), json);
 }
 render(results);
 
 log('');
 for (const t of results.targets) log(`${t.met === null ? '-' : t.met ? '✓' : '✗'} ${t.label}: ${t.measured} (${t.goal})`);
-log(`\nwrote ${relative(process.cwd(), args.report)} and ${relative(process.cwd(), join(args.results, 'chart.svg'))}${args.render ? ' from' : ', measured in'} ${relative(process.cwd(), join(args.results, 'latest.json'))} (${Math.round(results.durationS)} s of measuring)`);
+log(`\nwrote ${relative(process.cwd(), reportFile)} and ${relative(process.cwd(), join(resultsDir, 'chart.svg'))}${args.render ? ' from' : ', measured in'} ${relative(process.cwd(), join(resultsDir, 'latest.json'))} (${Math.round(results.durationS)} s of measuring)`);

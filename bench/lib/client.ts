@@ -20,6 +20,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool } from 'undici';
+import { setV8HelperPolicy, type HelperPolicyResult } from '../../src/helper-threads.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface ClosedJob {
@@ -55,8 +56,20 @@ export interface StreamJob {
   readonly concurrency: number;
   /** Streams still open then are cut and counted as errors. */
   readonly deadlineMs: number;
-  /** Streams opened before measuring (not counted). */
+  /** Streams run before measuring (not counted), and how many of them open at once. */
   readonly warmup: number;
+  readonly warmupConcurrency: number;
+  /** Run this process's V8 helper threads under SCHED_IDLE first (src/helper-threads.ts). */
+  readonly idleHelpers: boolean;
+  /** Record when each coalesced read happened (bench/tools/coalesced.ts). */
+  readonly detail?: boolean;
+}
+
+/** A coalesced read on CLOCK_MONOTONIC (the clock of `perf sched -k CLOCK_MONOTONIC`), in ms. */
+export interface CoalescedRead {
+  readonly readMs: number;
+  /** The upstream's send stamps of the events in it, moved to the same clock. */
+  readonly sentMs: readonly number[];
 }
 
 export interface StreamResult {
@@ -81,6 +94,11 @@ export interface StreamResult {
   /** Most open at one moment. */
   readonly maxOpen: number;
   readonly durationMs: number;
+  /** What idleHelpers did (null: not asked). */
+  readonly idleHelpers: HelperPolicyResult | null;
+  /** With `detail`: every coalesced read, and the load generator's pid. */
+  readonly coalesced?: readonly CoalescedRead[];
+  readonly pid?: number;
 }
 
 export interface TraceRequest {
@@ -178,17 +196,13 @@ const EVENT_START = Buffer.from('data: ');
 export const COALESCED_GAP_MS = 1;
 const STAMP = /"sent_ms":([0-9.e+]+)/g;
 
-/** Whether one read holds events stamped at least COALESCED_GAP_MS apart. */
-function coalesced(chunk: Buffer): boolean {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const m of chunk.toString('latin1').matchAll(STAMP)) {
-    const t = Number(m[1]);
-    lo = Math.min(lo, t);
-    hi = Math.max(hi, t);
-  }
-  return hi - lo >= COALESCED_GAP_MS;
+/** The send stamps of one read when they are at least COALESCED_GAP_MS apart (a coalesced read), else null. */
+function coalescedStamps(chunk: Buffer): number[] | null {
+  const stamps = [...chunk.toString('latin1').matchAll(STAMP)].map((m) => Number(m[1]));
+  return stamps.length > 1 && Math.max(...stamps) - Math.min(...stamps) >= COALESCED_GAP_MS ? stamps : null;
 }
+
+const monotonicMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 function countOccurrences(buf: Buffer, needle: Buffer): number {
   let n = 0;
@@ -203,14 +217,16 @@ interface OneStream {
 
 async function runStreams(job: StreamJob): Promise<StreamResult> {
   const url = new URL(job.path, job.origin);
+  const idleHelpers = job.idleHelpers ? await setV8HelperPolicy('idle') : null;
   // A connection per stream: llama-server (cpp-httplib) may close a kept-alive connection after a stream, which a reused socket sees as a hang-up.
-  const agent = new HttpAgent({ keepAlive: false, maxSockets: job.concurrency });
+  const agent = new HttpAgent({ keepAlive: false, maxSockets: Math.max(job.concurrency, job.warmupConcurrency) });
   const ttfbs: number[] = [];
   const delays: number[] = [];
   let events = 0;
   let reads = 0;
   let multi = 0;
   let coalescedReads = 0;
+  const detail: CoalescedRead[] = [];
   let errors = 0;
   let firstError: string | null = null;
   let open = 0;
@@ -228,7 +244,15 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
         reads += 1;
         if (countOccurrences(chunk, EVENT_START) > 1) {
           multi += 1;
-          if (coalesced(chunk)) coalescedReads += 1;
+          const stamps = coalescedStamps(chunk);
+          if (stamps !== null) {
+            coalescedReads += 1;
+            if (job.detail === true) {
+              const readMs = monotonicMs();
+              const wallMinusMonotonic = performance.timeOrigin + performance.now() - readMs;
+              detail.push({ readMs, sentMs: stamps.map((t) => t - wallMinusMonotonic) });
+            }
+          }
         }
       };
       let socket: Socket | undefined;
@@ -279,7 +303,12 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
       req.end(job.body);
     });
 
-  for (let i = 0; i < job.warmup; i++) await one(false).catch(() => undefined);
+  // Warm-up: V8 compiles the hot paths of all three processes during the first ~10,000 events (--trace-opt); open many streams at once to get there fast.
+  let warmed = 0;
+  const warmer = async (): Promise<void> => {
+    while (warmed++ < job.warmup) await one(false).catch(() => undefined);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, job.warmupConcurrency) }, warmer));
   const t0 = performance.now();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -301,7 +330,7 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   const durationMs = performance.now() - t0;
   agent.destroy();
-  return { kind: 'stream', streams: job.streams, errors, firstError, ttfbMs: summarize(ttfbs), delayMs: summarize(delays), events, reads, multiEventReads: multi, coalescedReads, maxOpen, durationMs };
+  return { kind: 'stream', streams: job.streams, errors, firstError, ttfbMs: summarize(ttfbs), delayMs: summarize(delays), events, reads, multiEventReads: multi, coalescedReads, maxOpen, durationMs, idleHelpers, ...(job.detail === true ? { coalesced: detail, pid: process.pid } : {}) };
 }
 
 async function runTrace(job: TraceJob): Promise<TraceResult> {

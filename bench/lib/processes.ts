@@ -124,7 +124,7 @@ export async function startProxy(yaml: string, port: number, opts: ProxyOptions 
  * design, and llama-swap's default of 10 admitted requests per model would
  * answer concurrency 32 and 64 with 429s.
  */
-export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>): Promise<{ proxy: Proxy; direct: string }> {
+export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>, opts: ProxyOptions = {}): Promise<{ proxy: Proxy; direct: string }> {
   const base = await freePortRange(2);
   const upstream = base + 1;
   const yaml = `healthCheckTimeout: 120
@@ -137,7 +137,7 @@ models:
     proxy: http://127.0.0.1:${upstream}
     concurrencyLimit: 5000
 `;
-  const proxy = await startProxy(yaml, base);
+  const proxy = await startProxy(yaml, base, opts);
   try {
     await post(proxy.origin, '/v1/chat/completions', firstRequest);
   } catch (err) {

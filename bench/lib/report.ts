@@ -45,6 +45,8 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   if (s.streaming === undefined) out.push('Not run.', '');
   else {
     out.push(`SSE chat completions of ${s.streaming.tokens} token events, one every ${s.streaming.tokenMs} ms, each stamped by the upstream with its send time. Delay = client read time − upstream send time (the two processes' clock offset cancels in "added"). A read is *coalesced* when it holds events the upstream wrote ≥ 1 ms apart; events it writes back to back (last token, finish chunk, \`[DONE]\`) are not counted.`, '');
+    const st = s.streaming;
+    if (st.warmup !== undefined) out.push(`Every measurement follows a warm-up of ${st.warmup} streams, ${st.warmupConcurrency} at once (V8 compiles the hot paths of all three processes on helper threads during the first ~10,000 events). ${st.quiet ? 'The instruments (fake upstream, load generator) run their V8 helper threads under SCHED_IDLE, so that their own JIT work does not delay their reads and writes (`src/helper-threads.ts`); the proxy runs as users run it, its own V8 helper threads under SCHED_BATCH (they keep their share of CPU but do not preempt the event loop when they wake).' : 'The instruments run with default thread priorities.'}`, '');
     out.push(table(['streams at once', 'added TTFB ms', 'delay p50 direct → proxy ms', 'added p50 ms', 'delay p99 direct → proxy ms', 'added p99 ms', 'coalesced reads direct / proxy', 'events', 'errors'],
       s.streaming.rows.map((x) => [x.concurrency, n(x.addedTtfbMs, 3), `${n(x.directDelayP50Ms, 3)} → ${n(x.proxyDelayP50Ms, 3)}`, n(x.addedDelayP50Ms, 3), `${n(x.directDelayP99Ms, 3)} → ${n(x.proxyDelayP99Ms, 3)}`, n(x.addedDelayP99Ms, 3), `${x.directCoalescedReads} / ${x.proxyCoalescedReads} of ${x.reads}`, x.events, x.errors])), '');
   }
@@ -113,7 +115,7 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   out.push('## Running it', '');
   out.push('- `npm run bench`: every scenario (about 8 minutes here), then this file, `bench/results/latest.json` (+ a dated copy) and `bench/results/chart.svg`.');
   out.push('- `LLAMA_SERVER=/path/to/llama-server [LLAMA_MODEL=/path/to/model.gguf] npm run bench`: adds scenario 6.');
-  out.push('- `npm run bench -- --only overhead,streaming`: a subset (`overhead`, `streaming`, `coldstart`, `traces`, `scale`, `real`).');
+  out.push('- `npm run bench -- --only overhead,streaming`: a subset (`overhead`, `streaming`, `coldstart`, `traces`, `scale`, `real`), written to `bench/results/tmp/` unless `--results`/`--report` say otherwise.');
   out.push('- `npm test` runs a smoke version (`--smoke`, a few seconds) that checks only that every scenario runs and writes well-formed results.');
   out.push('- Traces are data: `bench/traces/*.json`, written by `node bench/traces/generate.ts` (fixed seeds).', '');
   return `${out.join('\n')}\n`;

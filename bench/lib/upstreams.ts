@@ -14,6 +14,8 @@ export interface ServerShape {
   readonly tokens?: number;
   /** Fake only: stamp every SSE event with its send time. */
   readonly stamp?: boolean;
+  /** Fake only: its V8 helper threads under SCHED_IDLE (src/helper-threads.ts). */
+  readonly idleHelpers?: boolean;
 }
 
 export interface UpstreamKind {
@@ -33,6 +35,7 @@ export const fake: UpstreamKind = {
       ...(s.tokenMs === undefined ? [] : ['--token-ms', String(s.tokenMs)]),
       ...(s.tokens === undefined ? [] : ['--tokens', String(s.tokens)]),
       ...(s.stamp === true ? ['--stamp-chunks'] : []),
+      ...(s.idleHelpers === true ? ['--idle-helpers'] : []),
     ];
     return fakeArgv(port, id, flags);
   },

@@ -58,7 +58,7 @@ export async function real(o: RealOptions, log: (s: string) => void): Promise<Re
   log(' real llama-server: request overhead');
   const oh = await overhead(o.overhead, log, kind);
   log(' real llama-server: streaming (500 tokens, no send stamps: TTFB and coalescing only)');
-  const st = await streaming({ rounds: o.streamingRounds, tokens: 500, tokenMs: 0, c1Streams: 3, concurrent: 0 }, log, kind);
+  const st = await streaming({ rounds: o.streamingRounds, tokens: 500, tokenMs: 0, c1Streams: 3, concurrent: 0, warmup: 4, warmupConcurrency: 1, quiet: true }, log, kind);
   log(' real llama-server: cold start and swap');
   const cs = await coldStart({ rounds: o.coldRounds, loadMs: 0 }, log, kind);
   log(' real llama-server: traces, modelswap (serial, fifo) vs llama.cpp router (--models-max 1)');

@@ -26,7 +26,7 @@ export async function scale(o: ScaleOptions, log: (s: string) => void): Promise<
   const { proxy, direct } = await startStreamingProxy(o.tokens, o.tokenMs);
   try {
     const job = (origin: string): StreamJob => ({
-      kind: 'stream', origin, path: '/v1/chat/completions', body: streamBody(o.tokens), streams: o.streams, concurrency: o.streams, deadlineMs: 120_000 + o.tokens * o.tokenMs * 4, warmup: 1,
+      kind: 'stream', origin, path: '/v1/chat/completions', body: streamBody(o.tokens), streams: o.streams, concurrency: o.streams, deadlineMs: 120_000 + o.tokens * o.tokenMs * 4, warmup: 1, warmupConcurrency: 1, idleHelpers: false,
     });
     const directRes = await runInClient<StreamResult>(job(direct));
     log(`  direct: ${directRes.streams} streams, ${directRes.errors} errors, at most ${directRes.maxOpen} open, delay p50 ${directRes.delayMs.p50.toFixed(3)} ms`);

@@ -4,6 +4,13 @@
  * directly and through modelswap, in alternating order. One stream at a time
  * (the target row) and 32 at once. Scenario 5 (scale) reuses this with 1,000
  * streams open at once and reads the proxy's memory while they run.
+ *
+ * Each measurement starts after a warm-up of many concurrent streams (JIT
+ * compilation of the hot paths runs on V8 helper threads during the first
+ * ~10,000 events), and with `quiet` the two instruments (fake upstream, load
+ * generator) keep their own V8 helper threads off the CPUs the others need
+ * (src/helper-threads.ts). The proxy runs as users run it (its own helpers
+ * are under SCHED_BATCH, as always).
  */
 import type { StreamJob, StreamResult } from '../lib/client.ts';
 import { runInClient, startLoadedProxy, type Proxy } from '../lib/processes.ts';
@@ -18,6 +25,11 @@ export interface StreamingOptions {
   readonly c1Streams: number;
   /** Streams open at once in the concurrent phase (0 skips it). */
   readonly concurrent: number;
+  /** Warm-up streams before every measurement, and how many of them open at once. */
+  readonly warmup: number;
+  readonly warmupConcurrency: number;
+  /** Instruments' V8 helper threads under SCHED_IDLE. */
+  readonly quiet: boolean;
 }
 
 export interface StreamRow {
@@ -45,6 +57,10 @@ export interface StreamRow {
 export interface StreamingResult {
   readonly tokens: number;
   readonly tokenMs: number;
+  /** Absent in results saved before they were recorded. */
+  readonly warmup?: number;
+  readonly warmupConcurrency?: number;
+  readonly quiet?: boolean;
   readonly rows: readonly StreamRow[];
   readonly raw: readonly { readonly concurrency: number; readonly direct: StreamResult; readonly proxy: StreamResult }[];
 }
@@ -54,9 +70,9 @@ export function streamBody(tokens: number, kind: UpstreamKind = fake): string {
 }
 
 /** A proxy with one streaming model on a known upstream port, loaded. */
-export function startStreamingProxy(tokens: number, tokenMs: number, kind: UpstreamKind = fake): Promise<{ proxy: Proxy; direct: string }> {
+export function startStreamingProxy(tokens: number, tokenMs: number, kind: UpstreamKind = fake, idleHelpers = false): Promise<{ proxy: Proxy; direct: string }> {
   const hi = { model: 'stream', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }], ...kind.bodyExtra };
-  return startLoadedProxy('stream', (port) => kind.argv(port, 'stream', { tokens, tokenMs, stamp: true }), hi);
+  return startLoadedProxy('stream', (port) => kind.argv(port, 'stream', { tokens, tokenMs, stamp: true, idleHelpers }), hi);
 }
 
 const diff = (a: number | null, b: number | null): number => (a === null || b === null ? Number.NaN : a - b);
@@ -89,7 +105,7 @@ export function summarizePairs(concurrency: number, pairs: readonly { direct: St
 const ms = (x: number | null): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(3));
 
 export async function streaming(o: StreamingOptions, log: (s: string) => void, kind: UpstreamKind = fake): Promise<StreamingResult> {
-  const { proxy, direct } = await startStreamingProxy(o.tokens, o.tokenMs, kind);
+  const { proxy, direct } = await startStreamingProxy(o.tokens, o.tokenMs, kind, o.quiet);
   const body = streamBody(o.tokens, kind);
   const deadlineMs = 60_000 + o.tokens * o.tokenMs * 4;
   const raw: { concurrency: number; direct: StreamResult; proxy: StreamResult }[] = [];
@@ -97,7 +113,7 @@ export async function streaming(o: StreamingOptions, log: (s: string) => void, k
     const phases = [{ c: 1, streams: o.c1Streams }, ...(o.concurrent > 0 ? [{ c: o.concurrent, streams: o.concurrent }] : [])];
     for (let r = 0; r < o.rounds; r++) {
       for (const { c, streams } of phases) {
-        const job = (origin: string): StreamJob => ({ kind: 'stream', origin, path: '/v1/chat/completions', body, streams, concurrency: c, deadlineMs, warmup: 1 });
+        const job = (origin: string): StreamJob => ({ kind: 'stream', origin, path: '/v1/chat/completions', body, streams, concurrency: c, deadlineMs, warmup: o.warmup, warmupConcurrency: o.warmupConcurrency, idleHelpers: o.quiet });
         const order = r % 2 === 0 ? [direct, proxy.origin] : [proxy.origin, direct];
         const out = new Map<string, StreamResult>();
         for (const origin of order) out.set(origin, await runInClient<StreamResult>(job(origin)));
@@ -107,7 +123,7 @@ export async function streaming(o: StreamingOptions, log: (s: string) => void, k
       }
     }
     const rows = [...new Set(raw.map((p) => p.concurrency))].map((c) => summarizePairs(c, raw.filter((p) => p.concurrency === c)));
-    return { tokens: o.tokens, tokenMs: o.tokenMs, rows, raw };
+    return { tokens: o.tokens, tokenMs: o.tokenMs, warmup: o.warmup, warmupConcurrency: o.warmupConcurrency, quiet: o.quiet, rows, raw };
   } finally {
     await proxy.stop();
   }

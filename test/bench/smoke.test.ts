@@ -46,6 +46,9 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
     assert.ok(Number.isFinite(row.directDelayP50Ms) && Number.isFinite(row.proxyDelayP50Ms), 'every event carried a send stamp');
     assert.ok(row.proxyCoalescedReads <= row.proxyMultiEventReads);
   }
+  for (const pair of s.streaming!.raw) {
+    for (const r of [pair.direct, pair.proxy]) assert.ok(r.idleHelpers?.ok === true, `load generator's V8 helpers under SCHED_IDLE: ${JSON.stringify(r.idleHelpers)}`);
+  }
 
   const cs = s.coldStart!;
   assert.equal(cs.rounds.length, 1);
