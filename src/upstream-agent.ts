@@ -27,6 +27,37 @@ const httpAgent = new HttpAgent(agentOptions);
 const httpsAgent = new HttpsAgent(agentOptions);
 
 /**
+ * Close the idle pooled connections to the server at `url` (its scheme, host
+ * and port); connections with a request in flight are left alone. Called when
+ * that server is being stopped: llama-server (cpp-httplib) serves each
+ * kept-alive connection on a thread that looks every 10 ms at whether the
+ * server is stopping, so an idle connection of ours held its exit back by up
+ * to 10 ms on every swap (measured: SIGTERM to exit 12–18 ms with our pooled
+ * connection open, 5–7 ms without). Returns how many were closed.
+ */
+export function closeIdleConnections(url: string): number {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return 0;
+  }
+  const https = u.protocol === 'https:';
+  const agent = https ? httpsAgent : httpAgent;
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  const prefix = `${host}:${u.port || (https ? '443' : '80')}:`;
+  let closed = 0;
+  for (const [name, sockets] of Object.entries(agent.freeSockets)) {
+    if (!name.startsWith(prefix)) continue;
+    for (const socket of [...(sockets ?? [])]) {
+      socket.destroy();
+      closed += 1;
+    }
+  }
+  return closed;
+}
+
+/**
  * Start a request to `url` (http: or https:) on the shared agents; pass
  * `agent: false` for a connection of its own that is closed afterwards.
  */

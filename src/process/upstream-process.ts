@@ -31,6 +31,7 @@ import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
 import { assertNever, type ProxyError } from '../errors.ts';
 import type { LogRing } from '../log/ring.ts';
+import { closeIdleConnections } from '../upstream-agent.ts';
 import { registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
 import { OutputWaker } from './health.ts';
 import { OutputTail } from './output-tail.ts';
@@ -290,6 +291,8 @@ export class UpstreamProcess implements Upstream {
   async #terminate(run: Run, graceMs: number, polite: boolean): Promise<void> {
     const pgid = run.child.pid;
     if (pgid === undefined) return; // never spawned
+    // Our idle kept-alive connections would hold a llama-server's exit back (upstream-agent.ts).
+    closeIdleConnections(this.#config.proxy);
     const gone = await terminateGroup({
       pgid,
       leaderExited: run.child.exited,

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { IncomingMessage } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ProxyError } from '../../src/errors.ts';
 import { killAllGroupsSync, registeredGroups } from '../../src/process/kill-group.ts';
+import { upstreamRequest } from '../../src/upstream-agent.ts';
 import { aliveNow, cmdline, FAKE, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE } from './helpers.ts';
 
 const T = { timeout: 15_000 };
@@ -207,4 +210,25 @@ test('killAllGroupsSync SIGKILLs every live group', T, async (t) => {
   assert.ok(!registeredGroups().includes(pgid));
   await h.until(() => h.up.status() === 'stopped');
   assert.deepEqual(groupMembersNow(pgid), []);
+});
+
+test("stopping a server first closes our idle kept-alive connections to it (llama-server's keep-alive threads would hold its exit back)", T, async (t) => {
+  const port = await freePort();
+  // Counts its open connections and reports them 100 ms into its SIGTERM handling.
+  const server = `
+    const http = require('node:http');
+    let open = 0;
+    const s = http.createServer((req, res) => res.end('ok'));
+    s.on('connection', (c) => { open += 1; c.on('close', () => { open -= 1; }); });
+    s.listen(${port}, '127.0.0.1', () => console.log('listening'));
+    process.on('SIGTERM', () => setTimeout(() => { console.log('open connections at exit: ' + open); process.exit(0); }, 100));`;
+  const h = harness(t, modelConfig(port, { cmd: [NODE, '-e', server, String(port)] }));
+  await h.up.ensureReady();
+  const req = upstreamRequest(`http://127.0.0.1:${port}/v1/models`, { method: 'GET' });
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  res.resume();
+  await once(res, 'end'); // the connection goes back to the pool, idle
+  await h.up.stop('evicted');
+  assert.match(h.logs.history(), /open connections at exit: 0/);
 });

@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { forward } from '../../src/server/forward.ts';
+import { closeIdleConnections, upstreamRequest } from '../../src/upstream-agent.ts';
 
 async function listen(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const server = createServer(handler);
@@ -84,4 +85,62 @@ test('a socket timeout from the Keep-Alive hint does not cut a slow answer on a 
   const slow = await post(`${proxy}/b`);
   assert.equal(slow.status, 200, slow.body);
   assert.equal(slow.body, 'answer 2');
+});
+
+/** GET `url` on the shared agents and read the whole answer, leaving the connection pooled. */
+async function pooledGet(url: string): Promise<string> {
+  const req = upstreamRequest(url, { method: 'GET' });
+  req.end();
+  const [res] = (await once(req, 'response')) as [IncomingMessage];
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  return text;
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('closeIdleConnections closes the idle pooled connections to one server only, never one in use', async (t) => {
+  let openAtA = 0;
+  let release: (() => void) | undefined;
+  const serverA = createServer((req, res) => {
+    if (req.url === '/slow') release = () => res.end('slow');
+    else res.end('ok');
+  });
+  serverA.on('connection', (socket: Socket) => {
+    openAtA += 1;
+    socket.on('close', () => (openAtA -= 1));
+  });
+  serverA.listen(0, '127.0.0.1');
+  await once(serverA, 'listening');
+  t.after(() => {
+    serverA.closeAllConnections();
+    serverA.close();
+  });
+  const a = `http://127.0.0.1:${(serverA.address() as AddressInfo).port}`;
+  const b = await listen(t, (_req, res) => res.end('ok'));
+  // a request to a still in flight on one connection, a finished one on another
+  const slow = upstreamRequest(`${a}/slow`, { method: 'GET' });
+  slow.end();
+  const slowRes = once(slow, 'response');
+  await until(() => release !== undefined, 'the slow request to arrive');
+  assert.equal(await pooledGet(`${a}/x`), 'ok');
+  assert.equal(await pooledGet(`${b}/x`), 'ok');
+  assert.equal(openAtA, 2, 'two connections to a: one idle, one busy');
+
+  assert.equal(closeIdleConnections(`${a}/v1`), 1, 'the idle connection to a');
+  await until(() => openAtA === 1, 'a to see the idle connection closed');
+  assert.equal(closeIdleConnections(a), 0, 'nothing idle left for a');
+  release!();
+  const [res] = (await slowRes) as [IncomingMessage];
+  let text = '';
+  for await (const chunk of res) text += String(chunk);
+  assert.equal(text, 'slow', 'the request in flight finished');
+  assert.equal(closeIdleConnections(b), 1, "b's idle connection was left alone until now");
+  assert.equal(closeIdleConnections('not a url'), 0);
 });
