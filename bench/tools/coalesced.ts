@@ -62,7 +62,8 @@ try {
   if (perf !== null) {
     perf.kill('SIGINT');
     const p = await perf;
-    if (p.exitCode !== 0) process.stdout.write(`perf sched record failed (exit ${p.exitCode}): ${p.stderr.slice(-500)}\n`);
+    // perf ends on our SIGINT (by the signal itself or with exit 0)
+    if (p.signal !== 'SIGINT' && p.exitCode !== 0) process.stdout.write(`perf sched record failed (exit ${p.exitCode}): ${p.stderr.slice(-500)}\n`);
   }
   const roles = new Map<string, string>([[String(proxy.pid), 'modelswap'], [fakePid ?? '?', 'upstream'], [String(r.pid ?? '?'), 'client']]);
   process.stdout.write(`${args.direct ? 'direct' : `modelswap${args.cli === undefined ? '' : ` (${args.cli})`}`}: ${r.streams} streams, ${r.reads} reads, ${r.coalescedReads} coalesced; pids: ${[...roles].map(([pid, role]) => `${role} ${pid}`).join(', ')}\n`);
