@@ -18,8 +18,11 @@
  * Linux only, through `chrt` (util-linux); lowering one's own threads'
  * policy needs no privilege. Never throws: the result says what happened.
  */
+import { execFile } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
-import { execa } from 'execa';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export type IdleHelpersResult = { readonly ok: true; readonly threads: number } | { readonly ok: false; readonly reason: string };
 
@@ -35,8 +38,12 @@ export async function idleV8Helpers(): Promise<IdleHelpersResult> {
   }
   if (tids.length === 0) return { ok: false, reason: 'no V8Worker threads found' };
   for (const tid of tids) {
-    const r = await execa('chrt', ['--idle', '--pid', '0', tid], { reject: false });
-    if (r.failed) return { ok: false, reason: `chrt --idle --pid 0 ${tid}: ${r.stderr || r.shortMessage}` };
+    try {
+      await run('chrt', ['--idle', '--pid', '0', tid]);
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      return { ok: false, reason: `chrt --idle --pid 0 ${tid}: ${e.stderr?.trim() || e.message}` };
+    }
   }
   return { ok: true, threads: tids.length };
 }

@@ -4,7 +4,7 @@
  * with every `${PID}` replaced by the group leader's pid, the same environment
  * as the server, no shell.
  */
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Replace every literal `${PID}` in every argument. */
@@ -25,26 +25,40 @@ export interface CmdStopOptions {
   readonly onOutput: (text: string) => void;
 }
 
-/** Run the stop command to completion. Never rejects. */
-export async function runCmdStop(argv: readonly string[], options: CmdStopOptions): Promise<CmdStopResult> {
+/** SIGKILL for a stop command that outlived its SIGTERM at the timeout by this long. */
+const FORCE_KILL_AFTER_MS = 1000;
+
+/** Run the stop command to completion (its exit, not its pipes' close). Never rejects. */
+export function runCmdStop(argv: readonly string[], options: CmdStopOptions): Promise<CmdStopResult> {
   const [file, ...args] = argv;
-  if (file === undefined || file === '') return { ok: false, detail: 'empty cmdStop' };
-  const sp = execa(file, args, {
-    buffer: false,
-    reject: false,
-    stdin: 'ignore',
-    extendEnv: false,
-    env: { ...process.env, ...options.env },
-    timeout: Math.max(1, options.timeoutMs),
-    forceKillAfterDelay: 1000,
+  if (file === undefined || file === '') return Promise.resolve({ ok: false, detail: 'empty cmdStop' });
+  return new Promise((resolve) => {
+    const sp = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    for (const stream of [sp.stdout, sp.stderr]) {
+      const decoder = new StringDecoder('utf8');
+      stream.on('data', (chunk: Buffer) => options.onOutput(decoder.write(chunk)));
+      stream.on('error', () => {});
+    }
+    let timedOut = false;
+    let forceKill: NodeJS.Timeout | undefined;
+    const timeout = setTimeout(() => {
+      timedOut = true;
+      sp.kill('SIGTERM');
+      forceKill = setTimeout(() => sp.kill('SIGKILL'), FORCE_KILL_AFTER_MS);
+    }, Math.max(1, options.timeoutMs));
+    const done = (r: CmdStopResult): void => {
+      clearTimeout(timeout);
+      clearTimeout(forceKill);
+      resolve(r);
+    };
+    sp.once('error', (err: NodeJS.ErrnoException) => {
+      // a spawn failure; an error after the spawn (a failed kill) changes nothing
+      if (sp.pid === undefined) done({ ok: false, detail: `spawn failed: ${err.code ?? err.message}` });
+    });
+    sp.once('exit', (code, signal) => {
+      if (code === 0) done({ ok: true, detail: 'exit code 0' });
+      else if (code !== null) done({ ok: false, detail: `exit code ${code}` });
+      else done({ ok: false, detail: `signal ${signal ?? 'unknown'}${timedOut ? ' (timed out)' : ''}` });
+    });
   });
-  for (const stream of [sp.stdout, sp.stderr]) {
-    const decoder = new StringDecoder('utf8');
-    stream?.on('data', (chunk: Buffer) => options.onOutput(decoder.write(chunk)));
-  }
-  const r = await sp;
-  if (r.exitCode === 0) return { ok: true, detail: 'exit code 0' };
-  if (r.exitCode !== undefined) return { ok: false, detail: `exit code ${r.exitCode}` };
-  if (r.signal !== undefined) return { ok: false, detail: `signal ${r.signal}${r.timedOut ? ' (timed out)' : ''}` };
-  return { ok: false, detail: `spawn failed: ${r.code ?? r.shortMessage}` };
 }

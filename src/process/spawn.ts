@@ -4,25 +4,26 @@
  * the proxy is SIGKILLed (./launch.ts: setpriv --pdeathsig and the fd-3
  * watchdog, which execs the user's argv unchanged; no shell of ours remains).
  *
- * execa options, and why (shared/reference/node-stack.md §5):
- * - `buffer: false` is mandatory: with buffering execa closes the pipe at
- *   maxBuffer and the server dies of EPIPE.
+ * node:child_process `spawn`, not execa: every execa feature a long-running
+ * server could use was off here (buffering must be, or the server dies of
+ * EPIPE at maxBuffer; its exit cleanup signals the leader only and is a no-op
+ * for a detached child: shared/reference/node-stack.md §5), and importing
+ * execa cost the proxy ~9 MB of RSS (bench/findings.md). Options, and why:
  * - `detached: true`: the child leads a new group (pgid === pid), so the
- *   whole tree can be signalled with `kill(-pgid)`.
- * - `cleanup: false`: execa's exit cleanup signals the leader only (and is a
- *   no-op when detached); `killAllGroupsSync` does it properly.
- * - `reject: false`: a non-zero exit is an ordinary outcome here.
+ *   whole tree can be signalled with `kill(-pgid)`; `killAllGroupsSync` is
+ *   the exit cleanup.
+ * - output is consumed in flowing mode and never buffered (`pump`).
  * - stdio: stdin /dev/null as ever; fd 3 is the watchdog's pipe, which the
  *   watchdog closes before it execs the server.
  *
  * argv[0] is looked up on PATH first (./launch.ts findExecutable), so a
  * missing command is still a spawn error (ENOENT) naming it.
  *
- * Exit is taken from the ChildProcess `exit` event, not from execa's promise:
- * that promise also waits for stdout/stderr to close, which a forked
- * grandchild holding the pipe can delay forever (llama-swap v219's hang).
+ * Exit is taken from the `exit` event, not `close`: `close` also waits for
+ * stdout/stderr to close, which a forked grandchild holding the pipe can
+ * delay forever (llama-swap v219's hang).
  */
-import { execa } from 'execa';
+import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
 import { findExecutable, findSetpriv, type LaunchMode, planLaunch } from './launch.ts';
@@ -62,17 +63,11 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   const found = findExecutable(file, env.PATH);
   if (!found.ok) return notSpawned(file, found.code);
   const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()));
-  const sp = execa(plan.file, plan.args, {
-    buffer: false,
+  const sp = spawn(plan.file, plan.args, {
     detached: true,
-    cleanup: false,
-    reject: false,
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe
-    extendEnv: false,
     env,
   });
-  // execa's own promise never rejects with reject:false; this is belt and braces.
-  sp.catch(() => {});
 
   pump(sp.stdout, options.onOutput);
   pump(sp.stderr, options.onOutput);
@@ -80,7 +75,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   // our death or, here, by the leader's exit, so a group never outlives its
   // leader (the watcher then SIGKILLs what is left). Resumed so that it
   // notices EOF and is released.
-  const watchdog = sp.stdio[3];
+  const watchdog = sp.stdio[3] as Readable;
   watchdog.on('error', () => {});
   watchdog.resume();
   sp.once('exit', () => watchdog.destroy());
@@ -102,6 +97,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   // stdout and stderr, not the process `close` event: that one also waits for
   // the watchdog's fd 3, which the watcher holds until its group ends.
   const closed = Promise.all([sp.stdout, sp.stderr].map((stream) => new Promise<void>((resolve) => {
+    if (stream === null) return resolve(); // never: both are pipes
     stream.once('close', () => resolve());
     void spawned.then((ok) => {
       if (!ok) resolve();

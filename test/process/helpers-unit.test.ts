@@ -33,6 +33,15 @@ test('runCmdStop reports failures without rejecting', async () => {
   assert.match(missing.detail, /ENOENT/);
 });
 
+test('runCmdStop ends a stop command that outlives its timeout: SIGTERM, then SIGKILL', async () => {
+  const obeys = await runCmdStop([process.execPath, '-e', 'setInterval(() => {}, 1000)'], { env: {}, timeoutMs: 200, onOutput: () => {} });
+  assert.deepEqual(obeys, { ok: false, detail: 'signal SIGTERM (timed out)' });
+  let out = '';
+  const ignores = await runCmdStop([process.execPath, '-e', 'process.on("SIGTERM", () => {}); console.log("up"); setInterval(() => {}, 1000)'], { env: {}, timeoutMs: 300, onOutput: (s) => (out += s) });
+  assert.deepEqual(ignores, { ok: false, detail: 'signal SIGKILL (timed out)' });
+  assert.match(out, /up/);
+});
+
 test('a group that does not exist has no live members and cannot be signalled', async () => {
   // pid_max is at most 2^22, so this pgid cannot exist.
   assert.equal(signalGroup(2 ** 23, 'SIGTERM'), false);

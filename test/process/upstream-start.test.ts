@@ -77,10 +77,11 @@ test('command not found → UPSTREAM_START_FAILED naming the command', T, async 
 
 test('health timeout → UPSTREAM_NOT_READY and the process is killed', T, async (t) => {
   const port = await freePort();
-  const h = harness(t, modelConfig(port, { healthCheckTimeoutMs: 400, unloadTimeoutMs: 300, cmd: fakeCmd(port, '--load-ms', '60000') }));
+  // Long enough for the fake (a Node process) to be up and answering 503 on a loaded machine.
+  const h = harness(t, modelConfig(port, { healthCheckTimeoutMs: 2000, unloadTimeoutMs: 300, cmd: fakeCmd(port, '--load-ms', '60000') }));
   const started = performance.now();
-  await assert.rejects(h.up.ensureReady(), isProxyError('UPSTREAM_NOT_READY', 'health check timed out after 0.4s', 'HTTP 503', 'loading model'));
-  assert.ok(performance.now() - started >= 400);
+  await assert.rejects(h.up.ensureReady(), isProxyError('UPSTREAM_NOT_READY', 'health check timed out after 2s', 'HTTP 503', 'loading model'));
+  assert.ok(performance.now() - started >= 2000);
   assert.equal(h.up.status(), 'stopped');
   const [pgid] = h.pgids;
   assert.ok(pgid !== undefined);
