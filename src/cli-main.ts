@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * `modelswap --config <file> [--listen <host:port>]`.
  * Exit codes: 0 clean shutdown; 1 cannot listen or unexpected failure; 2 bad

@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
+import { SEMI_SPACE_MB } from '../../src/young-generation.ts';
 import { FAKE, until } from '../helpers/modelswap.ts';
 import { freePortRange } from '../helpers/ports.ts';
 
@@ -27,8 +28,8 @@ interface Run {
   readonly exited: Promise<number | null>;
 }
 
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+function run(args: string[], nodeArgs: string[] = [], env: NodeJS.ProcessEnv = process.env): Run {
+  const child = spawn(process.execPath, [...nodeArgs, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -93,6 +94,30 @@ test('a port already in use exits 1 saying so', async (t) => {
   const r = run(['--config', file, '--listen', `127.0.0.1:${port}`]);
   assert.equal(await r.exited, 1);
   assert.match(r.stderr(), /already in use/);
+});
+
+/** The running process's argv, from /proc (NUL-separated). */
+const cmdline = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a !== '');
+
+test('the CLI re-executes Node in place with the young-generation cap, unless the user chose one', async (t) => {
+  const port = await freePortRange(1);
+  const file = writeConfig('models: {}\n');
+  const cases: { nodeArgs: string[]; env: NodeJS.ProcessEnv; want: string }[] = [
+    { nodeArgs: [], env: process.env, want: `--max-semi-space-size=${SEMI_SPACE_MB}` },
+    { nodeArgs: ['--max-semi-space-size=4'], env: process.env, want: '--max-semi-space-size=4' },
+    { nodeArgs: [], env: { ...process.env, NODE_OPTIONS: '--max_semi_space_size=8' }, want: '' },
+  ];
+  for (const c of cases) {
+    const r = run(['--config', file, '--listen', `127.0.0.1:${port}`], c.nodeArgs, c.env);
+    t.after(() => r.child.kill('SIGKILL'));
+    await waitForOutput(r, /modelswap listening/);
+    // The same pid (execve replaced the program), now with the flag before the script.
+    const argv = cmdline(r.child.pid!);
+    const flags = argv.slice(1, argv.indexOf(CLI));
+    assert.deepEqual(flags.filter((a) => a.includes('semi')), c.want === '' ? [] : [c.want], argv.join(' '));
+    r.child.kill('SIGTERM');
+    assert.equal(await r.exited, 0, r.stderr());
+  }
 });
 
 test('SIGTERM: in-flight stream finishes, queued request gets 503, upstream stopped, exit 0', async () => {

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/**
+ * The `modelswap` executable: Node started with modelswap's young-generation
+ * cap (./young-generation.ts), then the CLI itself (./cli-main.ts). Nothing
+ * heavy is imported before the re-exec, so it costs one bare Node start.
+ */
+import { youngGenerationArgs } from './young-generation.ts';
+
+const extra = youngGenerationArgs(process.execArgv, process.env.NODE_OPTIONS);
+// process.execve: Node ≥ 22.15 / 23.11 on POSIX; elsewhere V8 keeps its own sizing.
+if (extra.length > 0 && typeof process.execve === 'function') {
+  process.execve(process.execPath, [process.execPath, ...extra, ...process.execArgv, ...process.argv.slice(1)], process.env);
+}
+await import('./cli-main.ts');
