@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { join, relative, dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './lib/processes.ts';
+import { buildCli, ROOT } from './lib/processes.ts';
 import { renderChart, renderMarkdown } from './lib/report.ts';
 import { evaluate, RESULTS_SCHEMA, type Machine, type Results } from './lib/results.ts';
 import { coldStart } from './scenarios/coldstart.ts';
@@ -77,6 +77,8 @@ function machine(): Machine {
 }
 
 async function measure(): Promise<Results> {
+  log('building dist/ (npm run build): the benchmark runs the modelswap bin users get');
+  await buildCli();
   const started = performance.now();
   const scenarios: { -readonly [K in keyof Results['scenarios']]: Results['scenarios'][K] } = {};
 

@@ -16,7 +16,8 @@ import type { Job, JobResult } from './client.ts';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const NODE = process.execPath;
 export const FAKE_SERVER = join(ROOT, 'src/demo/fake-llama-server.ts');
-const CLI = join(ROOT, 'src/cli.ts');
+/** What `npm install` gives users as the `modelswap` bin: the build of src/ (buildCli). */
+export const CLI = join(ROOT, 'dist/cli.js');
 const CLIENT = join(ROOT, 'bench/lib/client-process.ts');
 
 /** Run one job in a fresh load-generator process. */
@@ -43,6 +44,18 @@ export function readProc(pid: number): ProcReading {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { cpuMs, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/**
+ * Build dist/ from this tree (`npm run build`: tsc, tsconfig.build.json), so
+ * that the benchmark measures the program users run. Started as
+ * `node src/cli.ts`, Node strips the types of every module with its built-in
+ * TypeScript transformer, which costs ~30 MB of RSS at idle (measured,
+ * bench/findings.md): a cost of running from source, not of modelswap.
+ */
+export async function buildCli(): Promise<void> {
+  const r = await execa(NODE, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, reject: false, all: true });
+  if (r.exitCode !== 0) throw new Error(`npm run build failed (exit ${r.exitCode}): ${String(r.all).slice(-2000)}`);
 }
 
 export interface Proxy {

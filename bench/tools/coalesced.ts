@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import type { CoalescedRead, StreamJob, StreamResult } from '../lib/client.ts';
-import { runInClient, startLoadedProxy } from '../lib/processes.ts';
+import { buildCli, runInClient, startLoadedProxy } from '../lib/processes.ts';
 import { fake } from '../lib/upstreams.ts';
 import { streamBody } from '../scenarios/streaming.ts';
 
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
 const TOKENS = 500;
 const quiet = !args.noisy;
 const hi = { model: 'stream', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }] };
+if (args.cli === undefined) await buildCli(); // the default entry is dist/cli.js
 const { proxy, direct } = await startLoadedProxy('stream', (port) => fake.argv(port, 'stream', { tokens: TOKENS, tokenMs: 2, stamp: true, idleHelpers: quiet }), hi, { cli: args.cli });
 const upstreamPort = new URL(direct).port;
 const fakePid = readdirSync('/proc')
