@@ -9,6 +9,10 @@ import { youngGenerationArgs } from './young-generation.ts';
 const extra = youngGenerationArgs(process.execArgv, process.env.NODE_OPTIONS);
 // process.execve: Node ≥ 22.15 / 23.11 on POSIX; elsewhere V8 keeps its own sizing.
 if (extra.length > 0 && typeof process.execve === 'function') {
-  process.execve(process.execPath, [process.execPath, ...extra, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  try {
+    process.execve(process.execPath, [process.execPath, ...extra, ...process.execArgv, ...process.argv.slice(1)], process.env);
+  } catch (err) {
+    process.stderr.write(`modelswap: could not restart Node with ${extra.join(' ')} (${(err as Error).message}); going on with V8's own young-generation size\n`);
+  }
 }
 await import('./cli-main.ts');

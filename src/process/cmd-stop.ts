@@ -45,7 +45,7 @@ export function runCmdStop(argv: readonly string[], options: CmdStopOptions): Pr
       timedOut = true;
       sp.kill('SIGTERM');
       forceKill = setTimeout(() => sp.kill('SIGKILL'), FORCE_KILL_AFTER_MS);
-    }, Math.max(1, options.timeoutMs));
+    }, Math.min(Math.max(1, options.timeoutMs), 2 ** 31 - 1)); // Node's timer limit
     const done = (r: CmdStopResult): void => {
       clearTimeout(timeout);
       clearTimeout(forceKill);

@@ -30,6 +30,15 @@
  *    forked child, and a server binary may fork as surely as a shell does.
  * 3. Without a working setpriv (not util-linux, or too old for --pdeathsig)
  *    the watchdog alone does it; the caller logs that at debug.
+ *
+ * The gate: before its `exec`, WATCHDOG waits for one line on fd 4, a second
+ * pipe from the proxy (./spawn.ts `release`), and exits 0 without starting
+ * anything if that pipe closes first. Forking a ~100 MB proxy and exec'ing
+ * setpriv and sh take a few ms (measured, bench/findings.md), so a swap
+ * launches the next server's wrapper while the old server is still stopping
+ * and releases it once the old group is gone (./upstream-process.ts
+ * `prepareLaunch`). A waiting wrapper holds no model and no GPU memory, and
+ * dies with the proxy like any upstream. fd 4 is closed before the exec.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -45,11 +54,11 @@ export interface LaunchPlan {
 
 /** POSIX sh (dash, bash, busybox ash). `$0` is WATCHDOG_NAME, `$@` the user's argv. */
 export const WATCHDOG_SCRIPT =
-  '{ while read -r _ <&3; do :; done; kill -KILL 0; } </dev/null >/dev/null 2>&1 &\nexec "$@" 3<&-';
+  '{ while read -r _ <&3; do :; done; kill -KILL 0; } </dev/null >/dev/null 2>&1 4<&- &\nread -r _ <&4 || exit 0\nexec "$@" 3<&- 4<&-';
 /** The watcher's `$0`, so that it is recognisable in `ps`. */
 export const WATCHDOG_NAME = 'modelswap-watchdog';
 
-/** The argv to spawn (with the watchdog's pipe as fd 3) for the user's `argv`; `setpriv` is a working setpriv's path, or undefined. */
+/** The argv to spawn (with the watchdog's pipe as fd 3 and the gate as fd 4) for the user's `argv`; `setpriv` is a working setpriv's path, or undefined. */
 export function planLaunch(argv: readonly string[], setpriv: string | undefined): LaunchPlan {
   const watchdog = ['/bin/sh', '-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, ...argv];
   if (setpriv === undefined) return { file: '/bin/sh', args: watchdog.slice(1), mode: 'watchdog' };

@@ -8,13 +8,13 @@
  * server could use was off here (buffering must be, or the server dies of
  * EPIPE at maxBuffer; its exit cleanup signals the leader only and is a no-op
  * for a detached child: shared/reference/node-stack.md §5), and importing
- * execa cost the proxy ~9 MB of RSS (bench/findings.md). Options, and why:
+ * execa cost the proxy ~6 MB of RSS at idle (bench/findings.md). Options, and why:
  * - `detached: true`: the child leads a new group (pgid === pid), so the
  *   whole tree can be signalled with `kill(-pgid)`; `killAllGroupsSync` is
  *   the exit cleanup.
  * - output is consumed in flowing mode and never buffered (`pump`).
- * - stdio: stdin /dev/null as ever; fd 3 is the watchdog's pipe, which the
- *   watchdog closes before it execs the server.
+ * - stdio: stdin /dev/null as ever; fd 3 is the watchdog's pipe and fd 4 its
+ *   gate (./launch.ts), both closed before the server is exec'd.
  *
  * argv[0] is looked up on PATH first (./launch.ts findExecutable), so a
  * missing command is still a spawn error (ENOENT) naming it.
@@ -25,7 +25,7 @@
  */
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { findExecutable, findSetpriv, type LaunchMode, planLaunch } from './launch.ts';
 
 export interface ChildExit {
@@ -46,6 +46,13 @@ export interface Child {
   readonly closed: Promise<void>;
   /** How it was launched (./launch.ts); undefined when it was not (command not found). */
   readonly launch: LaunchMode | undefined;
+  /**
+   * Open the gate (./launch.ts): the wrapper execs the server. Done at once
+   * unless spawned with `gated`; later calls do nothing. Closing the gate
+   * unopened instead (`cancel`) makes the wrapper exit 0, starting nothing.
+   */
+  release(): void;
+  cancel(): void;
 }
 
 export interface SpawnOptions {
@@ -54,6 +61,8 @@ export interface SpawnOptions {
   readonly onOutput: (text: string) => void;
   /** Path of setpriv, or null not to use it (tests of the fallback); default: found once on PATH. */
   readonly setpriv?: string | null;
+  /** Spawn the wrapper only: the server is exec'd at `release()`. */
+  readonly gated?: boolean;
 }
 
 export function spawnChild(argv: readonly string[], options: SpawnOptions): Child {
@@ -65,7 +74,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()));
   const sp = spawn(plan.file, plan.args, {
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe; fd 4: the gate
     env,
   });
 
@@ -79,6 +88,13 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   watchdog.on('error', () => {});
   watchdog.resume();
   sp.once('exit', () => watchdog.destroy());
+  const gate = sp.stdio[4] as Writable;
+  gate.on('error', () => {}); // EPIPE when the wrapper died first: its exit says what matters
+  const release = (): void => {
+    if (!gate.writableEnded && !gate.destroyed) gate.end('go\n');
+  };
+  const cancel = (): void => void gate.destroy();
+  if (options.gated !== true) release();
 
   let spawnError: Error | undefined;
   const spawned = new Promise<boolean>((resolve) => {
@@ -103,7 +119,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
       if (!ok) resolve();
     });
   }))).then(() => {});
-  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode };
+  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, cancel };
 }
 
 /** A Child for a command that was not found: the same shape as Node's spawn error. */
@@ -115,6 +131,8 @@ function notSpawned(file: string, code: 'ENOENT' | 'EACCES'): Child {
     exited: Promise.resolve({ code: null, signal: null, spawnError }),
     closed: Promise.resolve(),
     launch: undefined,
+    release: () => {},
+    cancel: () => {},
   };
 }
 

@@ -42,4 +42,13 @@ export interface Upstream {
   stop(reason: StopReason, graceMs?: number): Promise<void>;
   /** stop('shutdown') and refuse every later ensureReady. */
   shutdown(graceMs?: number): Promise<void>;
+  /**
+   * A hint that ensureReady() follows soon (a swap calls it while it stops
+   * other models): when stopped, spawn the launch wrapper now, gated, so the
+   * start skips its fork and exec (./launch.ts, the gate). Starts no server
+   * and changes no status; does nothing in any other state.
+   */
+  prepareLaunch(): void;
+  /** Drop a prepared launch that was not used (the swap failed or was cancelled). Idempotent. */
+  discardLaunch(): void;
 }

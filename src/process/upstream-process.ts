@@ -24,6 +24,12 @@
  *
  * `launching` is the port check of ./port-check.ts, before anything is
  * spawned; the router sees it as `starting` (it is cancellable like one).
+ *
+ * Beside the state, at most one *spare*: a launch wrapper spawned gated by
+ * prepareLaunch() while stopped (./launch.ts), which the next #spawn releases
+ * instead of forking. It runs no server and is not a state: stop(),
+ * shutdown() and discardLaunch() close its gate (the wrapper exits 0) and
+ * wait for its group; a spare that died on its own is dropped at #spawn.
  * Every spawned group is recorded in the state file (`groups`, see
  * ./state-file.ts) until every member is gone.
  */
@@ -32,7 +38,7 @@ import type { ModelConfig } from '../config/types.ts';
 import { assertNever, type ProxyError } from '../errors.ts';
 import type { LogRing } from '../log/ring.ts';
 import { closeIdleConnections } from '../upstream-agent.ts';
-import { registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
+import { liveStatSync, registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
 import { OutputWaker } from './health.ts';
 import { OutputTail } from './output-tail.ts';
 import { portTaken } from './port-check.ts';
@@ -68,6 +74,14 @@ export interface UpstreamProcessOptions {
   readonly groups?: Pick<GroupStateFile, 'add' | 'remove'>;
 }
 
+/** A gated launch wrapper (./launch.ts) waiting to become the next run's child. */
+interface Spare {
+  readonly child: Child;
+  /** Where its output goes once released (before that it prints nothing of the server's). */
+  sink: (text: string) => void;
+  exited: boolean;
+}
+
 interface Run {
   readonly child: Child;
   readonly tail: OutputTail;
@@ -94,6 +108,7 @@ export class UpstreamProcess implements Upstream {
   #state: State = { kind: 'stopped' };
   /** Set by shutdown(): no new start, and the stop in progress ends in `shutdown`. */
   #closing = false;
+  #spare: Spare | undefined;
 
   constructor(model: ModelConfig, options: UpstreamProcessOptions) {
     this.model = model.id;
@@ -152,7 +167,7 @@ export class UpstreamProcess implements Upstream {
     switch (s.kind) {
       case 'stopped':
       case 'shutdown':
-        return Promise.resolve();
+        return this.#dropSpare();
       case 'stopping':
         return s.done;
       case 'launching':
@@ -173,8 +188,35 @@ export class UpstreamProcess implements Upstream {
 
   async shutdown(graceMs?: number): Promise<void> {
     this.#closing = true;
-    await this.stop('shutdown', graceMs);
+    await Promise.all([this.stop('shutdown', graceMs), this.#dropSpare()]);
     if (this.#state.kind === 'stopped') this.#setState({ kind: 'shutdown' });
+  }
+
+  prepareLaunch(): void {
+    if (this.#state.kind !== 'stopped' || this.#closing || this.#spare !== undefined) return;
+    const spare: Spare = { child: undefined as unknown as Child, sink: () => {}, exited: false };
+    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated: true, onOutput: (text) => spare.sink(text) });
+    if (child.pid === undefined) return; // command not found: #spawn reports it
+    Object.assign(spare, { child });
+    registerGroup(child.pid);
+    this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
+    void child.exited.then(() => (spare.exited = true));
+    this.#spare = spare;
+  }
+
+  discardLaunch(): void {
+    void this.#dropSpare();
+  }
+
+  /** Close the spare's gate unopened and wait until its group is gone. Never rejects. */
+  async #dropSpare(): Promise<void> {
+    const spare = this.#spare;
+    if (spare === undefined) return;
+    this.#spare = undefined;
+    const pgid = spare.child.pid!;
+    spare.child.cancel();
+    const gone = await terminateGroup({ pgid, leaderExited: spare.child.exited, graceMs: 1000, polite: false, cmdStop: undefined, env: this.#config.env, log: this.#log, onOutput: () => {} }).catch(() => false);
+    if (gone) this.#opts.groups?.remove(pgid);
   }
 
   #setState(next: State): void {
@@ -212,23 +254,41 @@ export class UpstreamProcess implements Upstream {
   #spawn(): Run {
     const tail = new OutputTail();
     const waker = new OutputWaker();
-    const child = spawnChild(this.#config.cmd, {
-      env: this.#config.env,
-      onOutput: (text) => {
-        tail.push(text);
-        waker.poke();
-        this.#output(text);
-      },
-    });
-    if (child.pid !== undefined) {
-      registerGroup(child.pid);
-      this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
+    const onOutput = (text: string): void => {
+      tail.push(text);
+      waker.poke();
+      this.#output(text);
+    };
+    const spare = this.#takeSpare();
+    let child: Child;
+    if (spare !== undefined) {
+      spare.sink = onOutput;
+      child = spare.child;
+      child.release(); // already registered
+    } else {
+      child = spawnChild(this.#config.cmd, { env: this.#config.env, onOutput });
+      if (child.pid !== undefined) {
+        registerGroup(child.pid);
+        this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
+      }
     }
     const run: Run = { child, tail, waker, startedAt: performance.now(), exitReason: undefined, exit: undefined };
-    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch }, 'starting upstream');
+    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch, prepared: spare !== undefined }, 'starting upstream');
     if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the fd-3 watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
     return run;
+  }
+
+  /** The spare, if it is still waiting at its gate; one that died meanwhile is swept and dropped. */
+  #takeSpare(): Spare | undefined {
+    const spare = this.#spare;
+    if (spare === undefined) return undefined;
+    if (!spare.exited && liveStatSync(spare.child.pid!) !== undefined) { // its wrapper still waits (no /proc: never taken)
+      this.#spare = undefined;
+      return spare;
+    }
+    void this.#dropSpare();
+    return undefined;
   }
 
   /** Runs the start race and applies its outcome (#state is already `starting` with this run). */

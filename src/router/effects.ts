@@ -53,9 +53,13 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
   async function swap(model: string, evict: readonly string[], signal: AbortSignal): Promise<void> {
     let error: ProxyError | undefined;
     const started = Date.now();
+    const target = upstreams.get(model);
     try {
       // A model's old process (config reload) counts as that model: wait until it is gone too.
-      await Promise.all(evict.map((m) => Promise.all([upstreams.get(m)?.stop('evicted'), deps.retired(m)?.gone])));
+      // stop() signals at once; the target's launch wrapper forks while they exit (process/launch.ts, the gate).
+      const stopped = Promise.all(evict.map((m) => Promise.all([upstreams.get(m)?.stop('evicted'), deps.retired(m)?.gone])));
+      if (evict.length > 0) target?.prepareLaunch();
+      await stopped;
       await deps.retired(model)?.gone; // never two processes for one model
       // Unloaded or unwanted while we were evicting: do not start it for nobody.
       // (Checked and started in one synchronous step; a later abort stops the start itself.)
@@ -69,6 +73,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
       if (signal.aborted) logger.info({ model, reason: error.message }, 'swap cancelled');
       else logger.warn({ model, code: error.code, reason: error.message }, 'swap failed');
     } finally {
+      target?.discardLaunch(); // a no-op once the start took it
       swaps.delete(model);
       post({ type: 'swapDone', model, error });
     }

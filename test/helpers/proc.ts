@@ -6,6 +6,7 @@
  * has exited and only waits to be reaped; it holds no port and no memory).
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { WATCHDOG_NAME } from '../../src/process/launch.ts';
 
 /** The one-letter state from /proc/<pid>/stat (R, S, D, Z, …), or undefined when there is no such process. */
 export function procState(pid: number): string | undefined {
@@ -47,6 +48,9 @@ export function groupMembers(pgid: number): Array<{ readonly pid: number; readon
  * Live children of `ppid` whose command line contains `match`. Reads
  * /proc/<ppid>/task/<tid>/children for every thread (a child belongs to the
  * thread that forked it), which is far cheaper than scanning all of /proc.
+ * A launch wrapper still waiting at its gate (src/process/launch.ts: its
+ * argv holds the server's argv after `modelswap-watchdog`) is not the server
+ * yet and is not counted; once released it execs into the server, same pid.
  */
 export function liveChildren(ppid: number, match: string): number[] {
   const out = new Set<number>();
@@ -72,7 +76,7 @@ export function liveChildren(ppid: number, match: string): number[] {
       } catch {
         continue;
       }
-      if (cmdline.includes(match)) out.add(pid);
+      if (cmdline.includes(match) && !cmdline.split('\0').includes(WATCHDOG_NAME)) out.add(pid);
     }
   }
   return [...out];

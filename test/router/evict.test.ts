@@ -24,10 +24,13 @@ for (const [name, use, opts] of evicting) {
     await flush();
     assert.deepEqual(a.stopReasons(), ['evicted']);
     assert.equal(b.ensureReadyCalls, 0, 'b is not started while a is stopping');
+    assert.equal(b.prepareCalls, 1, "b's launch is prepared while a stops");
     a.finishStop();
     await b.untilStatus('starting');
     b.resolveStart();
     const lease = await pb;
+    assert.equal(b.discardCalls, 1, 'the swap ends by dropping whatever prepared launch is left');
+    assert.equal(a.prepareCalls, 0, 'a loaded with nothing to evict: nothing to prepare');
     assert.deepEqual(h.journal, ['a:start', 'a:ready', 'a:stop(evicted)', 'a:stopped', 'b:start', 'b:ready']);
     assert.deepEqual(h.router.running().map((r) => r.model), ['b']);
     lease.release();

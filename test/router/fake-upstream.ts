@@ -47,6 +47,9 @@ export class FakeUpstream implements Upstream {
   startCalls = 0;
   ensureReadyCalls = 0;
   shutdownCalls = 0;
+  /** prepareLaunch() calls made while stopped (when a real process would spawn its gated wrapper), and discardLaunch() calls. */
+  prepareCalls = 0;
+  discardCalls = 0;
   /** Every stop() call, including the ones that found nothing to stop or joined a stop. */
   readonly stopCalls: StopCall[] = [];
   /** When true, a stop stays in `stopping` until finishStop(). */
@@ -67,6 +70,14 @@ export class FakeUpstream implements Upstream {
 
   pid(): number | undefined {
     return this.#state.kind === 'stopped' || this.#state.kind === 'shutdown' ? undefined : 4242;
+  }
+
+  prepareLaunch(): void {
+    if (this.#state.kind === 'stopped' && !this.#closing) this.prepareCalls++;
+  }
+
+  discardLaunch(): void {
+    this.discardCalls++;
   }
 
   async ensureReady(signal?: AbortSignal): Promise<void> {
