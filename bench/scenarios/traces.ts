@@ -32,7 +32,7 @@ export interface TraceRun {
   /** Non-200, transport errors, or served by the wrong model. */
   readonly failed: number;
   readonly firstFailure: string | null;
-  /** null where it cannot be counted (the llama.cpp router). */
+  /** Model loads: modelswap's "upstream ready" lines, the router's spawned instances; null in results saved before the router's were counted. */
   readonly swaps: number | null;
   readonly makespanMs: number;
   readonly waitP50Ms: number;
@@ -114,8 +114,19 @@ export async function replayOnRouter(trace: Trace, bin: string, gguf: string): P
   const port = await freePortRange(1);
   const origin = `http://127.0.0.1:${port}`;
   const router = execa(bin, ['--models-dir', dir, '--models-max', '1', '--host', '127.0.0.1', '--port', String(port), '-c', String(LLAMA_CTX)], {
-    reject: false, buffer: false, stdio: 'ignore', detached: true, cleanup: true,
+    reject: false, buffer: false, stdio: ['ignore', 'pipe', 'pipe'], detached: true, cleanup: true,
   });
+  // Swaps = instances it spawned: its log says "spawning server instance with name=<model> on port …" for each.
+  let spawns = 0;
+  for (const stream of [router.stdout, router.stderr]) {
+    let tail = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (s: string) => {
+      const lines = (tail + s).split('\n');
+      tail = lines.pop() ?? '';
+      spawns += lines.filter((l) => l.includes('spawning server instance with name=')).length;
+    });
+  }
   try {
     for (let i = 0; ; i++) {
       const up = await request(`${origin}/health`).then(async (r) => (await r.body.dump(), r.statusCode === 200), () => false);
@@ -124,7 +135,7 @@ export async function replayOnRouter(trace: Trace, bin: string, gguf: string): P
       await sleep(50);
     }
     const result = await runInClient<TraceResult>(traceJob(trace, origin, { name: 'llama-server', argv: () => [], bodyExtra: { ignore_eos: true }, stamps: false }));
-    return summarizeRun(trace, 'llama-server', 'llama.cpp router', result, null);
+    return summarizeRun(trace, 'llama-server', 'llama.cpp router', result, spawns);
   } finally {
     try {
       process.kill(-router.pid!, 'SIGTERM'); // the router and the instances it spawned

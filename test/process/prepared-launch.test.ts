@@ -9,15 +9,18 @@ import { test } from 'node:test';
 import { registeredGroups, signalGroup } from '../../src/process/kill-group.ts';
 import { WATCHDOG_NAME } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
-import { cmdline, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE } from './helpers.ts';
+import { cmdline, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, type Harness } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** The one group registered since `before` (the spare's). */
-function newGroup(before: readonly number[]): number {
+/** prepareLaunch(), and the one group it registered (the spare's), killed after the test by the harness. */
+function prepare(h: Harness): number {
+  const before = registeredGroups();
+  h.up.prepareLaunch();
   const added = registeredGroups().filter((g) => !before.includes(g));
   assert.equal(added.length, 1, `expected one new group, got ${JSON.stringify(added)}`);
+  h.pgids.add(added[0]!);
   return added[0]!;
 }
 
@@ -32,9 +35,7 @@ test('a prepared launch waits at its gate without starting the server; the next 
   const port = await freePort();
   const h = harness(t, modelConfig(port, { cmd: fakeCmd(port, '--load-ms', '50') }));
   const before = registeredGroups();
-  h.up.prepareLaunch();
-  const spare = newGroup(before);
-  h.pgids.add(spare);
+  const spare = prepare(h);
   h.up.prepareLaunch(); // at most one spare
   assert.deepEqual(registeredGroups().filter((g) => !before.includes(g)), [spare]);
   await sleep(300);
@@ -67,10 +68,7 @@ test('discardLaunch, stop() and shutdown() each drop an unused spare: group gone
     ['shutdown', () => h.up.shutdown()],
   ];
   for (const [name, end] of ends) {
-    const before = registeredGroups();
-    h.up.prepareLaunch();
-    const spare = newGroup(before);
-    h.pgids.add(spare);
+    const spare = prepare(h);
     await end();
     await untilGone(spare);
     for (let i = 0; registeredGroups().includes(spare); i++) {
@@ -87,10 +85,7 @@ test('discardLaunch, stop() and shutdown() each drop an unused spare: group gone
 test('a spare that died before the start is replaced by a fresh spawn', T, async (t) => {
   const port = await freePort();
   const h = harness(t, modelConfig(port, { cmd: fakeCmd(port, '--load-ms', '50') }));
-  const before = registeredGroups();
-  h.up.prepareLaunch();
-  const spare = newGroup(before);
-  h.pgids.add(spare);
+  const spare = prepare(h);
   signalGroup(spare, 'SIGKILL');
   await untilGone(spare);
   await h.up.ensureReady();
