@@ -28,8 +28,8 @@
  * Beside the state, at most one *spare*: a launch wrapper spawned gated by
  * prepareLaunch() while stopped (./launch.ts), which the next #spawn releases
  * instead of forking. It runs no server and is not a state: stop(),
- * shutdown() and discardLaunch() close its gate (the wrapper exits 0) and
- * wait for its group; a spare that died on its own is dropped at #spawn.
+ * shutdown() and discardLaunch() SIGKILL its group and wait until it is
+ * gone; a spare that died on its own is dropped at #spawn.
  * Every spawned group is recorded in the state file (`groups`, see
  * ./state-file.ts) until every member is gone.
  */
@@ -77,8 +77,8 @@ export interface UpstreamProcessOptions {
 /** A gated launch wrapper (./launch.ts) waiting to become the next run's child. */
 interface Spare {
   readonly child: Child;
-  /** Where its output goes once released (before that it prints nothing of the server's). */
-  sink: (text: string) => void;
+  /** Where its output goes: nowhere until a run takes it (the wrapper itself prints nothing). */
+  readonly output: { to: (text: string) => void };
   exited: boolean;
 }
 
@@ -193,13 +193,14 @@ export class UpstreamProcess implements Upstream {
   }
 
   prepareLaunch(): void {
-    if (this.#state.kind !== 'stopped' || this.#closing || this.#spare !== undefined) return;
-    const spare: Spare = { child: undefined as unknown as Child, sink: () => {}, exited: false };
-    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated: true, onOutput: (text) => spare.sink(text) });
+    // Linux only: #takeSpare checks the waiting wrapper through /proc.
+    if (this.#state.kind !== 'stopped' || this.#closing || this.#spare !== undefined || process.platform !== 'linux') return;
+    const output = { to: (_text: string): void => {} };
+    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated: true, onOutput: (text) => output.to(text) });
     if (child.pid === undefined) return; // command not found: #spawn reports it
-    Object.assign(spare, { child });
     registerGroup(child.pid);
     this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
+    const spare: Spare = { child, output, exited: false };
     void child.exited.then(() => (spare.exited = true));
     this.#spare = spare;
   }
@@ -208,14 +209,13 @@ export class UpstreamProcess implements Upstream {
     void this.#dropSpare();
   }
 
-  /** Close the spare's gate unopened and wait until its group is gone. Never rejects. */
+  /** SIGKILL the spare's group (it holds nothing) and wait until it is gone. Never rejects. */
   async #dropSpare(): Promise<void> {
     const spare = this.#spare;
     if (spare === undefined) return;
     this.#spare = undefined;
     const pgid = spare.child.pid!;
-    spare.child.cancel();
-    const gone = await terminateGroup({ pgid, leaderExited: spare.child.exited, graceMs: 1000, polite: false, cmdStop: undefined, env: this.#config.env, log: this.#log, onOutput: () => {} }).catch(() => false);
+    const gone = await terminateGroup({ pgid, leaderExited: spare.child.exited, graceMs: 0, polite: false, cmdStop: undefined, env: this.#config.env, log: this.#log, onOutput: () => {} }).catch(() => false);
     if (gone) this.#opts.groups?.remove(pgid);
   }
 
@@ -262,7 +262,7 @@ export class UpstreamProcess implements Upstream {
     const spare = this.#takeSpare();
     let child: Child;
     if (spare !== undefined) {
-      spare.sink = onOutput;
+      spare.output.to = onOutput;
       child = spare.child;
       child.release(); // already registered
     } else {
