@@ -4,7 +4,7 @@
  * with every `${PID}` replaced by the group leader's pid, the same environment
  * as the server, no shell.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 
 /** Replace every literal `${PID}` in every argument. */
@@ -33,11 +33,17 @@ export function runCmdStop(argv: readonly string[], options: CmdStopOptions): Pr
   const [file, ...args] = argv;
   if (file === undefined || file === '') return Promise.resolve({ ok: false, detail: 'empty cmdStop' });
   return new Promise((resolve) => {
-    const sp = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
-    for (const stream of [sp.stdout, sp.stderr]) {
+    let sp: ChildProcess;
+    try {
+      sp = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+    } catch (err) {
+      resolve({ ok: false, detail: `spawn failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      return;
+    }
+    for (const stream of [sp.stdout, sp.stderr]) { // null after EMFILE: the error event says so
       const decoder = new StringDecoder('utf8');
-      stream.on('data', (chunk: Buffer) => options.onOutput(decoder.write(chunk)));
-      stream.on('error', () => {});
+      stream?.on('data', (chunk: Buffer) => options.onOutput(decoder.write(chunk)));
+      stream?.on('error', () => {});
     }
     let timedOut = false;
     let forceKill: NodeJS.Timeout | undefined;
@@ -51,8 +57,8 @@ export function runCmdStop(argv: readonly string[], options: CmdStopOptions): Pr
       clearTimeout(forceKill);
       resolve(r);
     };
-    sp.once('error', (err: NodeJS.ErrnoException) => {
-      // a spawn failure; an error after the spawn (a failed kill) changes nothing
+    sp.on('error', (err: NodeJS.ErrnoException) => {
+      // a spawn failure; an error after the spawn (a kill refused with EPERM) changes nothing
       if (sp.pid === undefined) done({ ok: false, detail: `spawn failed: ${err.code ?? err.message}` });
     });
     sp.once('exit', (code, signal) => {

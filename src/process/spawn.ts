@@ -23,7 +23,7 @@
  * stdout/stderr to close, which a forked grandchild holding the pipe can
  * delay forever (llama-swap v219's hang).
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { findExecutable, findSetpriv, type LaunchMode, planLaunch } from './launch.ts';
@@ -72,23 +72,34 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   const found = findExecutable(file, env.PATH);
   if (!found.ok) return notSpawned(file, found.code);
   const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()));
-  const sp = spawn(plan.file, plan.args, {
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe; fd 4: the gate
-    env,
-  });
+  let sp: ChildProcess;
+  try {
+    sp = spawn(plan.file, plan.args, {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe; fd 4: the gate
+      env,
+    });
+  } catch (err) {
+    return failedChild(err as Error); // e.g. ENOMEM from fork, E2BIG, a NUL byte in an argument
+  }
+  // After EMFILE/ENFILE Node leaves `stdio` unset (not just empty), whatever its type says.
+  const [, stdout, stderr, fd3, fd4] = (sp.stdio as ChildProcess['stdio'] | undefined) ?? [];
+  if (stdout == null || stderr == null || fd3 == null || fd4 == null) {
+    // EMFILE/ENFILE: Node sets up no pipes and reports the error on the next tick.
+    return failedChild(new Promise<Error>((resolve) => sp.on('error', resolve)));
+  }
 
-  pump(sp.stdout, options.onOutput);
-  pump(sp.stderr, options.onOutput);
+  pump(stdout, options.onOutput);
+  pump(stderr, options.onOutput);
   // Our end of the watchdog's pipe (./launch.ts): never written; closed by
   // our death or, here, by the leader's exit, so a group never outlives its
   // leader (the watcher then SIGKILLs what is left). Resumed so that it
   // notices EOF and is released.
-  const watchdog = sp.stdio[3] as Readable;
+  const watchdog = fd3 as Readable;
   watchdog.on('error', () => {});
   watchdog.resume();
   sp.once('exit', () => watchdog.destroy());
-  const gate = sp.stdio[4] as Writable;
+  const gate = fd4 as Writable;
   gate.on('error', () => {}); // EPIPE when the wrapper died first: its exit says what matters
   const release = (): void => {
     if (!gate.writableEnded && !gate.destroyed) gate.end('go\n');
@@ -112,8 +123,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   });
   // stdout and stderr, not the process `close` event: that one also waits for
   // the watchdog's fd 3, which the watcher holds until its group ends.
-  const closed = Promise.all([sp.stdout, sp.stderr].map((stream) => new Promise<void>((resolve) => {
-    if (stream === null) return resolve(); // never: both are pipes
+  const closed = Promise.all([stdout, stderr].map((stream) => new Promise<void>((resolve) => {
     stream.once('close', () => resolve());
     void spawned.then((ok) => {
       if (!ok) resolve();
@@ -124,11 +134,15 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
 
 /** A Child for a command that was not found: the same shape as Node's spawn error. */
 function notSpawned(file: string, code: 'ENOENT' | 'EACCES'): Child {
-  const spawnError = Object.assign(new Error(`spawn ${file} ${code}`), { code, syscall: `spawn ${file}`, path: file });
+  return failedChild(Object.assign(new Error(`spawn ${file} ${code}`), { code, syscall: `spawn ${file}`, path: file }));
+}
+
+/** A Child that never ran: its `exited` carries the spawn error. */
+function failedChild(error: Error | Promise<Error>): Child {
   return {
     pid: undefined,
     spawned: Promise.resolve(false),
-    exited: Promise.resolve({ code: null, signal: null, spawnError }),
+    exited: Promise.resolve(error).then((spawnError) => ({ code: null, signal: null, spawnError })),
     closed: Promise.resolve(),
     launch: undefined,
     release: () => {},

@@ -16,7 +16,11 @@ export function describeExit(exit: ChildExit): string {
 /** The command could not be run at all (ENOENT, EACCES, …). */
 export function spawnFailedError(model: string, command: string | undefined, err: Error): ProxyError {
   const code = (err as NodeJS.ErrnoException).code;
-  const why = code === 'ENOENT' ? 'command not found (ENOENT)' : code === 'EACCES' ? 'permission denied (EACCES)' : err.message;
+  const why =
+    code === 'ENOENT' ? 'command not found (ENOENT)'
+    : code === 'EACCES' ? 'permission denied (EACCES)'
+    : code === 'EMFILE' || code === 'ENFILE' ? `modelswap is out of file descriptors (${code}); raise its limit (ulimit -n)`
+    : err.message;
   return new ProxyError('UPSTREAM_START_FAILED', `model "${model}": cannot run "${command}": ${why}`, { cause: err });
 }
 

@@ -172,6 +172,7 @@ export class UpstreamProcess implements Upstream {
         return s.done;
       case 'launching':
         s.abort.abort(reason); // nothing spawned yet: #launch sees the abort and spawns nothing
+        void this.#dropSpare(); // nor will the start that would have taken it
         this.#setState({ kind: 'stopped' });
         return Promise.resolve();
       case 'starting':

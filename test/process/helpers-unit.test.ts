@@ -31,6 +31,8 @@ test('runCmdStop reports failures without rejecting', async () => {
   const missing = await runCmdStop(['/nonexistent/stopper'], { env: {}, timeoutMs: 5000, onOutput: () => {} });
   assert.equal(missing.ok, false);
   assert.match(missing.detail, /ENOENT/);
+  // spawn() itself throws on a NUL byte: still a result, not a rejection
+  assert.deepEqual(await runCmdStop([process.execPath, 'a\0b'], { env: {}, timeoutMs: 5000, onOutput: () => {} }), { ok: false, detail: 'spawn failed: ERR_INVALID_ARG_VALUE' });
 });
 
 test('runCmdStop ends a stop command that outlives its timeout: SIGTERM, then SIGKILL', async () => {

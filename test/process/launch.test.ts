@@ -1,8 +1,10 @@
 /** How upstreams are launched (src/process/launch.ts): plan, command lookup, setpriv, the watchdog with real processes. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { signalGroup } from '../../src/process/kill-group.ts';
 import { findExecutable, findSetpriv, planLaunch, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
@@ -83,4 +85,26 @@ test('a command that is not found is a spawn error naming it, even through setpr
   const exit = await child.exited;
   assert.equal((exit.spawnError as NodeJS.ErrnoException).code, 'ENOENT');
   assert.match(exit.spawnError!.message, /\/nonexistent\/llama-server/);
+});
+
+test('spawnChild never throws: a NUL byte in an argument and running out of file descriptors are spawn errors', T, async (t) => {
+  const nul = spawnChild([NODE, '-e', 'a\0b'], { env: {}, onOutput: () => {} });
+  assert.equal(nul.pid, undefined);
+  assert.equal(await nul.spawned, false);
+  assert.match(String((await nul.exited).spawnError), /null bytes/);
+
+  // A process that has used up its descriptors (ulimit -n 128): Node sets up no pipes and reports EMFILE.
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-emfile-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const spawnTs = fileURLToPath(new URL('../../src/process/spawn.ts', import.meta.url));
+  writeFileSync(join(dir, 'emfile.ts'), `import { openSync } from 'node:fs';
+import { spawnChild } from ${JSON.stringify(spawnTs)};
+try { for (;;) openSync('/dev/null', 'r'); } catch {}
+const c = spawnChild(['/bin/true'], { env: {}, onOutput: () => {} });
+const exit = await c.exited;
+console.log(JSON.stringify({ pid: c.pid ?? null, spawned: await c.spawned, code: exit.spawnError?.code ?? null }));
+process.exit(0);
+`);
+  const out = execFileSync('/bin/sh', ['-c', 'ulimit -n 128 && exec "$0" "$1"', NODE, join(dir, 'emfile.ts')], { encoding: 'utf8', timeout: 10_000 });
+  assert.deepEqual(JSON.parse(out), { pid: null, spawned: false, code: 'EMFILE' });
 });

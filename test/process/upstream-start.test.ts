@@ -75,6 +75,16 @@ test('command not found → UPSTREAM_START_FAILED naming the command', T, async 
   assert.equal(h.exits[0]?.reason, 'start-failed');
 });
 
+test('a spawn that throws (NUL byte in the cmd) → UPSTREAM_START_FAILED and stopped, every time (never stuck starting)', T, async (t) => {
+  const h = harness(t, modelConfig(1, { cmd: [process.execPath, '-e', 'a\0b'] }));
+  for (let i = 0; i < 2; i++) {
+    await assert.rejects(h.up.ensureReady(), isProxyError('UPSTREAM_START_FAILED', 'cannot run', 'null bytes'));
+    assert.equal(h.up.status(), 'stopped');
+  }
+  h.up.prepareLaunch(); // the same spawn error: no spare, nothing registered
+  assert.equal(h.up.status(), 'stopped');
+});
+
 test('health timeout → UPSTREAM_NOT_READY and the process is killed', T, async (t) => {
   const port = await freePort();
   // Long enough for the fake (a Node process) to be up and answering 503 on a loaded machine.
