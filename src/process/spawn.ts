@@ -48,11 +48,10 @@ export interface Child {
   readonly launch: LaunchMode | undefined;
   /**
    * Open the gate (./launch.ts): the wrapper execs the server. Done at once
-   * unless spawned with `gated`; later calls do nothing. Closing the gate
-   * unopened instead (`cancel`) makes the wrapper exit 0, starting nothing.
+   * unless spawned with `gated`; later calls do nothing. (Should our end close
+   * unopened, as when the proxy dies, the wrapper exits 0, starting nothing.)
    */
   release(): void;
-  cancel(): void;
 }
 
 export interface SpawnOptions {
@@ -104,7 +103,6 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   const release = (): void => {
     if (!gate.writableEnded && !gate.destroyed) gate.end('go\n');
   };
-  const cancel = (): void => void gate.destroy();
   if (options.gated !== true) release();
 
   let spawnError: Error | undefined;
@@ -129,7 +127,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
       if (!ok) resolve();
     });
   }))).then(() => {});
-  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, cancel };
+  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release };
 }
 
 /** A Child for a command that was not found: the same shape as Node's spawn error. */
@@ -146,7 +144,6 @@ function failedChild(error: Error | Promise<Error>): Child {
     closed: Promise.resolve(),
     launch: undefined,
     release: () => {},
-    cancel: () => {},
   };
 }
 

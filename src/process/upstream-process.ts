@@ -27,8 +27,8 @@
  *
  * Beside the state, at most one *spare*: a launch wrapper spawned gated by
  * prepareLaunch() while stopped (./launch.ts), which the next #spawn releases
- * instead of forking. It runs no server and is not a state: stop(),
- * shutdown() and discardLaunch() SIGKILL its group and wait until it is
+ * instead of forking. It runs no server and is not a state: stop() (so
+ * shutdown() too) and discardLaunch() SIGKILL its group and wait until it is
  * gone; a spare that died on its own is dropped at #spawn.
  * Every spawned group is recorded in the state file (`groups`, see
  * ./state-file.ts) until every member is gone.
@@ -189,7 +189,7 @@ export class UpstreamProcess implements Upstream {
 
   async shutdown(graceMs?: number): Promise<void> {
     this.#closing = true;
-    await Promise.all([this.stop('shutdown', graceMs), this.#dropSpare()]);
+    await this.stop('shutdown', graceMs); // drops a spare too: one exists only while stopped or launching
     if (this.#state.kind === 'stopped') this.#setState({ kind: 'shutdown' });
   }
 
@@ -197,10 +197,8 @@ export class UpstreamProcess implements Upstream {
     // Linux only: #takeSpare checks the waiting wrapper through /proc.
     if (this.#state.kind !== 'stopped' || this.#closing || this.#spare !== undefined || process.platform !== 'linux') return;
     const output = { to: (_text: string): void => {} };
-    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated: true, onOutput: (text) => output.to(text) });
+    const child = this.#spawnRegistered(true, (text) => output.to(text));
     if (child.pid === undefined) return; // command not found: #spawn reports it
-    registerGroup(child.pid);
-    this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
     const spare: Spare = { child, output, exited: false };
     void child.exited.then(() => (spare.exited = true));
     this.#spare = spare;
@@ -267,17 +265,23 @@ export class UpstreamProcess implements Upstream {
       child = spare.child;
       child.release(); // already registered
     } else {
-      child = spawnChild(this.#config.cmd, { env: this.#config.env, onOutput });
-      if (child.pid !== undefined) {
-        registerGroup(child.pid);
-        this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
-      }
+      child = this.#spawnRegistered(false, onOutput);
     }
     const run: Run = { child, tail, waker, startedAt: performance.now(), exitReason: undefined, exit: undefined };
     this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch, prepared: spare !== undefined }, 'starting upstream');
     if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the fd-3 watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
     return run;
+  }
+
+  /** Spawn this model's cmd and record its group (exit-time kill list, state file). */
+  #spawnRegistered(gated: boolean, onOutput: (text: string) => void): Child {
+    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated, onOutput });
+    if (child.pid !== undefined) {
+      registerGroup(child.pid);
+      this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
+    }
+    return child;
   }
 
   /** The spare, if it is still waiting at its gate; one that died meanwhile is swept and dropped. */

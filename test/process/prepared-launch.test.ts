@@ -5,10 +5,12 @@
  * and every way of not using it leaves nothing behind.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
 import { test } from 'node:test';
 import { registeredGroups, signalGroup } from '../../src/process/kill-group.ts';
-import { WATCHDOG_NAME } from '../../src/process/launch.ts';
-import { spawnChild } from '../../src/process/spawn.ts';
+import { planLaunch, WATCHDOG_NAME } from '../../src/process/launch.ts';
 import { cmdline, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, type Harness } from './helpers.ts';
 
 const T = { timeout: 15_000 };
@@ -95,16 +97,21 @@ test('a spare that died before the start is replaced by a fresh spawn', T, async
   assert.ok(!registeredGroups().includes(spare), 'the dead spare is unregistered');
 });
 
-test('the gate closed unopened: the wrapper exits 0 and the command never runs', T, async () => {
+test('the gate closed unopened (the proxy gone before the release): the wrapper exits 0 and the command never runs', T, async () => {
+  // The launch plan spawned by hand, as spawnChild does, so the test can close our end of the gate (fd 4).
+  const plan = planLaunch([NODE, '-e', 'console.log("ran")'], undefined);
+  const sp = spawn(plan.file, plan.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
   let out = '';
-  const child = spawnChild([NODE, '-e', 'console.log("ran")'], { env: {}, gated: true, onOutput: (s) => (out += s) });
-  assert.equal(await child.spawned, true);
+  sp.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  sp.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const watchdog = sp.stdio[3] as Readable;
+  watchdog.resume();
+  const exited = once(sp, 'exit');
   await sleep(100);
-  child.cancel();
-  child.release(); // too late: does nothing
-  const exit = await child.exited;
-  assert.deepEqual([exit.code, exit.signal], [0, null]);
-  await child.closed;
+  (sp.stdio[4] as Writable).destroy();
+  const [code, signal] = await exited;
+  watchdog.destroy(); // as spawnChild does at the leader's exit: the watcher sweeps the group
+  assert.deepEqual([code, signal], [0, null]);
   assert.equal(out, '');
-  await untilGone(child.pid!);
+  await untilGone(sp.pid!);
 });
