@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { request } from 'undici';
@@ -58,6 +59,17 @@ export async function buildCli(): Promise<void> {
   if (r.exitCode !== 0) throw new Error(`npm run build failed (exit ${r.exitCode}): ${String(r.all).slice(-2000)}`);
 }
 
+/** Call `onLine` with every complete line `stream` prints (decoded as UTF-8). */
+export function onLines(stream: Readable, onLine: (line: string) => void): void {
+  let tail = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (s: string) => {
+    const lines = (tail + s).split('\n');
+    tail = lines.pop() ?? '';
+    for (const line of lines) onLine(line);
+  });
+}
+
 export interface Proxy {
   readonly pid: number;
   readonly origin: string;
@@ -85,18 +97,11 @@ export async function startProxy(yaml: string, port: number, opts: ProxyOptions 
     cleanup: true,
   });
   const logs: Record<string, unknown>[] = [];
-  let tail = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (s: string) => {
-    tail += s;
-    const lines = tail.split('\n');
-    tail = lines.pop() ?? '';
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line });
-      }
+  onLines(child.stdout, (line) => {
+    try {
+      logs.push(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      logs.push({ msg: line });
     }
   });
   let stderr = '';

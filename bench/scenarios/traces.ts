@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { request } from 'undici';
 import { freePortRange } from '../../test/helpers/ports.ts';
 import type { TraceJob, TraceResult } from '../lib/client.ts';
-import { ROOT, runInClient, startProxy } from '../lib/processes.ts';
+import { onLines, ROOT, runInClient, startProxy } from '../lib/processes.ts';
 import { fake, LLAMA_CTX, type UpstreamKind } from '../lib/upstreams.ts';
 import { percentile, round } from '../lib/stats.ts';
 import { readTrace, type Trace } from '../lib/trace.ts';
@@ -119,12 +119,8 @@ export async function replayOnRouter(trace: Trace, bin: string, gguf: string): P
   // Swaps = instances it spawned: its log says "spawning server instance with name=<model> on port …" for each.
   let spawns = 0;
   for (const stream of [router.stdout, router.stderr]) {
-    let tail = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (s: string) => {
-      const lines = (tail + s).split('\n');
-      tail = lines.pop() ?? '';
-      spawns += lines.filter((l) => l.includes('spawning server instance with name=')).length;
+    onLines(stream, (line) => {
+      if (line.includes('spawning server instance with name=')) spawns += 1;
     });
   }
   try {
