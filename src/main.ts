@@ -127,6 +127,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await router.close(deadlineMs);
+      groups?.flush(); // the last removals: a clean shutdown leaves no state file
       server.closeAllConnections();
       await closed;
       logger.info('modelswap stopped');

@@ -8,8 +8,14 @@
  * - Rewritten on every start (`add`) and stop (`remove`), atomically: a
  *   temporary file in the same directory, then rename(2), so a reader sees
  *   the old list or the new one, never half of one.
- * - Synchronous on purpose: a few hundred bytes once per start or stop, and
- *   the record is on disk before the proxy can die having spawned the group.
+ * - `add` writes synchronously, on purpose: a few hundred bytes once per
+ *   start, and the record is on disk before the proxy can die having spawned
+ *   the group. `remove` writes on the next turn of the event loop
+ *   (setImmediate; removals in one turn are one write), so a swap does not
+ *   wait for the write (~0.4 ms here) between the old group's end and the
+ *   next server's start. A group listed a moment too long is harmless: the
+ *   reaper checks each leader's start time. `flush()` writes at once (the
+ *   proxy's shutdown).
  * - Removed when no group is left, so it exists only while something may
  *   need reaping (a clean shutdown leaves nothing behind).
  * - Never throws: a failed write is logged (once until one succeeds); the
@@ -80,6 +86,7 @@ export class GroupStateFile {
   readonly #proxy = selfIdentity();
   readonly #groups = new Map<number, GroupRecord>();
   #failing = false;
+  #pending: NodeJS.Immediate | undefined;
 
   constructor(path: string, log: Logger) {
     this.path = path;
@@ -91,12 +98,19 @@ export class GroupStateFile {
     const startTime = readStatSync(pgid)?.startTime;
     const base = { model, pgid, pid: pgid, argv: [...argv] };
     this.#groups.set(pgid, startTime === undefined ? base : { ...base, startTime });
-    this.#write();
+    this.flush();
   }
 
-  /** Forget a group once every member is gone. A pgid never added is ignored. */
+  /** Forget a group once every member is gone (written on the next turn of the event loop). A pgid never added is ignored. */
   remove(pgid: number): void {
-    if (this.#groups.delete(pgid)) this.#write();
+    if (this.#groups.delete(pgid)) this.#pending ??= setImmediate(() => this.flush());
+  }
+
+  /** Write the current list now (a removal still pending included). */
+  flush(): void {
+    clearImmediate(this.#pending);
+    this.#pending = undefined;
+    this.#write();
   }
 
   /** The groups listed now (a copy). */

@@ -43,7 +43,9 @@ async function group(t: TestContext, script: string, members: number): Promise<C
 
 const DEAD_PROXY = { pid: 2 ** 22 + 7, startTime: '1' }; // cannot be alive: pid above pid_max
 
-test('GroupStateFile: each add and remove rewrites the file atomically; the last remove deletes it', (t) => {
+const nextTurn = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('GroupStateFile: each add and remove rewrites the file atomically (a remove on the next turn of the event loop); the last remove deletes it', async (t) => {
   const path = join(tmp(t), 'state.json');
   const groups = new GroupStateFile(path, pino({ level: 'silent' }));
   groups.add('a', process.pid, ['llama-server', '--port', '1']); // this process: a pid with a real start time
@@ -52,11 +54,35 @@ test('GroupStateFile: each add and remove rewrites the file atomically; the last
   assert.deepEqual(content.groups, [{ model: 'a', pgid: process.pid, pid: process.pid, startTime: liveStatSync(process.pid)!.startTime, argv: ['llama-server', '--port', '1'] }]);
   groups.add('b', 2 ** 22 + 9, ['x']); // gone already: recorded without a start time, so never reaped
   assert.equal((JSON.parse(readFileSync(path, 'utf8')) as StateFileContent).groups[1]?.startTime, undefined);
+  const listed = (): string[] => (JSON.parse(readFileSync(path, 'utf8')) as StateFileContent).groups.map((g) => g.model);
   groups.remove(process.pid);
-  assert.deepEqual((JSON.parse(readFileSync(path, 'utf8')) as StateFileContent).groups.map((g) => g.model), ['b']);
+  assert.deepEqual(listed(), ['a', 'b'], 'not yet written');
+  await nextTurn();
+  assert.deepEqual(listed(), ['b']);
   groups.remove(2 ** 22 + 9);
+  assert.equal(existsSync(path), true, 'not yet written');
+  await nextTurn();
   assert.equal(existsSync(path), false);
   assert.deepEqual(readdirSync(join(path, '..')), [], 'no temporary file left');
+});
+
+test('GroupStateFile: flush() writes a pending removal at once and an add writes it too', (t) => {
+  const path = join(tmp(t), 'state.json');
+  const groups = new GroupStateFile(path, pino({ level: 'silent' }));
+  const listed = (): string[] => (JSON.parse(readFileSync(path, 'utf8')) as StateFileContent).groups.map((g) => g.model);
+  groups.add('a', 2 ** 22 + 1, ['x']);
+  groups.add('b', 2 ** 22 + 2, ['x']);
+  groups.add('c', 2 ** 22 + 3, ['x']);
+  groups.remove(2 ** 22 + 1);
+  groups.add('d', 2 ** 22 + 4, ['x']);
+  assert.deepEqual(listed(), ['b', 'c', 'd'], 'the add wrote the whole list, removal included');
+  groups.remove(2 ** 22 + 2);
+  groups.remove(2 ** 22 + 3);
+  groups.flush();
+  assert.deepEqual(listed(), ['d']);
+  groups.remove(2 ** 22 + 4);
+  groups.flush();
+  assert.equal(existsSync(path), false);
 });
 
 test('GroupStateFile: an unwritable path is logged once and never throws', (t) => {
