@@ -45,8 +45,10 @@ export interface Upstream {
   /**
    * A hint that ensureReady() follows soon (a swap calls it while it stops
    * other models): when stopped, spawn the launch wrapper now, gated, so the
-   * start skips its fork and exec (./launch.ts, the gate). Starts no server
-   * and changes no status; does nothing in any other state.
+   * start skips its fork and exec (./launch.ts, the gate), and check the
+   * model's port now (a port found free need not be checked again at the
+   * start). Starts no server and changes no status; does nothing in any
+   * other state.
    */
   prepareLaunch(): void;
   /** Drop a prepared launch that was not used (the swap failed or was cancelled). Idempotent. */

@@ -3,7 +3,8 @@
  * Every transition is one `#setState` call:
  *
  *   stopped   → launching  ensureReady() (status 'starting')        (#start)
- *   launching → starting   the model's port is free: spawned        (#launch)
+ *   launching → starting   the model's port is free (checked now, or
+ *                          while preparing the launch): spawned     (#launch)
  *   launching → stopped    the port is in use by another program;
  *                          stop()/shutdown() during the check       (#launch, stop)
  *   starting → ready     the health check answered 200             (#awaitStart)
@@ -41,7 +42,7 @@ import { closeIdleConnections } from '../upstream-agent.ts';
 import { liveStatSync, registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
 import { OutputWaker } from './health.ts';
 import { OutputTail } from './output-tail.ts';
-import { portTaken } from './port-check.ts';
+import { acceptsConnections, portTaken, portToCheck } from './port-check.ts';
 import { type Child, type ChildExit, spawnChild } from './spawn.ts';
 import {
   abortedStartError,
@@ -80,6 +81,13 @@ interface Spare {
   /** Where its output goes: nowhere until a run takes it (the wrapper itself prints nothing). */
   readonly output: { to: (text: string) => void };
   exited: boolean;
+  /**
+   * The port check (./port-check.ts) run while the evicted servers stopped:
+   * true when the port was free (or is not checked). Free then means free at
+   * launch: a stopping server does not bind a port anew. Taken then (a
+   * server being evicted shares the port) is checked again at launch.
+   */
+  readonly portFree: Promise<boolean>;
 }
 
 interface Run {
@@ -199,7 +207,9 @@ export class UpstreamProcess implements Upstream {
     const output = { to: (_text: string): void => {} };
     const child = this.#spawnRegistered(true, (text) => output.to(text));
     if (child.pid === undefined) return; // command not found: #spawn reports it
-    const spare: Spare = { child, output, exited: false };
+    const target = portToCheck(this.#config);
+    const portFree = target === undefined ? Promise.resolve(true) : acceptsConnections(target, new AbortController().signal).then((accepted) => !accepted);
+    const spare: Spare = { child, output, exited: false, portFree };
     void child.exited.then(() => (spare.exited = true));
     this.#spare = spare;
   }
@@ -235,7 +245,8 @@ export class UpstreamProcess implements Upstream {
 
   /** launching → starting (then the start race), or → stopped when the port is taken. */
   async #launch(ready: Promise<void>, abort: AbortController): Promise<void> {
-    const taken = await portTaken(this.#config, abort.signal);
+    const early = this.#spare?.portFree;
+    const taken = early !== undefined && (await early) ? undefined : await portTaken(this.#config, abort.signal);
     const s = this.#state;
     if (s.kind !== 'launching' || s.abort !== abort) throw abortedStartError(this.model, String(abort.signal.reason ?? 'unloaded')); // stop() won
     if (taken !== undefined) {

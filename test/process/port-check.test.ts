@@ -87,3 +87,24 @@ test('a model whose cmd does not name its port is not checked: proxy to a server
   await h.up.ensureReady();
   assert.equal(h.up.status(), 'ready');
 });
+
+test('a prepared launch checks the port early: taken then (a server being evicted shares it) is checked again at launch', T, async (t) => {
+  // The evicted server on the shared port, still listening while the next model's launch is prepared.
+  const { server, port } = await listener(t);
+  const h = harness(t, modelConfig(port, { cmd: fakeCmd(port) }));
+  h.up.prepareLaunch();
+  await new Promise((r) => setTimeout(r, 100)); // the early check has seen the port taken
+  await new Promise<void>((r) => server.close(() => r())); // the evicted server is gone
+  await h.up.ensureReady();
+  assert.equal(h.up.status(), 'ready', 'the check at launch found the port free');
+  assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+
+  // Still taken at launch: the usual error, whoever holds it.
+  await h.up.stop('unloaded');
+  const other = await listener(t);
+  const h2 = harness(t, modelConfig(other.port, { id: 'm2', cmd: fakeCmd(other.port) }));
+  h2.up.prepareLaunch();
+  await assert.rejects(h2.up.ensureReady(), (e: unknown) => e instanceof ProxyError && e.code === 'UPSTREAM_START_FAILED' && e.message.startsWith(`port ${other.port} of model "m2" is already in use`));
+  h2.up.discardLaunch();
+  assert.deepEqual(h2.exits, [], 'the server was never started');
+});
