@@ -132,8 +132,10 @@ export async function liveGroupMembers(pgid: number): Promise<number[]> {
  * Resolve true once `leaderExited` has settled and the group has no live
  * member, or false after `ms`. Polls /proc every `pollMs` at first, backing
  * off to 200 ms, since every poll reads each process's stat. Never rejects.
- * The first polls are quick because a swap waits on this: once the leader is
- * gone, the watchdog (launch.ts) takes a few ms to see EOF and kill itself.
+ * The first polls are quick because a swap waits on this. Usually the first
+ * one ends it: the group was the leader (reaped by now) and nothing else, so
+ * `kill(-pgid, 0)` fails with ESRCH at once (the watchdog is outside the
+ * group, launch.ts).
  */
 export async function waitGroupGone(
   pgid: number,

@@ -5,40 +5,46 @@
  * state file reaped at the next start, is ./state-file.ts and ./reap.ts).
  * Measured in shared/reference/node-stack.md §5. Every upstream runs as
  *
- *   [setpriv --pdeathsig SIGKILL --] /bin/sh -c WATCHDOG modelswap-watchdog argv…
+ *   [setpriv --pdeathsig SIGKILL --] argv…                    (the server)
+ *   /bin/sh -c WATCHDOG modelswap-watchdog PGID               (its watchdog)
  *
- * 1. setpriv (util-linux) sets PR_SET_PDEATHSIG and execs the rest, so the
- *    kernel SIGKILLs the group leader the moment the proxy dies. It reaches
- *    that one process only: a fork clears it, so it cannot stop the children
- *    of a shell wrapper (`sh -c "server & helper; wait"`) or of a server that
+ * 1. setpriv (util-linux) sets PR_SET_PDEATHSIG and execs the argv unchanged
+ *    (same pid, the group leader, `${PID}` for cmdStop), so the kernel
+ *    SIGKILLs the leader the moment the proxy dies. It reaches that one
+ *    process only: a fork clears it, so it cannot stop the children of a
+ *    shell wrapper (`sh -c "server & helper; wait"`) or of a server that
  *    forks workers (vLLM, `--fork-grandchild`).
- * 2. So WATCHDOG forks one watcher subshell that blocks reading fd 3, a pipe
- *    whose other end only the proxy holds, and then `exec`s the user's argv
- *    unchanged: same pid (the group leader, `${PID}` for cmdStop), same argv[0],
- *    stdin /dev/null as before, fd 3 closed, no shell left in between. When
- *    the proxy dies the kernel closes its end, the read returns EOF, and the
- *    watcher SIGKILLs its own process group (`kill -KILL 0`): the whole tree,
- *    itself included. The proxy also closes its end when the leader exits
- *    (./spawn.ts), so a group never outlives its leader and the watcher never
- *    lingers alone. On an ordinary stop the group's SIGTERM ends the watcher
- *    first (it traps nothing; a pending fatal signal wins over the EOF), so
- *    the other members still get their grace period; only after cmdStop (no
- *    SIGTERM) do a wrapper's other members die with their leader at once.
- *    The pipe is fd 3 rather than stdin only so the server's stdin stays the
- *    /dev/null Node opens. The cost is one idle `sh` per upstream.
+ * 2. So each group has a watchdog: a small `sh`, a child of the proxy in a
+ *    session of its own, spawned right after the server, that blocks reading
+ *    its stdin, a pipe whose other end only the proxy holds. When the proxy
+ *    dies the kernel closes that end, the read returns EOF, and the watchdog
+ *    SIGKILLs the server's whole group (`kill -KILL -PGID`) and exits. When
+ *    the group is gone (the proxy saw every member end), the proxy writes
+ *    "done" (spawn.ts `groupGone`) and the watchdog exits without killing,
+ *    so a pgid the kernel hands out again is never signalled; the proxy
+ *    reaps it like any child. (A group whose members outlive their leader
+ *    is the proxy's to sweep, ./upstream-process.ts.)
+ *    Why outside the group, not forked by the server's shell as before: there
+ *    it was the server's child, and after the server's exit an orphan zombie
+ *    of PID 1, which some inits never reap (this CI container's; modelswap
+ *    itself as PID 1 in a container): one zombie left per stop, and
+ *    `kill(-pgid, 0)` never saying "gone", so every stop ended in a scan of
+ *    /proc (~1.5 ms here) instead (bench/findings.md).
  *    Why for every command and not only for shells: pdeathsig misses any
  *    forked child, and a server binary may fork as surely as a shell does.
  * 3. Without a working setpriv (not util-linux, or too old for --pdeathsig)
  *    the watchdog alone does it; the caller logs that at debug.
  *
- * The gate: before its `exec`, WATCHDOG waits for one line on fd 4, a second
- * pipe from the proxy (./spawn.ts `release`), and exits 0 without starting
- * anything if that pipe closes first. Forking a ~100 MB proxy and exec'ing
- * setpriv and sh take a few ms (measured, bench/findings.md), so a swap
- * launches the next server's wrapper while the old server is still stopping
- * and releases it once the old group is gone (./upstream-process.ts
- * `prepareLaunch`). A waiting wrapper holds no model and no GPU memory, and
- * dies with the proxy like any upstream. fd 4 is closed before the exec.
+ * The gate, for a prepared launch only: the server's argv is preceded by
+ * `/bin/sh -c GATE modelswap-gate`, which waits for one line on fd 3, a pipe
+ * from the proxy (./spawn.ts `release`), then `exec`s the argv (fd 3 closed),
+ * and exits 0 without starting anything if that pipe closes first. Forking a
+ * ~100 MB proxy and exec'ing setpriv and sh take a few ms (measured,
+ * bench/findings.md), so a swap launches the next server's wrapper (and its
+ * watchdog) while the old server is still stopping and releases it once the
+ * old group is gone (./upstream-process.ts `prepareLaunch`). A waiting
+ * wrapper holds no model and no GPU memory, and dies with the proxy like any
+ * upstream.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -52,17 +58,25 @@ export interface LaunchPlan {
   readonly mode: LaunchMode;
 }
 
-/** POSIX sh (dash, bash, busybox ash). `$0` is WATCHDOG_NAME, `$@` the user's argv. */
-export const WATCHDOG_SCRIPT =
-  '{ while read -r _ <&3; do :; done; kill -KILL 0; } </dev/null >/dev/null 2>&1 4<&- &\nread -r _ <&4 || exit 0\nexec "$@" 3<&- 4<&-';
-/** The watcher's `$0`, so that it is recognisable in `ps`. */
+/** POSIX sh (dash, bash, busybox ash). `$0` is GATE_NAME, `$@` the user's argv; fd 3 is the gate. */
+export const GATE_SCRIPT = 'read -r _ <&3 || exit 0\nexec "$@" 3<&-';
+/** The gate wrapper's `$0`, so that it is recognisable in `ps` while it waits. */
+export const GATE_NAME = 'modelswap-gate';
+/** POSIX sh. `$1` is the group to kill; stdin is the proxy's pipe: a "done" line ends it quietly, EOF (the proxy died) kills the group. */
+export const WATCHDOG_SCRIPT = 'read -r line\n[ "$line" = done ] || kill -KILL "-$1" 2>/dev/null\nexit 0';
+/** The watchdog's `$0`, so that it is recognisable in `ps`. */
 export const WATCHDOG_NAME = 'modelswap-watchdog';
 
-/** The argv to spawn (with the watchdog's pipe as fd 3 and the gate as fd 4) for the user's `argv`; `setpriv` is a working setpriv's path, or undefined. */
-export function planLaunch(argv: readonly string[], setpriv: string | undefined): LaunchPlan {
-  const watchdog = ['/bin/sh', '-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, ...argv];
-  if (setpriv === undefined) return { file: '/bin/sh', args: watchdog.slice(1), mode: 'watchdog' };
-  return { file: setpriv, args: ['--pdeathsig', 'SIGKILL', '--', ...watchdog], mode: 'setpriv+watchdog' };
+/** The argv to spawn for the user's `argv` (gated: fd 3 is the gate); `setpriv` is a working setpriv's path, or undefined. */
+export function planLaunch(argv: readonly string[], setpriv: string | undefined, gated = false): LaunchPlan {
+  const command = gated ? ['/bin/sh', '-c', GATE_SCRIPT, GATE_NAME, ...argv] : argv;
+  if (setpriv === undefined) return { file: command[0]!, args: command.slice(1), mode: 'watchdog' };
+  return { file: setpriv, args: ['--pdeathsig', 'SIGKILL', '--', ...command], mode: 'setpriv+watchdog' };
+}
+
+/** The watchdog of group `pgid` (its stdin must be the proxy's pipe). */
+export function planWatchdog(pgid: number): { readonly file: string; readonly args: readonly string[] } {
+  return { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, String(pgid)] };
 }
 
 export type Resolved = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly code: 'ENOENT' | 'EACCES' };

@@ -1,8 +1,8 @@
 /**
  * Spawn one upstream server in its own process group, output streamed (never
  * buffered) to a callback, launched so that it dies with the proxy even if
- * the proxy is SIGKILLed (./launch.ts: setpriv --pdeathsig and the fd-3
- * watchdog, which execs the user's argv unchanged; no shell of ours remains).
+ * the proxy is SIGKILLed (./launch.ts: setpriv --pdeathsig, which execs the
+ * user's argv unchanged, and a watchdog outside the group).
  *
  * node:child_process `spawn`, not execa: every execa feature a long-running
  * server could use was off here (buffering must be, or the server dies of
@@ -13,8 +13,9 @@
  *   whole tree can be signalled with `kill(-pgid)`; `killAllGroupsSync` is
  *   the exit cleanup.
  * - output is consumed in flowing mode and never buffered (`pump`).
- * - stdio: stdin /dev/null as ever; fd 3 is the watchdog's pipe and fd 4 its
- *   gate (./launch.ts), both closed before the server is exec'd.
+ * - stdio: stdin /dev/null as ever; a gated launch has its gate as fd 3
+ *   (./launch.ts), closed before the server is exec'd. The watchdog is a
+ *   second child whose stdin is our pipe.
  *
  * argv[0] is looked up on PATH first (./launch.ts findExecutable), so a
  * missing command is still a spawn error (ENOENT) naming it.
@@ -26,7 +27,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { findExecutable, findSetpriv, type LaunchMode, planLaunch } from './launch.ts';
+import { findExecutable, findSetpriv, type LaunchMode, planLaunch, planWatchdog } from './launch.ts';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -47,11 +48,17 @@ export interface Child {
   /** How it was launched (./launch.ts); undefined when it was not (command not found). */
   readonly launch: LaunchMode | undefined;
   /**
-   * Open the gate (./launch.ts): the wrapper execs the server. Done at once
+   * Open the gate (./launch.ts): the wrapper execs the server. Nothing to do
    * unless spawned with `gated`; later calls do nothing. (Should our end close
    * unopened, as when the proxy dies, the wrapper exits 0, starting nothing.)
    */
   release(): void;
+  /**
+   * Every member of the group is gone (the caller checked): dismiss its
+   * watchdog, which exits without killing (./launch.ts). Idempotent. Until
+   * then the watchdog stays, and kills the group if the proxy dies.
+   */
+  groupGone(): void;
 }
 
 export interface SpawnOptions {
@@ -70,40 +77,46 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   const env = { ...process.env, ...options.env };
   const found = findExecutable(file, env.PATH);
   if (!found.ok) return notSpawned(file, found.code);
-  const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()));
+  const gated = options.gated === true;
+  const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()), gated);
   let sp: ChildProcess;
   try {
     sp = spawn(plan.file, plan.args, {
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'], // fd 3: the watchdog's pipe; fd 4: the gate
+      stdio: gated ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'], // fd 3: the gate
       env,
     });
   } catch (err) {
     return failedChild(err as Error); // e.g. ENOMEM from fork, E2BIG, a NUL byte in an argument
   }
   // After EMFILE/ENFILE Node leaves `stdio` unset (not just empty), whatever its type says.
-  const [, stdout, stderr, fd3, fd4] = (sp.stdio as ChildProcess['stdio'] | undefined) ?? [];
-  if (stdout == null || stderr == null || fd3 == null || fd4 == null) {
+  const [, stdout, stderr, fd3] = (sp.stdio as ChildProcess['stdio'] | undefined) ?? [];
+  if (stdout == null || stderr == null || (gated && fd3 == null)) {
     // EMFILE/ENFILE: Node sets up no pipes and reports the error on the next tick.
     return failedChild(new Promise<Error>((resolve) => sp.on('error', resolve)));
+  }
+  const pgid = sp.pid;
+  const watchdog = pgid === undefined ? undefined : spawnWatchdog(pgid);
+  if (watchdog instanceof Error) {
+    // Unprotected, the server could outlive a crashed proxy: do not run it.
+    try {
+      process.kill(-pgid!, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+    return failedChild(watchdog);
   }
 
   pump(stdout, options.onOutput);
   pump(stderr, options.onOutput);
-  // Our end of the watchdog's pipe (./launch.ts): never written; closed by
-  // our death or, here, by the leader's exit, so a group never outlives its
-  // leader (the watcher then SIGKILLs what is left). Resumed so that it
-  // notices EOF and is released.
-  const watchdog = fd3 as Readable;
-  watchdog.on('error', () => {});
-  watchdog.resume();
-  sp.once('exit', () => watchdog.destroy());
-  const gate = fd4 as Writable;
-  gate.on('error', () => {}); // EPIPE when the wrapper died first: its exit says what matters
+  const gate = fd3 as Writable | undefined;
+  gate?.on('error', () => {}); // EPIPE when the wrapper died first: its exit says what matters
   const release = (): void => {
-    if (!gate.writableEnded && !gate.destroyed) gate.end('go\n');
+    if (gate !== undefined && !gate.writableEnded && !gate.destroyed) gate.end('go\n');
   };
-  if (options.gated !== true) release();
+  const groupGone = (): void => {
+    if (watchdog !== undefined && !watchdog.writableEnded && !watchdog.destroyed) watchdog.end('done\n');
+  };
 
   let spawnError: Error | undefined;
   const spawned = new Promise<boolean>((resolve) => {
@@ -120,14 +133,37 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
     });
   });
   // stdout and stderr, not the process `close` event: that one also waits for
-  // the watchdog's fd 3, which the watcher holds until its group ends.
+  // a gated wrapper's fd 3.
   const closed = Promise.all([stdout, stderr].map((stream) => new Promise<void>((resolve) => {
     stream.once('close', () => resolve());
     void spawned.then((ok) => {
       if (!ok) resolve();
     });
   }))).then(() => {});
-  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release };
+  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, groupGone };
+}
+
+/**
+ * The watchdog of group `pgid` (./launch.ts), in a session of its own (no
+ * terminal signal reaches it), not keeping the proxy's event loop alive: our
+ * end of its stdin, or the error that kept it from starting.
+ */
+function spawnWatchdog(pgid: number): Writable | Error {
+  const plan = planWatchdog(pgid);
+  const failed = (why: string, cause?: unknown): Error => new Error(`cannot start the watchdog of process group ${pgid}: ${why}`, { cause });
+  let wd: ChildProcess;
+  try {
+    wd = spawn(plan.file, plan.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  } catch (err) {
+    return failed((err as Error).message, err);
+  }
+  wd.on('error', () => {}); // only a spawn error, reported after the pipes below were checked
+  const stdin = (wd.stdio as ChildProcess['stdio'] | undefined)?.[0];
+  if (stdin == null) return failed('out of file descriptors (EMFILE)');
+  stdin.on('error', () => {}); // EPIPE: it is gone already
+  wd.unref();
+  (stdin as Writable & { unref?: () => void }).unref?.();
+  return stdin;
 }
 
 /** A Child for a command that was not found: the same shape as Node's spawn error. */
@@ -144,6 +180,7 @@ function failedChild(error: Error | Promise<Error>): Child {
     closed: Promise.resolve(),
     launch: undefined,
     release: () => {},
+    groupGone: () => {},
   };
 }
 

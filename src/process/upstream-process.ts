@@ -225,7 +225,10 @@ export class UpstreamProcess implements Upstream {
     this.#spare = undefined;
     const pgid = spare.child.pid!;
     const gone = await terminateGroup({ pgid, leaderExited: spare.child.exited, graceMs: 0, polite: false, cmdStop: undefined, env: this.#config.env, log: this.#log, onOutput: () => {} }).catch(() => false);
-    if (gone) this.#opts.groups?.remove(pgid);
+    if (gone) {
+      spare.child.groupGone();
+      this.#opts.groups?.remove(pgid);
+    }
   }
 
   #setState(next: State): void {
@@ -280,7 +283,7 @@ export class UpstreamProcess implements Upstream {
     }
     const run: Run = { child, tail, waker, startedAt: performance.now(), exitReason: undefined, exit: undefined };
     this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch, prepared: spare !== undefined }, 'starting upstream');
-    if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the fd-3 watchdog alone kills this upstream if modelswap dies');
+    if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
     return run;
   }
@@ -379,7 +382,10 @@ export class UpstreamProcess implements Upstream {
       log: this.#log,
       onOutput: (t) => this.#output(t),
     });
-    if (gone) this.#opts.groups?.remove(pgid); // else keep it listed: the next start may reap it
+    if (gone) {
+      run.child.groupGone(); // dismiss its watchdog (./launch.ts)
+      this.#opts.groups?.remove(pgid);
+    } // else keep it listed (the next start may reap it) and watched
     this.#log.info({ pid: pgid, reason: run.exitReason }, 'upstream stopped');
   }
 
@@ -399,6 +405,7 @@ export class UpstreamProcess implements Upstream {
       } else {
         if (pgid !== undefined) {
           unregisterGroup(pgid);
+          run.child.groupGone();
           this.#opts.groups?.remove(pgid);
         }
         this.#setState({ kind: 'stopped' });

@@ -90,8 +90,8 @@ models:
   assert.ok(pgids.every((p) => p !== undefined), 'both models run side by side');
   const [forking, wrapper] = pgids as [number, number];
   t.after(() => [forking, wrapper].forEach((g) => signalGroup(g, 'SIGKILL')));
-  // forking: server, grandchild, watcher; wrapper: sh, server, ignorer, watcher
-  await until(() => groupMembersNow(forking).length === 3 && groupMembersNow(wrapper).length === 4, 5000, 'both trees to be complete')
+  // forking: server, grandchild; wrapper: sh, server, ignorer (each watchdog is outside its group)
+  await until(() => groupMembersNow(forking).length === 2 && groupMembersNow(wrapper).length === 3, 5000, 'both trees to be complete')
     .catch((e: unknown) => assert.fail(`${String(e)}: ${groupMembersNow(forking).map(cmdline).join(' | ')} || ${groupMembersNow(wrapper).map(cmdline).join(' | ')}`));
   const listed = JSON.parse(readFileSync(stateFile, 'utf8')) as StateFileContent;
   assert.equal(listed.proxy.pid, cli.child.pid);

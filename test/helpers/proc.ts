@@ -6,7 +6,7 @@
  * has exited and only waits to be reaped; it holds no port and no memory).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { WATCHDOG_NAME } from '../../src/process/launch.ts';
+import { GATE_NAME, WATCHDOG_NAME } from '../../src/process/launch.ts';
 
 /** The one-letter state from /proc/<pid>/stat (R, S, D, Z, …), or undefined when there is no such process. */
 export function procState(pid: number): string | undefined {
@@ -76,7 +76,8 @@ export function liveChildren(ppid: number, match: string): number[] {
       } catch {
         continue;
       }
-      if (cmdline.includes(match) && !cmdline.split('\0').includes(WATCHDOG_NAME)) out.add(pid);
+      const argv = cmdline.split('\0');
+      if (cmdline.includes(match) && !argv.includes(WATCHDOG_NAME) && !argv.includes(GATE_NAME)) out.add(pid); // a wrapper waiting at its gate runs no server
     }
   }
   return [...out];

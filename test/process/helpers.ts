@@ -3,6 +3,7 @@
  * the bundled fake llama-server, and an UpstreamProcess wired to a recorder
  * whose `until(cond)` waits on events (status, exit, output), never on sleeps.
  */
+import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -12,6 +13,7 @@ import { pino } from 'pino';
 import type { ModelConfig } from '../../src/config/types.ts';
 import { LogRing } from '../../src/log/ring.ts';
 import { parseStat, signalGroup } from '../../src/process/kill-group.ts';
+import { WATCHDOG_NAME } from '../../src/process/launch.ts';
 import type { ExitInfo, ProcessStatus } from '../../src/process/types.ts';
 import { UpstreamProcess } from '../../src/process/upstream-process.ts';
 
@@ -143,4 +145,22 @@ export function aliveNow(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Live processes that are the watchdog of group `pgid` (src/process/launch.ts), found by their argv in /proc. */
+export function watchdogsNow(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name) && aliveNow(Number(name)))
+    .filter((name) => {
+      const argv = cmdline(Number(name)).split(' ');
+      return argv.includes(WATCHDOG_NAME) && argv.at(-1) === String(pgid);
+    })
+    .map(Number);
+}
+
+/** Wait (bounded) until group `pgid` has no watchdog left: the proxy dismissed it once the group was gone. */
+export async function untilNoWatchdog(pgid: number, ms = 3000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (watchdogsNow(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(watchdogsNow(pgid), [], `the watchdog of group ${pgid} is still running`);
 }

@@ -1,29 +1,33 @@
-/** How upstreams are launched (src/process/launch.ts): plan, command lookup, setpriv, the watchdog with real processes. */
+/** How upstreams are launched (src/process/launch.ts): plan, command lookup, setpriv, the watchdog and the gate with real processes. */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { signalGroup } from '../../src/process/kill-group.ts';
-import { findExecutable, findSetpriv, planLaunch, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
+import { readStatSync as readStat, signalGroup } from '../../src/process/kill-group.ts';
+import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
-import { cmdline, groupMembersNow, NODE } from './helpers.ts';
+import { aliveNow, cmdline, groupMembersNow, NODE } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 
-test('planLaunch: setpriv --pdeathsig SIGKILL around the watchdog, which gets the argv unchanged', () => {
+test('planLaunch: setpriv --pdeathsig SIGKILL around the argv unchanged, the gate wrapper only when gated; planWatchdog names the group', () => {
   assert.deepEqual(planLaunch(['llama-server', '--port', '5800'], '/usr/bin/setpriv'), {
     file: '/usr/bin/setpriv',
-    args: ['--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, 'llama-server', '--port', '5800'],
+    args: ['--pdeathsig', 'SIGKILL', '--', 'llama-server', '--port', '5800'],
     mode: 'setpriv+watchdog',
   });
-  assert.deepEqual(planLaunch(['sh', '-c', 'a & b; wait'], undefined), {
-    file: '/bin/sh',
-    args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, 'sh', '-c', 'a & b; wait'],
-    mode: 'watchdog',
+  assert.deepEqual(planLaunch(['sh', '-c', 'a & b; wait'], undefined), { file: 'sh', args: ['-c', 'a & b; wait'], mode: 'watchdog' });
+  assert.deepEqual(planLaunch(['llama-server', '--port', '5800'], '/usr/bin/setpriv', true), {
+    file: '/usr/bin/setpriv',
+    args: ['--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', GATE_SCRIPT, GATE_NAME, 'llama-server', '--port', '5800'],
+    mode: 'setpriv+watchdog',
   });
+  assert.deepEqual(planLaunch(['llama-server'], undefined, true), { file: '/bin/sh', args: ['-c', GATE_SCRIPT, GATE_NAME, 'llama-server'], mode: 'watchdog' });
+  assert.deepEqual(planWatchdog(1234), { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, '1234'] });
 });
 
 test('findExecutable: as given with a slash, else on PATH; ENOENT and EACCES like execvp', (t) => {
@@ -47,9 +51,29 @@ test('findSetpriv finds util-linux setpriv here (the e2e kill -9 tests rely on i
   assert.match(path, /setpriv$/);
 });
 
-test('the watchdog execs the argv: the leader is the server itself, one watcher beside it, stdin /dev/null, no watchdog pipe', T, async (t) => {
+/** Our children whose argv names the watchdog of `pgid`, with their session id (/proc/<pid>/stat field 6). */
+function watchdogsOf(pgid: number): { pid: number; sid: number }[] {
+  const out: { pid: number; sid: number }[] = [];
+  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const word of children.split(' ').filter((w) => w !== '')) {
+      const pid = Number(word);
+      if (!aliveNow(pid) || cmdline(pid) !== `/bin/sh -c ${WATCHDOG_SCRIPT} ${WATCHDOG_NAME} ${pgid}`) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      out.push({ pid, sid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) });
+    }
+  }
+  return out;
+}
+
+test('the leader is the server itself, alone in its group, stdin /dev/null, no pipe of ours; its watchdog is our child in a session of its own', T, async (t) => {
   let out = '';
-  // libuv's pipes are socketpairs: besides stdout and stderr the server must hold none (not the watchdog's).
+  // libuv's pipes are socketpairs: besides stdout and stderr the server must hold none.
   const script =
     "const fs=require('fs');const link=(f)=>{try{return fs.readlinkSync('/proc/self/fd/'+f)}catch{return ''}};" +
     "const other=fs.readdirSync('/proc/self/fd').filter(f=>f!=='1'&&f!=='2'&&link(f).startsWith('socket:'));" +
@@ -62,23 +86,57 @@ test('the watchdog execs the argv: the leader is the server itself, one watcher 
   assert.match(out, /stdin=\/dev\/null/);
   assert.match(out, /sockets=0/);
   assert.equal(cmdline(pgid), `${NODE} -e ${script}`, 'the leader runs the argv exactly');
-  const members = groupMembersNow(pgid);
-  assert.equal(members.length, 2);
-  assert.match(cmdline(members.find((p) => p !== pgid)!), new RegExp(WATCHDOG_NAME));
+  assert.deepEqual(groupMembersNow(pgid), [pgid]);
+  const [watchdog, ...more] = watchdogsOf(pgid);
+  assert.ok(watchdog !== undefined && more.length === 0, 'one watchdog');
+  assert.equal(watchdog.sid, watchdog.pid, 'it leads a session of its own: no terminal signal reaches it');
+  assert.notEqual(watchdog.sid, pgid);
 });
 
-test('the leader exiting takes its group with it: the watcher SIGKILLs what is left, then itself', T, async (t) => {
+test('groupGone() dismisses the watchdog: it exits, the proxy reaps it, and nothing is killed; a leader that exits alone ends in ESRCH, no zombie left', T, async (t) => {
   const child = spawnChild(['sh', '-c', `"${NODE}" -e "setInterval(() => {}, 1000)" & sleep 0.2; exit 3`], { env: {}, onOutput: () => {} });
   const pgid = child.pid!;
   t.after(() => signalGroup(pgid, 'SIGKILL'));
-  const exit = await child.exited;
-  assert.equal(exit.code, 3);
+  const [watchdog] = watchdogsOf(pgid);
+  assert.ok(watchdog !== undefined);
+  assert.equal((await child.exited).code, 3);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(groupMembersNow(pgid).length, 1, 'the leader\'s child outlives it: sweeping is the caller\'s job (upstream-process.ts)');
+  assert.ok(aliveNow(watchdog.pid), 'the watchdog waits while the group lives');
+  signalGroup(pgid, 'SIGKILL');
+  while (groupMembersNow(pgid).length > 0) await new Promise((r) => setTimeout(r, 10));
+  child.groupGone();
   const deadline = Date.now() + 2000;
-  while (groupMembersNow(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(groupMembersNow(pgid), []);
+  while (readStat(watchdog.pid) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(readStat(watchdog.pid), undefined, 'exited and reaped by us (no zombie)');
+
+  // A leader that is the whole group: once it exits, kill(-pgid, 0) says ESRCH at once (nothing left to scan for).
+  const alone = spawnChild([NODE, '-e', 'setTimeout(() => {}, 100)'], { env: {}, onOutput: () => {} });
+  await alone.exited;
+  assert.equal(signalGroup(alone.pid!, 0), false);
+  alone.groupGone();
 });
 
-test('a command that is not found is a spawn error naming it, even through setpriv and the watchdog', T, async () => {
+test('the watchdog: a "done" line ends it quietly, EOF (the proxy gone) SIGKILLs the whole group', T, async (t) => {
+  for (const line of ['done\n', null] as const) {
+    const group = spawn('sh', ['-c', `"${NODE}" -e "setInterval(() => {}, 1000)" & exec "${NODE}" -e "setInterval(() => {}, 1000)"`], { detached: true, stdio: 'ignore' });
+    const pgid = group.pid!;
+    t.after(() => signalGroup(pgid, 'SIGKILL'));
+    while (groupMembersNow(pgid).length < 2) await new Promise((r) => setTimeout(r, 10));
+    const plan = planWatchdog(pgid);
+    const wd = spawn(plan.file, plan.args, { stdio: ['pipe', 'ignore', 'ignore'] });
+    const exited = once(wd, 'exit');
+    await new Promise((r) => setTimeout(r, 100));
+    if (line === null) wd.stdin!.destroy();
+    else wd.stdin!.end(line);
+    assert.deepEqual(await exited, [0, null]);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(groupMembersNow(pgid).length, line === null ? 0 : 2, line === null ? 'EOF: the group is gone' : 'done: the group is left alone');
+    signalGroup(pgid, 'SIGKILL');
+  }
+});
+
+test('a command that is not found is a spawn error naming it, even through setpriv', T, async () => {
   const child = spawnChild(['/nonexistent/llama-server', '--port', '1'], { env: {}, onOutput: () => {} });
   assert.equal(child.pid, undefined);
   assert.equal(await child.spawned, false);

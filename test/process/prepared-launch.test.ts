@@ -7,11 +7,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import type { Readable, Writable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { registeredGroups, signalGroup } from '../../src/process/kill-group.ts';
-import { planLaunch, WATCHDOG_NAME } from '../../src/process/launch.ts';
-import { cmdline, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, type Harness } from './helpers.ts';
+import { GATE_NAME, planLaunch } from '../../src/process/launch.ts';
+import { cmdline, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, type Harness, untilNoWatchdog, watchdogsNow } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -43,7 +43,7 @@ test('a prepared launch waits at its gate without starting the server; the next 
   await sleep(300);
   assert.equal(h.up.status(), 'stopped', 'a spare is no state');
   assert.equal(h.up.pid(), undefined);
-  assert.match(cmdline(spare), new RegExp(WATCHDOG_NAME), 'still the wrapper, not the server');
+  assert.match(cmdline(spare), new RegExp(GATE_NAME), 'still the wrapper, not the server');
   assert.doesNotMatch(h.logs.history(), /fake llama-server/, 'the server has not started');
   assert.deepEqual(h.statuses, []);
 
@@ -71,8 +71,10 @@ test('discardLaunch, stop() and shutdown() each drop an unused spare: group gone
   ];
   for (const [name, end] of ends) {
     const spare = prepare(h);
+    assert.equal(watchdogsNow(spare).length, 1, `${name}: the spare has its watchdog`);
     await end();
     await untilGone(spare);
+    await untilNoWatchdog(spare);
     for (let i = 0; registeredGroups().includes(spare); i++) {
       assert.ok(i < 200, `${name}: ${spare} still registered`);
       await sleep(10);
@@ -98,19 +100,16 @@ test('a spare that died before the start is replaced by a fresh spawn', T, async
 });
 
 test('the gate closed unopened (the proxy gone before the release): the wrapper exits 0 and the command never runs', T, async () => {
-  // The launch plan spawned by hand, as spawnChild does, so the test can close our end of the gate (fd 4).
-  const plan = planLaunch([NODE, '-e', 'console.log("ran")'], undefined);
-  const sp = spawn(plan.file, plan.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
+  // The launch plan spawned by hand, as spawnChild does, so the test can close our end of the gate (fd 3).
+  const plan = planLaunch([NODE, '-e', 'console.log("ran")'], undefined, true);
+  const sp = spawn(plan.file, plan.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
   let out = '';
   sp.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   sp.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const watchdog = sp.stdio[3] as Readable;
-  watchdog.resume();
   const exited = once(sp, 'exit');
   await sleep(100);
-  (sp.stdio[4] as Writable).destroy();
+  (sp.stdio[3] as Writable).destroy();
   const [code, signal] = await exited;
-  watchdog.destroy(); // as spawnChild does at the leader's exit: the watcher sweeps the group
   assert.deepEqual([code, signal], [0, null]);
   assert.equal(out, '');
   await untilGone(sp.pid!);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { ProxyError } from '../../src/errors.ts';
 import { killAllGroupsSync, registeredGroups } from '../../src/process/kill-group.ts';
 import { upstreamRequest } from '../../src/upstream-agent.ts';
-import { aliveNow, cmdline, FAKE, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE } from './helpers.ts';
+import { aliveNow, cmdline, FAKE, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, untilNoWatchdog, watchdogsNow } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 const IGNORE_TERM =
@@ -28,6 +28,7 @@ test('a server that ignores SIGTERM is SIGKILLed after the grace period', T, asy
   assert.deepEqual(h.exits, [{ model: 'm', reason: 'unloaded', code: null, signal: 'SIGKILL' }]);
   assert.match(h.logs.history(), /received SIGTERM, ignoring it/);
   assert.deepEqual(groupMembersNow(pid), []);
+  await untilNoWatchdog(pid);
 });
 
 test('stop(reason, graceMs) overrides the unload timeout', T, async (t) => {
@@ -46,9 +47,9 @@ test('a shell wrapper whose grandchild ignores SIGTERM: no member of the group s
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
   const before = groupMembersNow(pgid);
-  // the leader (the fake, exec'd by the shell), the grandchild, and the watchdog's watcher (src/process/launch.ts)
-  assert.equal(before.length, 3, `expected leader + grandchild + watcher, got ${before}`);
-  assert.equal(before.filter((pid) => cmdline(pid).includes('modelswap-watchdog')).length, 1, 'one watcher');
+  // the leader (the fake, exec'd by the shell) and the grandchild; the watchdog is outside the group (src/process/launch.ts)
+  assert.equal(before.length, 2, `expected leader + grandchild, got ${before}`);
+  assert.equal(before.filter((pid) => cmdline(pid).includes('modelswap-watchdog')).length, 0, 'no watchdog in the group');
   const started = performance.now();
   await h.up.stop('unloaded');
   assert.ok(performance.now() - started >= 300, 'the grandchild ignores SIGTERM: only SIGKILL after the grace ends it');
@@ -58,7 +59,7 @@ test('a shell wrapper whose grandchild ignores SIGTERM: no member of the group s
   assert.equal(h.exits[0]?.code, 0); // the server itself exited on SIGTERM; the grandchild needed SIGKILL
 });
 
-test('a wrapper member slow to exit on SIGTERM gets its grace: the watchdog does not SIGKILL it when the leader exits first', T, async (t) => {
+test('a wrapper member slow to exit on SIGTERM gets its grace: it is not SIGKILLed when the leader exits first', T, async (t) => {
   const port = await freePort();
   const slow = "process.on('SIGTERM', () => setTimeout(() => { console.log('slow: clean exit'); process.exit(0); }, 300)); console.log('slow: up'); setInterval(() => {}, 1000)";
   const script = `"${NODE}" -e "${slow}" & exec "${NODE}" "${FAKE}" --port ${port} --model-id m`;
@@ -81,7 +82,7 @@ test('--fork-grandchild: the forked grandchild is killed with the group', T, asy
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
   const before = groupMembersNow(pgid);
-  assert.equal(before.length, 3, 'leader, grandchild, watcher');
+  assert.equal(before.length, 2, 'leader, grandchild');
   await h.up.stop('unloaded');
   assert.deepEqual(groupMembersNow(pgid), []);
   for (const pid of before) assert.equal(aliveNow(pid), false);
@@ -147,6 +148,7 @@ test('crash while ready → stopped, onExit crashed with the code, next ensureRe
   const h = harness(t, modelConfig(port, { cmd: fakeCmd(port, '--crash-after-chunks', '2') }));
   await h.up.ensureReady();
   const first = h.up.pid()!;
+  assert.equal(watchdogsNow(first).length, 1, 'one watchdog while it runs');
   const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
     method: 'POST',
     body: JSON.stringify({ model: 'x', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
@@ -156,6 +158,7 @@ test('crash while ready → stopped, onExit crashed with the code, next ensureRe
   assert.deepEqual(h.exits, [{ model: 'm', reason: 'crashed', code: 1, signal: null }]);
   assert.deepEqual(groupMembersNow(first), []);
   assert.ok(!registeredGroups().includes(first));
+  await untilNoWatchdog(first); // the group ended with its leader: dismissed at once
   await h.up.ensureReady();
   assert.equal(h.up.status(), 'ready');
   assert.notEqual(h.up.pid(), first);
@@ -167,13 +170,14 @@ test('a crash leaves no straggler: grandchildren of a dead leader are SIGKILLed'
   await h.up.ensureReady();
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
-  assert.equal(groupMembersNow(pgid).length, 3, 'leader, grandchild, watcher');
+  assert.equal(groupMembersNow(pgid).length, 2, 'leader, grandchild');
   process.kill(pgid, 'SIGKILL'); // the leader only
   await h.until(() => h.up.status() === 'stopped');
   assert.deepEqual(h.statuses.slice(-2), ['stopping', 'stopped']);
   assert.equal(h.exits[0]?.reason, 'crashed');
   assert.equal(h.exits[0]?.signal, 'SIGKILL');
   assert.deepEqual(groupMembersNow(pgid), []);
+  await untilNoWatchdog(pgid); // dismissed after the sweep
 });
 
 test('shutdown stops and refuses later starts', T, async (t) => {
@@ -205,7 +209,7 @@ test('killAllGroupsSync SIGKILLs every live group', T, async (t) => {
   await h.up.ensureReady();
   const pgid = h.up.pid()!;
   await h.until(() => GRANDCHILD_UP.test(h.logs.history()));
-  assert.equal(groupMembersNow(pgid).length, 3, 'leader, grandchild, watcher');
+  assert.equal(groupMembersNow(pgid).length, 2, 'leader, grandchild');
   killAllGroupsSync();
   assert.ok(!registeredGroups().includes(pgid));
   await h.until(() => h.up.status() === 'stopped');
