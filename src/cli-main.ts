@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.ts';
 import { ConfigReloader } from './config-reloader.ts';
+import { setV8HelperPolicy } from './helper-threads.ts';
 import { ListenError, startModelswap } from './main.ts';
 import { killAllGroupsSync } from './process/kill-group.ts';
 import { StateFileInUseError } from './process/reap.ts';
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
   }
 
   const running = app;
+  // V8's JIT/GC helper threads must not preempt the event loop when they wake (helper-threads.ts).
+  void setV8HelperPolicy('batch').then((r) => running.logger.debug(r, r.ok ? 'V8 helper threads under SCHED_BATCH' : 'V8 helper threads keep their scheduling policy'));
   const reloader = new ConfigReloader({ path: args.config, logger: running.logger, apply: (c) => running.reload(c) });
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

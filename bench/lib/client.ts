@@ -20,7 +20,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, Pool } from 'undici';
-import { idleV8Helpers, type IdleHelpersResult } from '../../src/demo/idle-helpers.ts';
+import { setV8HelperPolicy, type HelperPolicyResult } from '../../src/helper-threads.ts';
 import { summarize, type Summary } from './stats.ts';
 
 export interface ClosedJob {
@@ -59,7 +59,7 @@ export interface StreamJob {
   /** Streams run before measuring (not counted), and how many of them open at once. */
   readonly warmup: number;
   readonly warmupConcurrency: number;
-  /** Run this process's V8 helper threads under SCHED_IDLE first (src/demo/idle-helpers.ts). */
+  /** Run this process's V8 helper threads under SCHED_IDLE first (src/helper-threads.ts). */
   readonly idleHelpers: boolean;
   /** Record when each coalesced read happened (bench/tools/coalesced.ts). */
   readonly detail?: boolean;
@@ -95,7 +95,7 @@ export interface StreamResult {
   readonly maxOpen: number;
   readonly durationMs: number;
   /** What idleHelpers did (null: not asked). */
-  readonly idleHelpers: IdleHelpersResult | null;
+  readonly idleHelpers: HelperPolicyResult | null;
   /** With `detail`: every coalesced read, and the load generator's pid. */
   readonly coalesced?: readonly CoalescedRead[];
   readonly pid?: number;
@@ -217,7 +217,7 @@ interface OneStream {
 
 async function runStreams(job: StreamJob): Promise<StreamResult> {
   const url = new URL(job.path, job.origin);
-  const idleHelpers = job.idleHelpers ? await idleV8Helpers() : null;
+  const idleHelpers = job.idleHelpers ? await setV8HelperPolicy('idle') : null;
   // A connection per stream: llama-server (cpp-httplib) may close a kept-alive connection after a stream, which a reused socket sees as a hang-up.
   const agent = new HttpAgent({ keepAlive: false, maxSockets: Math.max(job.concurrency, job.warmupConcurrency) });
   const ttfbs: number[] = [];

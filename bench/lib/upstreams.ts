@@ -14,7 +14,7 @@ export interface ServerShape {
   readonly tokens?: number;
   /** Fake only: stamp every SSE event with its send time. */
   readonly stamp?: boolean;
-  /** Fake only: its V8 helper threads under SCHED_IDLE (src/demo/idle-helpers.ts). */
+  /** Fake only: its V8 helper threads under SCHED_IDLE (src/helper-threads.ts). */
   readonly idleHelpers?: boolean;
 }
 

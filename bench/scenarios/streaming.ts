@@ -9,7 +9,7 @@
  * compilation of the hot paths runs on V8 helper threads during the first
  * ~10,000 events), and with `quiet` the two instruments (fake upstream, load
  * generator) keep their own V8 helper threads off the CPUs the others need
- * (src/demo/idle-helpers.ts). The proxy runs as users run it.
+ * (src/helper-threads.ts). The proxy runs as users run it.
  */
 import type { StreamJob, StreamResult } from '../lib/client.ts';
 import { runInClient, startLoadedProxy, type Proxy } from '../lib/processes.ts';

@@ -19,7 +19,7 @@
  * --stamp-chunks adds `"sent_ms": <performance.timeOrigin + performance.now()>`
  * to every SSE event as it is written, for the benchmark's per-chunk delay.
  * --idle-helpers runs this process's V8 helper threads under SCHED_IDLE, so
- * the instrument's own JIT threads do not delay its writes (idle-helpers.ts).
+ * the instrument's own JIT threads do not delay its writes (src/helper-threads.ts).
  *
  * Every response names who served it: JSON `model` is --model-id, generated
  * text contains `[<id>@<port>]`, header `x-served-by: <id>@<port>`; the
@@ -30,7 +30,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import busboy from 'busboy';
-import { idleV8Helpers } from './idle-helpers.ts';
+import { setV8HelperPolicy } from '../helper-threads.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -80,7 +80,7 @@ if (port < 0) {
 }
 log(`main: fake llama-server pid ${process.pid}, model '${modelId}'`);
 if (args['idle-helpers']) {
-  void idleV8Helpers().then((r) => log(r.ok ? `main: ${r.threads} V8 helper threads under SCHED_IDLE` : `main: warning: --idle-helpers: ${r.reason}`));
+  void setV8HelperPolicy('idle').then((r) => log(r.ok ? `main: ${r.threads} V8 helper threads under SCHED_IDLE` : `main: warning: --idle-helpers: ${r.reason}`));
 }
 if (args['exit-at-start'] !== undefined) {
   const code = intArg('exit-at-start', args['exit-at-start'], 1);
