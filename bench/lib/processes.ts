@@ -218,3 +218,20 @@ export async function post(origin: string, path: string, body: unknown): Promise
   if (r.statusCode >= 300) throw new Error(`POST ${path}: HTTP ${r.statusCode} ${text.slice(0, 300)}`);
   return text;
 }
+
+/** bench/lib/bare-proxy.ts on `port` in front of `upstream`, once it listens; stop() ends it. */
+export async function startBareProxy(port: number, upstream: string): Promise<{ readonly origin: string; stop(): Promise<void> }> {
+  const child = execa(NODE, [join(ROOT, 'bench/lib/bare-proxy.ts'), String(port), upstream], { reject: false, buffer: false, stdin: 'ignore', stderr: 'inherit', cleanup: true });
+  const listening = new Promise<void>((resolve, reject) => {
+    onLines(child.stdout, (line) => line === 'listening' && resolve());
+    void child.then((r) => reject(new Error(`bare proxy exited (${r.exitCode})`)));
+  });
+  await listening;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await child;
+    },
+  };
+}

@@ -3,10 +3,14 @@
  * fake llama-server, directly and through modelswap, in alternating order
  * (direct first in even rounds, proxy first in odd ones) so drift of the
  * shared machine hits both. Added latency = proxy − direct per round; the
- * reported value is the median over rounds.
+ * reported value is the median over rounds. With `floor`, a bare node:http
+ * forwarder (bench/lib/bare-proxy.ts) is measured in the same rounds at
+ * concurrency 1 and 64, between the two: what Node's HTTP stack alone costs
+ * here, for scale (no target is judged on it).
  */
 import type { ClosedJob, ClosedResult } from '../lib/client.ts';
-import { readProc, runInClient, startLoadedProxy } from '../lib/processes.ts';
+import { freePortRange } from '../../test/helpers/ports.ts';
+import { readProc, runInClient, startBareProxy, startLoadedProxy } from '../lib/processes.ts';
 import { fake, type UpstreamKind } from '../lib/upstreams.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -15,6 +19,8 @@ export interface OverheadOptions {
   readonly warmupMs: number;
   /** Measured time per phase, by concurrency. */
   readonly phaseMs: { readonly c1: number; readonly c32: number; readonly c64: number };
+  /** Also measure the bare node:http forwarder (concurrency 1 and 64). */
+  readonly floor?: boolean;
 }
 
 export interface PhasePair {
@@ -23,6 +29,8 @@ export interface PhasePair {
   readonly proxy: ClosedResult;
   /** Proxy CPU (user + system) during the proxy phase, per request, µs. */
   readonly proxyCpuUsPerReq: number;
+  /** The bare node:http forwarder, same job (with `floor`, c1 and c64 only). */
+  readonly bare?: ClosedResult;
 }
 
 export interface OverheadResult {
@@ -34,6 +42,8 @@ export interface OverheadResult {
     readonly proxyCpuUsPerReq: number;
     readonly rssMb: { readonly idle: number; readonly afterLoad: number; readonly peak: number };
     readonly errors: number;
+    /** The bare node:http forwarder (with `floor`): added p50 at c1 and throughput ratio at c64, medians over rounds like modelswap's. */
+    readonly floor?: { readonly c1AddedP50Ms: number; readonly c64Ratio: number };
   };
 }
 
@@ -51,6 +61,10 @@ export const overheadBody = (kind: UpstreamKind): string => JSON.stringify({ mod
 export async function overhead(o: OverheadOptions, log: (s: string) => void, kind: UpstreamKind = fake): Promise<OverheadResult> {
   const body = overheadBody(kind);
   const { proxy, direct: directOrigin } = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), JSON.parse(body) as Record<string, unknown>);
+  const bare = o.floor === true ? await startBareProxy(await freePortRange(1), directOrigin).catch(async (err: unknown) => {
+    await proxy.stop();
+    throw err;
+  }) : undefined;
   try {
     const idle = readProc(proxy.pid);
     const rounds: PhasePair[][] = [];
@@ -64,17 +78,22 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
           const cpuUs = ((readProc(proxy.pid).cpuMs - before) * 1000) / Math.max(1, res.totalRequests);
           return { res, cpuUs };
         };
+        const runBare = bare !== undefined && c !== 32 ? (): Promise<ClosedResult> => runInClient<ClosedResult>(job(bare.origin)) : undefined;
         let direct: ClosedResult;
         let viaProxy: { res: ClosedResult; cpuUs: number };
+        let viaBare: ClosedResult | undefined;
         if (r % 2 === 0) {
           direct = await runInClient<ClosedResult>(job(directOrigin));
+          viaBare = await runBare?.();
           viaProxy = await runProxy();
         } else {
           viaProxy = await runProxy();
+          viaBare = await runBare?.();
           direct = await runInClient<ClosedResult>(job(directOrigin));
         }
-        pairs.push({ concurrency: c, direct, proxy: viaProxy.res, proxyCpuUsPerReq: viaProxy.cpuUs });
-        log(`  round ${r + 1} c${c}: direct p50 ${direct.latencyMs.p50.toFixed(3)} ms ${Math.round(direct.reqPerSec)} req/s | proxy p50 ${viaProxy.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaProxy.res.reqPerSec)} req/s, ${Math.round(viaProxy.cpuUs)} µs CPU/req`);
+        pairs.push({ concurrency: c, direct, proxy: viaProxy.res, proxyCpuUsPerReq: viaProxy.cpuUs, ...(viaBare === undefined ? {} : { bare: viaBare }) });
+        const bareText = viaBare === undefined ? '' : ` | bare node:http p50 ${viaBare.latencyMs.p50.toFixed(3)} ms ${Math.round(viaBare.reqPerSec)} req/s`;
+        log(`  round ${r + 1} c${c}: direct p50 ${direct.latencyMs.p50.toFixed(3)} ms ${Math.round(direct.reqPerSec)} req/s${bareText} | proxy p50 ${viaProxy.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaProxy.res.reqPerSec)} req/s, ${Math.round(viaProxy.cpuUs)} µs CPU/req`);
       }
       rounds.push(pairs);
     }
@@ -93,6 +112,11 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
     };
     const c64 = at(64);
     const all = rounds.flat();
+    const withBare = (ps: PhasePair[]): (PhasePair & { bare: ClosedResult })[] => ps.filter((p): p is PhasePair & { bare: ClosedResult } => p.bare !== undefined);
+    const [bare1, bare64] = [withBare(at(1)), withBare(c64)];
+    const floor = bare1.length > 0 && bare64.length > 0
+      ? { c1AddedP50Ms: round(median(bare1.map((p) => p.bare.latencyMs.p50 - p.direct.latencyMs.p50))), c64Ratio: round(median(bare64.map((p) => p.bare.reqPerSec / p.direct.reqPerSec))) }
+      : undefined;
     return {
       rounds,
       summary: {
@@ -108,9 +132,11 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
         proxyCpuUsPerReq: Math.round(median(c64.map((p) => p.proxyCpuUsPerReq))),
         rssMb: { idle: round(idle.rssMb, 1), afterLoad: round(after.rssMb, 1), peak: round(after.hwmMb, 1) },
         errors: all.reduce((n, p) => n + p.direct.errors + p.proxy.errors, 0),
+        ...(floor === undefined ? {} : { floor }),
       },
     };
   } finally {
+    await bare?.stop();
     await proxy.stop();
   }
 }

@@ -49,6 +49,21 @@ test('the report says plainly when a target is missed, and the chart draws it re
   assert.ok(svg.includes('test &lt;chart&gt;'), 'text is escaped');
 });
 
+test('the bare node:http forwarder is shown beside the overhead targets, which are judged on modelswap alone', () => {
+  const base = overhead(0.45, 0.28);
+  const withFloor: OverheadResult = { ...base, summary: { ...base.summary, floor: { c1AddedP50Ms: 0.41, c64Ratio: 0.33 } } };
+  const t = evaluate({ overhead: withFloor });
+  const by = (id: string) => t.find((x) => x.id === id)!;
+  assert.deepEqual([by('c1-added-p50').measured, by('c1-added-p50').met], ['0.450 ms (bare node:http forwarder: 0.410 ms)', false]);
+  assert.deepEqual([by('c64-throughput').measured, by('c64-throughput').met], ['0.28× (bare node:http forwarder: 0.33×)', false]);
+  const results: Results = {
+    schema: 1, mode: 'full', date: '2026-12-01T00:00:00.000Z', command: 'npm run bench', durationS: 1,
+    machine: { cpus: 2, cpuModel: 'test', memGiB: 24, kernel: '6', node: 'v24', modelswap: '0.1.0', commit: null },
+    scenarios: { overhead: withFloor }, targets: t,
+  };
+  assert.match(renderMarkdown(results, { chartPath: 'c.svg', findings: '' }), /added p50 \*\*0\.410 ms\*\* at concurrency 1, \*\*0\.33×\*\* of direct at concurrency 64/);
+});
+
 test('scenario 6 says why it is skipped', () => {
   assert.match(realSkipReason({})!, /LLAMA_SERVER is not set/);
   assert.match(realSkipReason({ LLAMA_SERVER: '/nonexistent/llama-server' })!, /does not exist/);

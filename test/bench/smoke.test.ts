@@ -38,6 +38,8 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.ok(oh.c64.directReqPerSec > 0 && oh.c64.proxyReqPerSec > 0);
   assert.ok(oh.proxyCpuUsPerReq > 0, 'proxy CPU per request read from /proc');
   assert.ok(oh.rssMb.idle > 10 && oh.rssMb.peak >= oh.rssMb.idle);
+  assert.ok(oh.floor !== undefined && Number.isFinite(oh.floor.c1AddedP50Ms) && oh.floor.c64Ratio > 0, 'the bare node:http forwarder was measured too');
+  assert.ok(s.overhead!.rounds.every((pairs) => pairs.every((p) => (p.bare === undefined) === (p.concurrency === 32))), 'at concurrency 1 and 64 only');
 
   assert.equal(s.streaming!.rows.length, 2, 'one stream, then several at once');
   for (const row of s.streaming!.rows) {
