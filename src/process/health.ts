@@ -110,10 +110,18 @@ export async function waitHealthy(url: string, options: HealthOptions): Promise<
   }
 }
 
-/** One GET on a connection of its own (the next attempt may reach a new process on the same port); its status. */
+/**
+ * One GET on the shared keep-alive agent; its status. The connection stays
+ * open for the next attempt and, once the server is ready, for the first
+ * forwarded request: a llama-server busy right after its load answers a new
+ * connection after two thread hand-offs (accept, then a worker), a kept-alive
+ * one after one. A pooled connection is never one to an earlier process on
+ * the same port: a stop closes the idle ones (upstream-agent.ts), and one
+ * that breaks fails only this attempt.
+ */
 function probe(url: string, signal: AbortSignal, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = upstreamRequest(url, { method: 'GET', agent: false, signal, timeout: timeoutMs });
+    const req = upstreamRequest(url, { method: 'GET', signal, timeout: timeoutMs });
     req.on('timeout', () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
     req.on('error', reject);
     req.on('response', (res) => {

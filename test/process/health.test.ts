@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { OutputWaker, waitHealthy } from '../../src/process/health.ts';
+import { closeIdleConnections, upstreamRequest } from '../../src/upstream-agent.ts';
 
 async function flippingServer(t: { after: (fn: () => Promise<void>) => void }): Promise<{ url: string; ready: () => void; hits: () => number; server: Server }> {
   let healthy = false;
@@ -72,4 +73,27 @@ test('OutputWaker.sleep on an already aborted signal rejects at once with its re
   const started = performance.now();
   await assert.rejects(waker.sleep(10_000, ac.signal), /gone/);
   assert.ok(performance.now() - started < 1_000);
+});
+
+test('attempts share one kept-alive connection, which the first forwarded request then reuses', async (t) => {
+  const s = await flippingServer(t);
+  let connections = 0;
+  s.server.on('connection', () => (connections += 1));
+  const waker = new OutputWaker();
+  const done = waitHealthy(s.url, { intervalMs: 20, signal: AbortSignal.timeout(20_000), waker });
+  setTimeout(() => s.ready(), 150);
+  await done;
+  assert.ok(s.hits() >= 3, `several attempts (${s.hits()})`);
+  const res = await new Promise<number>((resolve, reject) => {
+    const req = upstreamRequest(s.url, { method: 'GET' });
+    req.on('error', reject);
+    req.on('response', (r) => {
+      r.resume();
+      r.on('end', () => resolve(r.statusCode ?? 0));
+    });
+    req.end();
+  });
+  assert.equal(res, 200);
+  assert.equal(connections, 1, 'one TCP connection for every attempt and the request after them');
+  assert.equal(closeIdleConnections(s.url), 1, 'and it is the pooled one a stop closes');
 });
