@@ -104,6 +104,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
     } catch {
       // gone already
     }
+    for (const stream of [stdout, stderr, fd3]) stream?.destroy(); // unread pipes would hold the event loop open
     return failedChild(watchdog);
   }
 
