@@ -92,8 +92,9 @@ test('a prepared launch checks the port early: taken then (a server being evicte
   // The evicted server on the shared port, still listening while the next model's launch is prepared.
   const { server, port } = await listener(t);
   const h = harness(t, modelConfig(port, { cmd: fakeCmd(port) }));
+  const checked = once(server, 'connection'); // the early check connects: it finds the port taken
   h.up.prepareLaunch();
-  await new Promise((r) => setTimeout(r, 100)); // the early check has seen the port taken
+  await checked;
   await new Promise<void>((r) => server.close(() => r())); // the evicted server is gone
   await h.up.ensureReady();
   assert.equal(h.up.status(), 'ready', 'the check at launch found the port free');
