@@ -225,10 +225,7 @@ export class UpstreamProcess implements Upstream {
     this.#spare = undefined;
     const pgid = spare.child.pid!;
     const gone = await terminateGroup({ pgid, leaderExited: spare.child.exited, graceMs: 0, polite: false, cmdStop: undefined, env: this.#config.env, log: this.#log, onOutput: () => {} }).catch(() => false);
-    if (gone) {
-      spare.child.groupGone();
-      this.#opts.groups?.remove(pgid);
-    }
+    if (gone) this.#groupEnded(spare.child);
   }
 
   #setState(next: State): void {
@@ -296,6 +293,15 @@ export class UpstreamProcess implements Upstream {
       this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
     }
     return child;
+  }
+
+  /** Every member of `child`'s group is gone: undo #spawnRegistered's records and dismiss its watchdog (./launch.ts). */
+  #groupEnded(child: Child): void {
+    const pgid = child.pid;
+    if (pgid === undefined) return; // never spawned: nothing recorded
+    unregisterGroup(pgid);
+    child.groupGone();
+    this.#opts.groups?.remove(pgid);
   }
 
   /** The spare, if it is still waiting at its gate; one that died meanwhile is swept and dropped. */
@@ -382,10 +388,7 @@ export class UpstreamProcess implements Upstream {
       log: this.#log,
       onOutput: (t) => this.#output(t),
     });
-    if (gone) {
-      run.child.groupGone(); // dismiss its watchdog (./launch.ts)
-      this.#opts.groups?.remove(pgid);
-    } // else keep it listed (the next start may reap it) and watched
+    if (gone) this.#groupEnded(run.child); // else keep it listed (the next start may reap it) and watched
     this.#log.info({ pid: pgid, reason: run.exitReason }, 'upstream stopped');
   }
 
@@ -403,11 +406,7 @@ export class UpstreamProcess implements Upstream {
       if (pgid !== undefined && signalGroup(pgid, 0)) {
         void this.#beginStop(run, 0, false); // stragglers in the group: SIGKILL them, then stopped
       } else {
-        if (pgid !== undefined) {
-          unregisterGroup(pgid);
-          run.child.groupGone();
-          this.#opts.groups?.remove(pgid);
-        }
+        this.#groupEnded(run.child);
         this.#setState({ kind: 'stopped' });
       }
     }
