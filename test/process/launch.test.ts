@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { readStatSync as readStat, signalGroup } from '../../src/process/kill-group.ts';
 import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
-import { aliveNow, cmdline, groupMembersNow, NODE } from './helpers.ts';
+import { aliveNow, cmdline, groupMembersNow, NODE, watchdogsNow } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 
@@ -51,24 +51,13 @@ test('findSetpriv finds util-linux setpriv here (the e2e kill -9 tests rely on i
   assert.match(path, /setpriv$/);
 });
 
-/** Our children whose argv names the watchdog of `pgid`, with their session id (/proc/<pid>/stat field 6). */
-function watchdogsOf(pgid: number): { pid: number; sid: number }[] {
-  const out: { pid: number; sid: number }[] = [];
-  for (const task of readdirSync(`/proc/${process.pid}/task`)) {
-    let children = '';
-    try {
-      children = readFileSync(`/proc/${process.pid}/task/${task}/children`, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const word of children.split(' ').filter((w) => w !== '')) {
-      const pid = Number(word);
-      if (!aliveNow(pid) || cmdline(pid) !== `/bin/sh -c ${WATCHDOG_SCRIPT} ${WATCHDOG_NAME} ${pgid}`) continue;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      out.push({ pid, sid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[3]) });
-    }
-  }
-  return out;
+/** The watchdogs of `pgid` (helpers.ts watchdogsNow), with their parent and session id (/proc/<pid>/stat fields 4 and 6). */
+function watchdogsOf(pgid: number): { pid: number; ppid: number; sid: number }[] {
+  return watchdogsNow(pgid).map((pid) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { pid, ppid: Number(fields[1]), sid: Number(fields[3]) };
+  });
 }
 
 test('the leader is the server itself, alone in its group, stdin /dev/null, no pipe of ours; its watchdog is our child in a session of its own', T, async (t) => {
@@ -89,6 +78,7 @@ test('the leader is the server itself, alone in its group, stdin /dev/null, no p
   assert.deepEqual(groupMembersNow(pgid), [pgid]);
   const [watchdog, ...more] = watchdogsOf(pgid);
   assert.ok(watchdog !== undefined && more.length === 0, 'one watchdog');
+  assert.equal(watchdog.ppid, process.pid, 'our own child');
   assert.equal(watchdog.sid, watchdog.pid, 'it leads a session of its own: no terminal signal reaches it');
   assert.notEqual(watchdog.sid, pgid);
 });
