@@ -60,6 +60,7 @@ export function closeIdleConnections(url: string): number {
 /**
  * Start a request to `url` (http: or https:) on the shared agents; pass
  * `agent: false` for a connection of its own that is closed afterwards.
+ * Parses `url` on every call: for forwarded requests, see `forwardRequest`.
  */
 export function upstreamRequest(url: string, options: RequestOptions): ClientRequest {
   const https = url.startsWith('https:');
@@ -67,3 +68,61 @@ export function upstreamRequest(url: string, options: RequestOptions): ClientReq
   return (https ? httpsRequest : httpRequest)(url, { ...options, agent });
 }
 
+
+/** An upstream base URL, parsed once: what node:http needs to reach it. */
+interface Target {
+  readonly https: boolean;
+  readonly hostname: string;
+  readonly port: number;
+  /** The Host header Node would send: host, plus the port when not the scheme's default. */
+  readonly host: string;
+  /** `user:password` from the URL, sent as Basic auth (as node:http does for a URL). */
+  readonly auth: string | undefined;
+  /** The base URL's path without its trailing slash ('' for none): prefixed to every request's path. */
+  readonly prefix: string;
+}
+
+/** Parsed bases, by their string; bounded by the configs' proxy URLs (cleared if it ever grows past 1024). */
+const targets = new Map<string, Target>();
+
+function target(base: string): Target {
+  let t = targets.get(base);
+  if (t !== undefined) return t;
+  const u = new URL(base); // throws on a malformed base: the caller answers 502 with the reason
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw Object.assign(new TypeError(`unsupported protocol ${u.protocol}`), { code: 'ERR_INVALID_PROTOCOL' });
+  const https = u.protocol === 'https:';
+  const auth = u.username !== '' || u.password !== '' ? `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}` : undefined;
+  t = {
+    https,
+    hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port === '' ? (https ? 443 : 80) : Number(u.port),
+    host: u.host,
+    auth,
+    prefix: u.pathname.replace(/\/+$/, ''),
+  };
+  if (targets.size >= 1024) targets.clear();
+  targets.set(base, t);
+  return t;
+}
+
+/**
+ * Start a forwarded request: `path` (starting with '/', already normalized
+ * and percent-encoded by the HTTP layer) on the upstream at `base`, on the
+ * shared agents. `headers` is a flat [name, value, ...] list (the shape of
+ * `rawHeaders`) without Host, which is added here: node:http writes such a
+ * list as it is, with no per-header bookkeeping, and `base` is parsed once
+ * per upstream rather than once per request (bench/findings.md).
+ */
+function hasHeader(flat: readonly string[], lowerName: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === lowerName) return true;
+  return false;
+}
+
+export function forwardRequest(base: string, path: string, method: string, headers: string[]): ClientRequest {
+  const t = target(base);
+  headers.push('Host', t.host);
+  // As node:http does for a URL with credentials: unless the request carries its own.
+  if (t.auth !== undefined && !hasHeader(headers, 'authorization')) headers.push('Authorization', `Basic ${Buffer.from(t.auth).toString('base64')}`);
+  const options: RequestOptions = { hostname: t.hostname, port: t.port, path: t.prefix + path, method, headers, agent: t.https ? httpsAgent : httpAgent };
+  return (t.https ? httpsRequest : httpRequest)(options);
+}

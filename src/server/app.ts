@@ -164,10 +164,13 @@ export function createApp(deps: AppDeps): RequestListener {
   return (req, res) => {
     const started = performance.now();
     trackResponse(req, res);
-    res.once('finish', () => {
-      // Access log: no headers (keys!), and credential-looking query values redacted (redact.ts).
-      logger.debug({ method: req.method, url: redactUrl(req.url ?? ''), status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
-    });
+    // Access log: no headers (keys!), and credential-looking query values redacted (redact.ts).
+    // Built only when it will be written: this runs for every request.
+    if (logger.isLevelEnabled('debug')) {
+      res.once('finish', () => {
+        logger.debug({ method: req.method, url: redactUrl(req.url ?? ''), status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
+      });
+    }
     route(req, res).catch((err: unknown) => {
       if (err instanceof ProxyError && err.code === 'CLIENT_CLOSED') {
         res.destroy();

@@ -11,9 +11,9 @@
  * - upstream dies mid-body → the client's response is destroyed at once
  *   (the client sees a reset, never a hang).
  */
-import type { ClientRequest, IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.ts';
-import { upstreamRequest } from '../upstream-agent.ts';
+import { forwardRequest } from '../upstream-agent.ts';
 import { sendError } from './openai-error.ts';
 
 const HOP_BY_HOP = new Set([
@@ -21,10 +21,16 @@ const HOP_BY_HOP = new Set([
   'proxy-authenticate', 'proxy-authorization', 'host', 'content-length', 'expect',
 ]);
 
-function copyHeaders(h: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(h)) {
-    if (v !== undefined && !HOP_BY_HOP.has(k.toLowerCase())) out[k] = v;
+/**
+ * `raw` (a `rawHeaders` list: names as sent, duplicates kept) without the
+ * hop-by-hop headers, appended to `out`. Reading the list as it is, instead
+ * of the parsed `headers` object, forwards repeated headers faithfully and
+ * spares Node building that object for the upstream's answer.
+ */
+function copyHeaders(raw: readonly string[], out: string[] = []): string[] {
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, raw[i + 1]!);
   }
   return out;
 }
@@ -41,14 +47,18 @@ export interface ForwardOptions {
   readonly model: string;
 }
 
+/** The first value of a header in a `rawHeaders` list (what the parsed object would hold for content-type). */
+function firstValue(raw: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === lowerName) return raw[i + 1];
+  return undefined;
+}
+
 /** Resolves when the client's response is over (finished, failed or abandoned); never rejects. */
 export function forward(o: ForwardOptions): Promise<void> {
   const { req, res } = o;
   if (res.destroyed) return Promise.resolve();
-  const headers = copyHeaders(req.headers);
   const method = req.method ?? 'GET';
   const hasBody = o.body.length > 0 || !(method === 'GET' || method === 'HEAD');
-  if (hasBody) headers['content-length'] = String(o.body.length);
 
   return new Promise<void>((resolve) => {
     let up: ClientRequest | undefined;
@@ -59,7 +69,9 @@ export function forward(o: ForwardOptions): Promise<void> {
     });
     const send = (retriesLeft: number): void => {
       try {
-        up = upstreamRequest(o.upstream + o.path, { method, headers });
+        const headers = copyHeaders(req.rawHeaders);
+        if (hasBody) headers.push('Content-Length', String(o.body.length));
+        up = forwardRequest(o.upstream, o.path, method, headers);
       } catch (err) {
         // e.g. an upstream URL node:http rejects: nothing was sent
         return sendError(res, upstreamError(o.model, err));
@@ -102,12 +114,18 @@ function upstreamError(model: string, err: unknown): ProxyError {
 /** Copy the upstream's status and headers, then its body chunk by chunk. */
 function relay(answer: IncomingMessage, res: ServerResponse): void {
   if (res.destroyed) return void answer.destroy();
-  const out = copyHeaders(answer.headers);
-  const ct = String(answer.headers['content-type'] ?? '');
-  const sse = ct.startsWith('text/event-stream');
-  if (sse) out['x-accel-buffering'] = 'no';
-  const len = answer.headers['content-length'];
-  if (len !== undefined) out['content-length'] = len;
+  const raw = answer.rawHeaders;
+  const out: string[] = [];
+  const sse = firstValue(raw, 'content-type')?.startsWith('text/event-stream') === true;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    // content-length is hop-by-hop for requests (the body may be rewritten), not for answers.
+    if ((lower !== 'content-length' && HOP_BY_HOP.has(lower)) || (sse && lower === 'x-accel-buffering')) continue;
+    out.push(name, raw[i + 1]!);
+  }
+  // SSE: tell a buffering reverse proxy in front of us (nginx) to pass events on at once.
+  if (sse) out.push('X-Accel-Buffering', 'no');
   try {
     res.writeHead(answer.statusCode ?? 502, out);
   } catch (err) {
