@@ -3,6 +3,8 @@ import type { TraceRun } from '../scenarios/traces.ts';
 import type { Results, Target } from './results.ts';
 
 const n = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
+/** A difference with its sign: +2.5, -0.3. */
+const signed = (x: number | null | undefined, digits = 2): string => (x !== null && x !== undefined && Number.isFinite(x) && x >= 0 ? `+${n(x, digits)}` : n(x, digits));
 const verdict = (t: Target): string => (t.met === null ? '— not measured' : t.met ? '✅ met' : '❌ **missed**');
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
@@ -105,8 +107,8 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
       ['c64 req/s', o.c64.directReqPerSec, o.c64.proxyReqPerSec, `${n(o.c64.ratio)}×`],
       ...real.streaming.rows.map((x) => [`stream of 500 tokens: TTFB ms (${x.concurrency} at once)`, n(x.directTtfbMs, 2), n(x.proxyTtfbMs, 2), n(x.addedTtfbMs, 2)]),
       ...real.streaming.rows.map((x) => [`coalesced reads (${x.concurrency} at once; a real server writes tokens faster than 1 ms apart)`, x.directCoalescedReads, x.proxyCoalescedReads, '']),
-      ['spawn → healthy ms (own) / cold start to first byte (proxy)', n(real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.coldTtfbMs, 1), `+${n(real.coldStart.summary.coldOverheadP50Ms, 1)}`],
-      ['stop + spawn → healthy ms (own) / swap to first byte (proxy)', n(real.coldStart.summary.ownStopMs + real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.swapTtfbMs, 1), `+${n(real.coldStart.summary.swapOverheadP50Ms, 1)}`],
+      ['spawn → healthy ms (own) / cold start to first byte (proxy)', n(real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.coldTtfbMs, 1), signed(real.coldStart.summary.coldOverheadP50Ms, 1)],
+      ['stop + spawn → healthy ms (own) / swap to first byte (proxy)', n(real.coldStart.summary.ownStopMs + real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.swapTtfbMs, 1), signed(real.coldStart.summary.swapOverheadP50Ms, 1)],
     ]), '');
     out.push(table(['trace', 'runner', 'requests', 'failed', 'swaps', 'makespan s', 'wait p50 ms', 'wait p95 ms', 'wait max ms'],
       real.traces.map((x) => [x.trace, x.runner, x.requests, x.failed, x.swaps ?? 'n/a', n(x.makespanMs / 1000), n(x.waitP50Ms, 0), n(x.waitP95Ms, 0), n(x.waitMaxMs, 0)])), '');
@@ -114,7 +116,8 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   }
 
   out.push('## Running it', '');
-  out.push('- `npm run bench`: every scenario (about 8 minutes here), then this file, `bench/results/latest.json` (+ a dated copy) and `bench/results/chart.svg`.');
+  const minutes = r.mode === 'full' ? ` (${Math.round(r.durationS / 60)} minutes for the run above${r.scenarios.real === undefined || r.scenarios.real.skipped !== null ? '' : ', scenario 6 included'})` : '';
+  out.push(`- \`npm run bench\`: every scenario${minutes}, then this file, \`bench/results/latest.json\` (+ a dated copy) and \`bench/results/chart.svg\`.`);
   out.push('- `LLAMA_SERVER=/path/to/llama-server [LLAMA_MODEL=/path/to/model.gguf] npm run bench`: adds scenario 6.');
   out.push('- `npm run bench -- --only overhead,streaming`: a subset (`overhead`, `streaming`, `coldstart`, `traces`, `scale`, `real`), written to `bench/results/tmp/` unless `--results`/`--report` say otherwise.');
   out.push('- `npm test` runs a smoke version (`--smoke`, a few seconds) that checks only that every scenario runs and writes well-formed results.');
