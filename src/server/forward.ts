@@ -16,21 +16,52 @@ import { ProxyError } from '../errors.ts';
 import { forwardRequest } from '../upstream-agent.ts';
 import { sendError } from './openai-error.ts';
 
-const HOP_BY_HOP = new Set([
+/** Hop-by-hop headers (RFC 9110 §7.6.1): about one connection, never forwarded. */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authenticate', 'proxy-authorization', 'host', 'content-length', 'expect',
+  'proxy-authenticate', 'proxy-authorization',
 ]);
+
+/** Not copied from a client's request either: the upstream's own Host, the length of the body actually sent, no 100-continue. */
+const NOT_IN_REQUEST: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'content-length', 'expect']);
+
+/** Dropped from an SSE answer, which gets its own `X-Accel-Buffering: no`. */
+const NOT_IN_SSE_ANSWER: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'x-accel-buffering']);
+
+/**
+ * The header names a Connection header lists (RFC 9110 §7.6.1: those are
+ * hop-by-hop too, like Go's ReverseProxy and so llama-swap treat them),
+ * beyond `close` and `keep-alive`; undefined when there are none, the
+ * common case.
+ */
+function connectionListed(raw: readonly string[]): Set<string> | undefined {
+  let out: Set<string> | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length !== 10 || name.toLowerCase() !== 'connection') continue;
+    for (const token of raw[i + 1]!.split(',')) {
+      const listed = token.trim().toLowerCase();
+      if (listed !== '' && listed !== 'close' && listed !== 'keep-alive') (out ??= new Set()).add(listed);
+    }
+  }
+  return out;
+}
 
 /**
  * `raw` (a `rawHeaders` list: names as sent, duplicates kept) without the
- * hop-by-hop headers, appended to `out`. Reading the list as it is, instead
- * of the parsed `headers` object, forwards repeated headers faithfully and
- * spares Node building that object for the upstream's answer.
+ * headers named in `drop` (lower case) or listed by its Connection header.
+ * Reading the list as it is, instead of the parsed `headers` object,
+ * forwards repeated headers faithfully and spares Node building that object
+ * for the upstream's answer.
  */
-function copyHeaders(raw: readonly string[], out: string[] = []): string[] {
+function copyHeaders(raw: readonly string[], drop: ReadonlySet<string>): string[] {
+  const listed = connectionListed(raw);
+  const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
-    if (!HOP_BY_HOP.has(name.toLowerCase())) out.push(name, raw[i + 1]!);
+    const lower = name.toLowerCase();
+    if (drop.has(lower) || listed?.has(lower) === true) continue;
+    out.push(name, raw[i + 1]!);
   }
   return out;
 }
@@ -69,7 +100,7 @@ export function forward(o: ForwardOptions): Promise<void> {
     });
     const send = (retriesLeft: number): void => {
       try {
-        const headers = copyHeaders(req.rawHeaders);
+        const headers = copyHeaders(req.rawHeaders, NOT_IN_REQUEST);
         if (hasBody) headers.push('Content-Length', String(o.body.length));
         up = forwardRequest(o.upstream, o.path, method, headers);
       } catch (err) {
@@ -115,15 +146,8 @@ function upstreamError(model: string, err: unknown): ProxyError {
 function relay(answer: IncomingMessage, res: ServerResponse): void {
   if (res.destroyed) return void answer.destroy();
   const raw = answer.rawHeaders;
-  const out: string[] = [];
   const sse = firstValue(raw, 'content-type')?.startsWith('text/event-stream') === true;
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!;
-    const lower = name.toLowerCase();
-    // content-length is hop-by-hop for requests (the body may be rewritten), not for answers.
-    if ((lower !== 'content-length' && HOP_BY_HOP.has(lower)) || (sse && lower === 'x-accel-buffering')) continue;
-    out.push(name, raw[i + 1]!);
-  }
+  const out = copyHeaders(raw, sse ? NOT_IN_SSE_ANSWER : HOP_BY_HOP);
   // SSE: tell a buffering reverse proxy in front of us (nginx) to pass events on at once.
   if (sse) out.push('X-Accel-Buffering', 'no');
   try {

@@ -137,3 +137,15 @@ test('a base URL node:http cannot use is a 502 naming the reason; nothing is sen
   assert.equal(r.status, 502);
   assert.match(r.body, /upstream for model \\"m\\" failed: ERR_INVALID_PROTOCOL/);
 });
+
+test('headers a Connection header names are hop-by-hop too, in both directions', async (t) => {
+  const up = await recorder(t, ['Content-Type', 'text/plain', 'Connection', 'keep-alive, X-Hop-Answer', 'X-Hop-Answer', 'u', 'X-Kept', 'k']);
+  const proxy = await proxyTo(t, up.url);
+  const r = await send(proxy, '/v1/chat/completions', ['Content-Type', 'application/json', 'Connection', 'X-Hop-Request , keep-alive', 'X-Hop-Request', 'c', 'X-Also', 'a'], '{}');
+  assert.equal(r.status, 200);
+  const seen = up.seen[0]!;
+  assert.deepEqual(values(seen.raw, 'x-hop-request'), [], 'named by the client\'s Connection header: not forwarded');
+  assert.deepEqual(values(seen.raw, 'x-also'), ['a']);
+  assert.deepEqual(values(r.raw, 'x-hop-answer'), [], "named by the upstream's Connection header: not forwarded");
+  assert.deepEqual(values(r.raw, 'x-kept'), ['k']);
+});
