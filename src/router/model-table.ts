@@ -94,6 +94,11 @@ export class ModelTable {
     return diff;
   }
 
+  /** Whether `model` has an old process (config reload) still around. */
+  hasRetired(model: string): boolean {
+    return this.#retired.has(model);
+  }
+
   /** A request of `model` finished: if it was the last on a retired process, stop that process. */
   stopRetiredIfIdle(model: string, busy: boolean): void {
     if (busy) return;
