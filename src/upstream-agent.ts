@@ -68,7 +68,6 @@ export function upstreamRequest(url: string, options: RequestOptions): ClientReq
   return (https ? httpsRequest : httpRequest)(url, { ...options, agent });
 }
 
-
 /** An upstream base URL, parsed once: what node:http needs to reach it. */
 interface Target {
   readonly https: boolean;
@@ -105,6 +104,11 @@ function target(base: string): Target {
   return t;
 }
 
+function hasHeader(flat: readonly string[], lowerName: string): boolean {
+  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === lowerName) return true;
+  return false;
+}
+
 /**
  * Start a forwarded request: `path` (starting with '/', already normalized
  * and percent-encoded by the HTTP layer) on the upstream at `base`, on the
@@ -113,11 +117,6 @@ function target(base: string): Target {
  * list as it is, with no per-header bookkeeping, and `base` is parsed once
  * per upstream rather than once per request (bench/findings.md).
  */
-function hasHeader(flat: readonly string[], lowerName: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === lowerName) return true;
-  return false;
-}
-
 export function forwardRequest(base: string, path: string, method: string, headers: string[]): ClientRequest {
   const t = target(base);
   headers.push('Host', t.host);
