@@ -6,22 +6,10 @@
  * credentials apply to every request (src/upstream-agent.ts, forwardRequest).
  */
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { forward } from '../../src/server/forward.ts';
-
-async function listen(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { listen } from '../helpers/http-server.ts';
 
 /** A proxy forwarding every request to `upstream`, with `body` in place of the client's (as a `useModelName` rewrite does). */
 function proxyTo(t: TestContext, upstream: string, body?: string): Promise<string> {

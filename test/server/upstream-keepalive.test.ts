@@ -6,23 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { forward } from '../../src/server/forward.ts';
 import { closeIdleConnections, upstreamRequest } from '../../src/upstream-agent.ts';
-
-async function listen(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+import { listen } from '../helpers/http-server.ts';
 
 /** A proxy whose every request is forwarded to `upstream` (the body read first, as the app does). */
 function proxyTo(t: TestContext, upstream: string): Promise<string> {
