@@ -94,15 +94,15 @@ export class ModelTable {
     return diff;
   }
 
-  /** Whether `model` has an old process (config reload) still around. */
-  hasRetired(model: string): boolean {
-    return this.#retired.has(model);
-  }
-
-  /** A request of `model` finished: if it was the last on a retired process, stop that process. */
-  stopRetiredIfIdle(model: string, busy: boolean): void {
-    if (busy) return;
-    for (const r of this.#retired.get(model) ?? []) {
+  /**
+   * A request of `model` finished: if it was the last on a retired process,
+   * stop that process. `busy` is asked only when there is one (it may scan
+   * every request in flight, and this runs for each finished request).
+   */
+  stopRetiredIfIdle(model: string, busy: () => boolean): void {
+    const retired = this.#retired.get(model);
+    if (retired === undefined || busy()) return;
+    for (const r of retired) {
       if (r.stopping) continue;
       r.stopping = true;
       this.#log.info({ model }, 'stopping the old process of a reloaded model');
@@ -135,6 +135,6 @@ export class ModelTable {
     let markGone = (): void => {};
     const gone = new Promise<void>((r) => (markGone = r));
     this.#retired.set(model, [...(this.#retired.get(model) ?? []), { upstream, gone, markGone, stopping: false }]);
-    this.stopRetiredIfIdle(model, busy);
+    this.stopRetiredIfIdle(model, () => busy);
   }
 }

@@ -267,8 +267,7 @@ export class Router {
         this.#lastUse.set(ev.model, Date.now());
         this.#scheduler.onServeDone(ev.id);
         this.#armIfIdle(ev.model);
-        // Only a reloaded model has an old process to stop: skip the in-flight scan (O(requests)) otherwise.
-        if (this.#models.hasRetired(ev.model)) this.#models.stopRetiredIfIdle(ev.model, this.#busy(ev.model));
+        this.#models.stopRetiredIfIdle(ev.model, () => this.#busy(ev.model));
         this.#models.sweep((m) => this.#scheduler.load(m));
         if (this.#inFlight.size === 0) for (const w of this.#drainWaiters.splice(0)) w();
         return;
