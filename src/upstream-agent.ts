@@ -104,9 +104,10 @@ function target(base: string): Target {
   return t;
 }
 
-function hasHeader(flat: readonly string[], lowerName: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === lowerName) return true;
-  return false;
+/** The first value of header `lowerName` in a flat [name, value, ...] list (the shape of `rawHeaders`), names compared case-insensitively. */
+export function rawHeaderValue(flat: readonly string[], lowerName: string): string | undefined {
+  for (let i = 0; i + 1 < flat.length; i += 2) if (flat[i]!.toLowerCase() === lowerName) return flat[i + 1];
+  return undefined;
 }
 
 /**
@@ -121,7 +122,7 @@ export function forwardRequest(base: string, path: string, method: string, heade
   const t = target(base);
   headers.push('Host', t.host);
   // As node:http does for a URL with credentials: unless the request carries its own.
-  if (t.auth !== undefined && !hasHeader(headers, 'authorization')) headers.push('Authorization', `Basic ${Buffer.from(t.auth).toString('base64')}`);
+  if (t.auth !== undefined && rawHeaderValue(headers, 'authorization') === undefined) headers.push('Authorization', `Basic ${Buffer.from(t.auth).toString('base64')}`);
   const options: RequestOptions = { hostname: t.hostname, port: t.port, path: t.prefix + path, method, headers, agent: t.https ? httpsAgent : httpAgent };
   return (t.https ? httpsRequest : httpRequest)(options);
 }

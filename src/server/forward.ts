@@ -13,7 +13,7 @@
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.ts';
-import { forwardRequest } from '../upstream-agent.ts';
+import { forwardRequest, rawHeaderValue } from '../upstream-agent.ts';
 import { sendError } from './openai-error.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): about one connection, never forwarded. */
@@ -78,12 +78,6 @@ export interface ForwardOptions {
   readonly model: string;
 }
 
-/** The first value of a header in a `rawHeaders` list (what the parsed object would hold for content-type). */
-function firstValue(raw: readonly string[], lowerName: string): string | undefined {
-  for (let i = 0; i + 1 < raw.length; i += 2) if (raw[i]!.toLowerCase() === lowerName) return raw[i + 1];
-  return undefined;
-}
-
 /** Resolves when the client's response is over (finished, failed or abandoned); never rejects. */
 export function forward(o: ForwardOptions): Promise<void> {
   const { req, res } = o;
@@ -146,7 +140,7 @@ function upstreamError(model: string, err: unknown): ProxyError {
 function relay(answer: IncomingMessage, res: ServerResponse): void {
   if (res.destroyed) return void answer.destroy();
   const raw = answer.rawHeaders;
-  const sse = firstValue(raw, 'content-type')?.startsWith('text/event-stream') === true;
+  const sse = rawHeaderValue(raw, 'content-type')?.startsWith('text/event-stream') === true;
   const out = copyHeaders(raw, sse ? NOT_IN_SSE_ANSWER : HOP_BY_HOP);
   // SSE: tell a buffering reverse proxy in front of us (nginx) to pass events on at once.
   if (sse) out.push('X-Accel-Buffering', 'no');
