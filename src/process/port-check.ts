@@ -52,12 +52,12 @@ export async function portTaken(model: Pick<ModelConfig, 'proxy' | 'cmd'>, signa
   return { port: target.port, who: await describeListener(target) };
 }
 
-/** Whether something accepts a TCP connection on host:port now. Resolves false on refusal, error, timeout or abort; never rejects. */
-export function acceptsConnections(target: PortToCheck, signal: AbortSignal): Promise<boolean> {
+/** Whether something accepts a TCP connection on host:port now. Resolves false on refusal, error, timeout or abort (of `signal`, when given); never rejects. */
+export function acceptsConnections(target: PortToCheck, signal?: AbortSignal): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: target.host, port: target.port, timeout: CONNECT_TIMEOUT_MS });
     const done = (accepted: boolean): void => {
-      signal.removeEventListener('abort', onAbort);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(accepted);
     };
@@ -65,8 +65,8 @@ export function acceptsConnections(target: PortToCheck, signal: AbortSignal): Pr
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
     socket.once('timeout', () => done(false));
-    if (signal.aborted) done(false);
-    else signal.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) done(false);
+    else signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -208,7 +208,7 @@ export class UpstreamProcess implements Upstream {
     const child = this.#spawnRegistered(true, (text) => output.to(text));
     if (child.pid === undefined) return; // command not found: #spawn reports it
     const target = portToCheck(this.#config);
-    const portFree = target === undefined ? Promise.resolve(true) : acceptsConnections(target, new AbortController().signal).then((accepted) => !accepted);
+    const portFree = target === undefined ? Promise.resolve(true) : acceptsConnections(target).then((accepted) => !accepted);
     const spare: Spare = { child, output, exited: false, portFree };
     void child.exited.then(() => (spare.exited = true));
     this.#spare = spare;
