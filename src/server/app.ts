@@ -162,11 +162,11 @@ export function createApp(deps: AppDeps): RequestListener {
   }
 
   return (req, res) => {
-    const started = performance.now();
     trackResponse(req, res);
     // Access log: no headers (keys!), and credential-looking query values redacted (redact.ts).
     // Built only when it will be written: this runs for every request.
     if (logger.isLevelEnabled('debug')) {
+      const started = performance.now();
       res.once('finish', () => {
         logger.debug({ method: req.method, url: redactUrl(req.url ?? ''), status: res.statusCode, ms: +(performance.now() - started).toFixed(2) }, 'request');
       });
