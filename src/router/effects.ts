@@ -6,27 +6,17 @@
 import type { Logger } from 'pino';
 import { ProxyError } from '../errors.ts';
 import type { Upstream } from '../process/types.ts';
-import type { Effects, ModelStatus, RequestId } from '../scheduler/types.ts';
+import type { Effects, ModelStatus, RequestId, UnloadReason } from '../scheduler/types.ts';
 import type { RouterEvent } from './events.ts';
-import type { Lease } from './router.ts';
-
-/** A request waiting for its grant. */
-export interface Pending {
-  readonly id: RequestId;
-  readonly model: string;
-  readonly signal: AbortSignal | undefined;
-  readonly resolve: (lease: Lease) => void;
-  readonly reject: (err: ProxyError) => void;
-  readonly onAbort: () => void;
-}
+import type { Grants } from './grants.ts';
 
 export interface RouterEffectsDeps {
-  readonly upstreams: ReadonlyMap<string, Upstream>;
-  readonly pending: Map<RequestId, Pending>;
+  /** The current process of a model, if the model exists. */
+  readonly upstream: (model: string) => Upstream | undefined;
+  /** Every model's current process. */
+  readonly upstreams: () => Iterable<[string, Upstream]>;
+  readonly grants: Grants;
   readonly post: (ev: RouterEvent) => void;
-  /** Records the grant (in-flight, TTL) and builds the caller's lease. */
-  readonly onGranted: (id: RequestId, model: string) => Lease;
-  readonly stopReason: (model: string) => 'unloaded' | 'ttl';
   /** The old process of a model whose definition changed or was removed (config reload), if still around. */
   readonly retired: (model: string) => { readonly alive: boolean; readonly gone: Promise<void> } | undefined;
   readonly logger: Logger;
@@ -39,9 +29,9 @@ export interface RouterEffects extends Effects {
 }
 
 export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
-  const { upstreams, pending, post, logger } = deps;
+  const { grants, post, logger } = deps;
   const upstream = (model: string): Upstream => {
-    const u = upstreams.get(model);
+    const u = deps.upstream(model);
     if (u === undefined) throw new Error(`no process for model ${model}`);
     return u;
   };
@@ -53,11 +43,11 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
   async function swap(model: string, evict: readonly string[], signal: AbortSignal): Promise<void> {
     let error: ProxyError | undefined;
     const started = Date.now();
-    const target = upstreams.get(model);
+    const target = deps.upstream(model);
     try {
       // A model's old process (config reload) counts as that model: wait until it is gone too.
       // stop() signals at once; the target's launch wrapper forks while they exit (process/launch.ts, the gate).
-      const stopped = Promise.all(evict.map((m) => Promise.all([upstreams.get(m)?.stop('evicted'), deps.retired(m)?.gone])));
+      const stopped = Promise.all(evict.map((m) => Promise.all([deps.upstream(m)?.stop('evicted'), deps.retired(m)?.gone])));
       if (evict.length > 0) target?.prepareLaunch();
       await stopped;
       await deps.retired(model)?.gone; // never two processes for one model
@@ -87,7 +77,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
 
     runningModels(): readonly string[] {
       const out: string[] = [];
-      for (const [id, u] of upstreams) {
+      for (const [id, u] of deps.upstreams()) {
         const s = u.status();
         if ((s !== 'stopped' && s !== 'shutdown') || deps.retired(id)?.alive === true) out.push(id);
       }
@@ -114,32 +104,19 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
     },
 
     grantServe(id: RequestId): boolean {
-      const p = pending.get(id);
-      if (p === undefined) return false;
-      pending.delete(id);
-      p.signal?.removeEventListener('abort', p.onAbort);
-      if (p.signal?.aborted === true) {
-        p.reject(new ProxyError('CLIENT_CLOSED', 'client closed the request'));
-        return false;
-      }
-      p.resolve(deps.onGranted(id, p.model));
-      return true;
+      return grants.grant(id);
     },
 
     grantError(id: RequestId, err: ProxyError): void {
-      const p = pending.get(id);
-      if (p === undefined) return;
-      pending.delete(id);
-      p.signal?.removeEventListener('abort', p.onAbort);
-      p.reject(err);
+      grants.fail(id, err);
     },
 
-    stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void {
+    stopProcesses(models: readonly string[], reason: UnloadReason | 'shutdown'): void {
+      for (const m of models) swaps.get(m)?.abort(new ProxyError('MODEL_UNLOADED', `model ${m} was unloaded before it started`));
       // Shutdown stops are done by Router.close() once in-flight requests have
       // drained (or the deadline passed), so in-flight responses can finish.
-      for (const m of models) swaps.get(m)?.abort(new ProxyError('MODEL_UNLOADED', `model ${m} was unloaded before it started`));
       if (reason === 'shutdown') return;
-      for (const m of models) void upstream(m).stop(deps.stopReason(m));
+      for (const m of models) void upstream(m).stop(reason);
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
  * Which process serves which model, across config reloads. Owned by the
- * router and used only on its run loop.
+ * router; every mutation happens on its run loop (a retired process that has
+ * stopped is forgotten by `retiredStopped`, which the router calls from the
+ * event that the stop posts).
  *
- * - `upstreams`: the current process of every model that exists now.
+ * - current: the process of every model that exists now.
  * - retired: the old process of a model whose definition changed or was
  *   removed by a reload. It stops once no request of that model is in flight
  *   (`stopRetiredIfIdle`); until it is gone, swaps wait for it, so two
@@ -27,19 +29,44 @@ interface Retired {
 const byId = ([a]: [string, ModelConfig], [b]: [string, ModelConfig]): number => (a < b ? -1 : a > b ? 1 : 0);
 
 export class ModelTable {
-  readonly upstreams = new Map<string, Upstream>();
+  readonly #upstreams = new Map<string, Upstream>();
   readonly #create: (model: ModelConfig) => Upstream;
+  readonly #onRetiredStopped: (model: string, upstream: Upstream) => void;
   readonly #log: Logger;
   /** Several per model when reloads follow each other while requests are in flight. */
   readonly #retired = new Map<string, Retired[]>();
   readonly #removed = new Set<string>();
   #config: Config;
 
-  constructor(config: Config, create: (model: ModelConfig) => Upstream, log: Logger) {
+  /**
+   * `onRetiredStopped` is called (off the run loop) when a retired process has
+   * stopped; the router posts it as an event and calls `retiredStopped` there.
+   */
+  constructor(config: Config, create: (model: ModelConfig) => Upstream, onRetiredStopped: (model: string, upstream: Upstream) => void, log: Logger) {
     this.#config = config;
     this.#create = create;
+    this.#onRetiredStopped = onRetiredStopped;
     this.#log = log;
-    for (const m of config.models.values()) this.upstreams.set(m.id, create(m));
+    for (const m of config.models.values()) this.#upstreams.set(m.id, create(m));
+  }
+
+  /** The current process of `model`, if the model exists. */
+  upstream(model: string): Upstream | undefined {
+    return this.#upstreams.get(model);
+  }
+
+  has(model: string): boolean {
+    return this.#upstreams.has(model);
+  }
+
+  /** Ids of every model that exists now. */
+  ids(): string[] {
+    return [...this.#upstreams.keys()];
+  }
+
+  /** Every model's current process. */
+  entries(): IterableIterator<[string, Upstream]> {
+    return this.#upstreams.entries();
   }
 
   /** The config in force, plus removed models that still have requests waiting. */
@@ -63,7 +90,7 @@ export class ModelTable {
 
   /** Every process, current and retired (for shutdown). */
   all(): Upstream[] {
-    return [...this.upstreams.values(), ...[...this.#retired.values()].flat().map((r) => r.upstream)];
+    return [...this.#upstreams.values(), ...[...this.#retired.values()].flat().map((r) => r.upstream)];
   }
 
   /**
@@ -76,9 +103,9 @@ export class ModelTable {
     const diff = diffModels(this.#config.models, next.models);
     for (const id of diff.changed) {
       this.#retire(id, busy(id));
-      this.upstreams.set(id, this.#create(next.models.get(id)!));
+      this.#upstreams.set(id, this.#create(next.models.get(id)!));
     }
-    for (const id of diff.added) this.upstreams.set(id, this.#create(next.models.get(id)!));
+    for (const id of diff.added) this.#upstreams.set(id, this.#create(next.models.get(id)!));
     const models = new Map(next.models);
     for (const id of diff.removed) {
       if (waitedFor.has(id)) {
@@ -87,7 +114,7 @@ export class ModelTable {
       } else {
         this.#removed.delete(id);
         this.#retire(id, busy(id));
-        this.upstreams.delete(id);
+        this.#upstreams.delete(id);
       }
     }
     this.#config = { ...next, models: new Map([...models].sort(byId)) };
@@ -106,13 +133,19 @@ export class ModelTable {
       if (r.stopping) continue;
       r.stopping = true;
       this.#log.info({ model }, 'stopping the old process of a reloaded model');
-      void r.upstream.stop('reloaded').then(() => {
-        const rest = (this.#retired.get(model) ?? []).filter((x) => x !== r);
-        if (rest.length > 0) this.#retired.set(model, rest);
-        else this.#retired.delete(model);
-        r.markGone();
-      });
+      void r.upstream.stop('reloaded').then(() => this.#onRetiredStopped(model, r.upstream));
     }
+  }
+
+  /** A retired process of `model` has stopped (on the run loop): forget it and wake the swaps waiting for it. */
+  retiredStopped(model: string, upstream: Upstream): void {
+    const list = this.#retired.get(model) ?? [];
+    const r = list.find((x) => x.upstream === upstream);
+    if (r === undefined) return;
+    const rest = list.filter((x) => x !== r);
+    if (rest.length > 0) this.#retired.set(model, rest);
+    else this.#retired.delete(model);
+    r.markGone();
   }
 
   /** Removed models with nothing waiting or in flight any more are retired and forgotten. */
@@ -122,7 +155,7 @@ export class ModelTable {
       if (l.inFlight > 0 || l.waiting > 0) continue;
       this.#removed.delete(id);
       this.#retire(id, false);
-      this.upstreams.delete(id);
+      this.#upstreams.delete(id);
       const models = new Map(this.#config.models);
       models.delete(id);
       this.#config = { ...this.#config, models };
@@ -130,7 +163,7 @@ export class ModelTable {
   }
 
   #retire(model: string, busy: boolean): void {
-    const upstream = this.upstreams.get(model);
+    const upstream = this.#upstreams.get(model);
     if (upstream === undefined) return;
     let markGone = (): void => {};
     const gone = new Promise<void>((r) => (markGone = r));

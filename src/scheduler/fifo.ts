@@ -30,7 +30,7 @@ import assert from 'node:assert/strict';
 import { ProxyError } from '../errors.ts';
 import { Reservations, unloadedError } from './reservations.ts';
 import type {
-  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper,
+  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
 } from './types.ts';
 
 interface ActiveSwap {
@@ -117,12 +117,12 @@ export class FifoScheduler implements Scheduler {
     if (this.#res.serveDone(id).inFlight === 0) this.#drain();
   }
 
-  onUnload(models: readonly string[]): void {
+  onUnload(models: readonly string[], reason: UnloadReason): void {
     const targets = new Set(models);
     for (const m of targets) this.#forgetSwap(m, unloadedError(m));
     this.#queue = this.#res.failUnloaded(this.#queue, targets);
     // In-flight requests are not waited for: their onServeDone arrives as usual.
-    this.#effects.stopProcesses(models, 'unload');
+    this.#effects.stopProcesses(models, reason);
     this.#drain();
   }
 
@@ -142,6 +142,10 @@ export class FifoScheduler implements Scheduler {
 
   load(model: string): ModelLoad {
     return this.#res.load(model);
+  }
+
+  inFlight(): readonly SchedRequest[] {
+    return this.#res.inFlightRequests();
   }
 
   /** Steps (3)–(8) for an admitted request. Returns false when it must wait in the queue. */

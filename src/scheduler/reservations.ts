@@ -144,6 +144,13 @@ export class Reservations {
     return this.#inFlight.get(model) ?? 0;
   }
 
+  /** Requests in flight, in admission order. */
+  inFlightRequests(): SchedRequest[] {
+    const out: SchedRequest[] = [];
+    for (const [id, e] of this.#byId) if (e.granted) out.push({ id, model: e.model });
+    return out;
+  }
+
   /** Requests in flight across every model. */
   totalInFlight(): number {
     let n = 0;

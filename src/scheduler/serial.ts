@@ -33,7 +33,7 @@ import assert from 'node:assert/strict';
 import { ProxyError } from '../errors.ts';
 import { Reservations } from './reservations.ts';
 import type {
-  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper,
+  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
 } from './types.ts';
 
 interface Swap {
@@ -106,12 +106,12 @@ export class SerialScheduler implements Scheduler {
     this.#pump();
   }
 
-  onUnload(models: readonly string[]): void {
+  onUnload(models: readonly string[], reason: UnloadReason): void {
     const targets = new Set(models);
     if (this.#swap !== undefined && targets.has(this.#swap.model)) this.#swap.orphan = true;
     this.#queue = this.#res.failUnloaded(this.#queue, targets);
     // In-flight requests are not waited for: their onServeDone arrives as usual.
-    this.#effects.stopProcesses(models, 'unload');
+    this.#effects.stopProcesses(models, reason);
     this.#pump();
   }
 
@@ -134,6 +134,10 @@ export class SerialScheduler implements Scheduler {
 
   load(model: string): ModelLoad {
     return this.#res.load(model);
+  }
+
+  inFlight(): readonly SchedRequest[] {
+    return this.#res.inFlightRequests();
   }
 
   #pump(): void {

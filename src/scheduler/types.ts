@@ -19,6 +19,9 @@ export interface SchedRequest {
 /** What the scheduler may know of a model's process. May be stale by the time a swap runs; the process decides for real (ensureReady). */
 export type ModelStatus = 'stopped' | 'starting' | 'ready' | 'stopping';
 
+/** Why models are unloaded: an explicit unload (API, CLI, config), or their TTL ran out. */
+export type UnloadReason = 'unloaded' | 'ttl';
+
 export interface ModelLoad {
   /** Requests granted and not yet done. */
   readonly inFlight: number;
@@ -53,8 +56,12 @@ export interface Effects {
   grantServe(id: RequestId): boolean;
   /** Finish a request with an error. No `onServeDone` follows. */
   grantError(id: RequestId, err: ProxyError): void;
-  /** Stop these models' processes (in parallel). Returns at once; idempotent per model. */
-  stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void;
+  /**
+   * Stop these models' processes (in parallel), for `reason`. Returns at once;
+   * idempotent per model. For 'shutdown' the stop may be deferred until the
+   * requests in flight have drained.
+   */
+  stopProcesses(models: readonly string[], reason: UnloadReason | 'shutdown'): void;
 }
 
 export interface Scheduler {
@@ -69,9 +76,10 @@ export interface Scheduler {
   /**
    * Unload these models now: fail their waiting requests (MODEL_UNLOADED), forget
    * their active swaps (a later onSwapDone for them is ignored), stop their
-   * processes, then reconsider the queue. Requests in flight are not waited for.
+   * processes (passing `reason` on to stopProcesses), then reconsider the
+   * queue. Requests in flight are not waited for.
    */
-  onUnload(models: readonly string[]): void;
+  onUnload(models: readonly string[], reason: UnloadReason): void;
   /** Fail every waiting request with `err`, stop every process, refuse (with `err`) all later requests. */
   onShutdown(err: ProxyError): void;
   /**
@@ -83,6 +91,12 @@ export interface Scheduler {
   adopt(req: SchedRequest): void;
   /** Read-only counts for /running and TTL decisions. */
   load(model: string): ModelLoad;
+  /**
+   * Requests granted and not yet done, in admission order: what a successor
+   * scheduler adopts after a config reload, and what a graceful close waits
+   * for. The scheduler is the only place that counts requests in flight.
+   */
+  inFlight(): readonly SchedRequest[];
 }
 
 /** Eviction policy. */

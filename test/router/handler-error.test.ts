@@ -21,7 +21,7 @@ test('a scheduler that throws on a request fails that request with INTERNAL and 
         effects, isKnown: (m) => config.models.has(m), concurrencyLimit: () => 10,
       });
       return {
-        ...Object.fromEntries(['onCancel', 'onSwapDone', 'onServeDone', 'onUnload', 'onShutdown', 'load']
+        ...Object.fromEntries(['onCancel', 'onSwapDone', 'onServeDone', 'onUnload', 'onShutdown', 'adopt', 'load', 'inFlight']
           .map((k) => [k, (real as unknown as Record<string, (...a: unknown[]) => unknown>)[k]!.bind(real)])),
         onRequest: (req) => {
           if (throwNext) {

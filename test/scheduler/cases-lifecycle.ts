@@ -160,12 +160,12 @@ export const lifecycleCases: Readonly<Record<string, Case>> = {
     assert.deepEqual(h.s.load('a'), { inFlight: 0, waiting: 0 });
   },
 
-  'unload fails the waiters of its swap, stops it and ignores its late swapDone'(create) {
+  'unload fails the waiters of its swap, stops it (passing its reason on) and ignores its late swapDone'(create) {
     const h = new Harness(create);
     const ids = [h.send('a'), h.send('a')];
-    h.s.onUnload(['a']);
+    h.s.onUnload(['a'], 'ttl');
     assert.deepEqual(ids.map((id) => h.fx.errorCode(id)), ['MODEL_UNLOADED', 'MODEL_UNLOADED']);
-    assert.deepEqual(h.fx.stops, [{ models: ['a'], reason: 'unload' }]);
+    assert.deepEqual(h.fx.stops, [{ models: ['a'], reason: 'ttl' }]);
     h.swapDone('a');
     assert.equal(h.fx.grants.length, 0);
     assert.deepEqual(h.s.load('a'), { inFlight: 0, waiting: 0 });
@@ -175,7 +175,7 @@ export const lifecycleCases: Readonly<Record<string, Case>> = {
     const h = new Harness(create, { evict: { b: ['a'] } });
     const a = h.send('a');
     const b = h.send('b');
-    h.s.onUnload(['b']);
+    h.s.onUnload(['b'], 'unloaded');
     assert.equal(h.fx.errorCode(b), 'MODEL_UNLOADED');
     assert.equal(h.fx.errored(a) + h.fx.served(a), 0, "a's swap is untouched");
     h.settle();
@@ -183,11 +183,25 @@ export const lifecycleCases: Readonly<Record<string, Case>> = {
     assert.equal(h.fx.startsFor('b'), 0);
   },
 
+  'inFlight lists adopted and granted requests until their serveDone, never waiting ones'(create) {
+    const h = new Harness(create, { evict: { b: ['a'] } });
+    h.s.adopt({ id: 100, model: 'a' });
+    h.fx.setStatus('ready', 'a');
+    const b = h.send('b'); // must wait: a is busy and would be evicted
+    assert.deepEqual(h.s.inFlight(), [{ id: 100, model: 'a' }]);
+    h.serveDone(100);
+    h.swapDone('b');
+    assert.equal(h.fx.served(b), 1);
+    assert.deepEqual(h.s.inFlight(), [{ id: b, model: 'b' }]);
+    h.serveDone(b);
+    assert.deepEqual(h.s.inFlight(), []);
+  },
+
   'unload does not wait for in-flight requests, whose serveDone still counts'(create) {
     const h = new Harness(create);
     h.fx.setStatus('ready', 'a');
     const id = h.send('a');
-    h.s.onUnload(['a']);
+    h.s.onUnload(['a'], 'unloaded');
     assert.equal(h.fx.errors.length, 0);
     assert.deepEqual(h.s.load('a'), { inFlight: 1, waiting: 0 });
     h.serveDone(id);
@@ -197,7 +211,7 @@ export const lifecycleCases: Readonly<Record<string, Case>> = {
   'after unloading a loading model, a new request waits for the forgotten swap'(create) {
     const h = new Harness(create);
     h.send('a');
-    h.s.onUnload(['a']);
+    h.s.onUnload(['a'], 'unloaded');
     const again = h.send('a');
     assert.equal(h.fx.startsFor('a'), 1, 'never two swaps for one model at once');
     h.swapFail('a', 'start aborted by stop');

@@ -6,7 +6,7 @@
  */
 import type { ProxyError } from '../../src/errors.ts';
 import type {
-  Effects, ModelStatus, RequestId, SchedRequest, Swapper,
+  Effects, ModelStatus, RequestId, SchedRequest, Swapper, UnloadReason,
 } from '../../src/scheduler/types.ts';
 
 export interface StartRec {
@@ -20,7 +20,7 @@ export interface ErrorRec {
 }
 export interface StopRec {
   readonly models: readonly string[];
-  readonly reason: 'unload' | 'shutdown';
+  readonly reason: UnloadReason | 'shutdown';
 }
 
 export class FakeEffects implements Effects {
@@ -78,7 +78,7 @@ export class FakeEffects implements Effects {
     this.errors.push({ id, model: this.models.get(id) ?? '?', err });
   }
 
-  stopProcesses(models: readonly string[], reason: 'unload' | 'shutdown'): void {
+  stopProcesses(models: readonly string[], reason: UnloadReason | 'shutdown'): void {
     this.stops.push({ models: [...models], reason });
   }
 

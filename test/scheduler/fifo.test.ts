@@ -70,7 +70,7 @@ test('unloading a loading model lets requests blocked by its swap proceed', () =
   const h = new Harness(create, { evict: { b: ['a'] } });
   const a = h.send('a');
   h.send('b');
-  h.s.onUnload(['a']);
+  h.s.onUnload(['a'], 'unloaded');
   assert.equal(h.fx.errorCode(a), 'MODEL_UNLOADED');
   assert.equal(h.fx.startsFor('b'), 1);
 });

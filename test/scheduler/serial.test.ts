@@ -129,7 +129,7 @@ test('the next model waits for the forgotten swap of an unloaded model', () => {
   const h = new Harness(create);
   h.send('a');
   h.send('b');
-  h.s.onUnload(['a']);
+  h.s.onUnload(['a'], 'unloaded');
   assert.equal(h.fx.startsFor('b'), 0, 'only one swap at a time, even a forgotten one');
   h.swapFail('a', 'start aborted by stop');
   assert.equal(h.fx.startsFor('b'), 1);
@@ -140,7 +140,7 @@ test('an in-flight request blocks the next swap even after its model is unloaded
   h.fx.setStatus('ready', 'a');
   const a = h.send('a');
   h.send('b');
-  h.s.onUnload(['a']);
+  h.s.onUnload(['a'], 'unloaded');
   h.fx.setStatus('stopped', 'a');
   assert.equal(h.fx.startsFor('b'), 0);
   h.serveDone(a);

@@ -1,0 +1,116 @@
+/**
+ * The one owner of requests that wait for a grant: their promises, their
+ * abort listeners, and the leases handed out when they are granted. Used only
+ * on the router's run loop (the abort listener only posts an event).
+ *
+ * A waiter ends exactly once, in one of three ways: `grant` (a Lease), `fail`
+ * (the scheduler's error), or `withdraw` (its caller left: CLIENT_CLOSED).
+ * Each removes the abort listener and the entry in the same step.
+ */
+import { ProxyError } from '../errors.ts';
+import type { RequestId, SchedRequest } from '../scheduler/types.ts';
+
+/** A granted request: forward to `upstream`, then call `release()` exactly once (extra calls are ignored). */
+export interface Lease {
+  readonly id: RequestId;
+  readonly model: string;
+  /** Base URL of the model's server, no trailing slash. */
+  readonly upstream: string;
+  release(): void;
+}
+
+interface Waiter {
+  readonly model: string;
+  readonly signal: AbortSignal | undefined;
+  readonly resolve: (lease: Lease) => void;
+  readonly reject: (err: ProxyError) => void;
+  readonly onAbort: () => void;
+}
+
+export interface GrantsDeps {
+  /** The caller of a waiting request left (its signal aborted): post a cancel for it. */
+  readonly onAbort: (id: RequestId) => void;
+  /** A request was granted: record its use and return its upstream's base URL. */
+  readonly onGrant: (id: RequestId, model: string) => string;
+  /** A lease was released (once per lease): post its serveDone. */
+  readonly onRelease: (id: RequestId, model: string) => void;
+}
+
+const clientClosed = (): ProxyError => new ProxyError('CLIENT_CLOSED', 'client closed the request');
+
+export class Grants {
+  readonly #deps: GrantsDeps;
+  /** In arrival order (ids grow), so `waiting()` needs no sort. */
+  readonly #waiting = new Map<RequestId, Waiter>();
+
+  constructor(deps: GrantsDeps) {
+    this.#deps = deps;
+  }
+
+  /** Register request `id` for `model`; the promise settles when it ends. */
+  wait(id: RequestId, model: string, signal: AbortSignal | undefined): Promise<Lease> {
+    return new Promise<Lease>((resolve, reject) => {
+      const onAbort = (): void => this.#deps.onAbort(id);
+      this.#waiting.set(id, { model, signal, resolve, reject, onAbort });
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * Hand request `id` its lease. Returns false when there is nothing to grant:
+   * the request ended already, or its caller left (it is then withdrawn).
+   */
+  grant(id: RequestId): boolean {
+    const w = this.#take(id);
+    if (w === undefined) return false;
+    if (w.signal?.aborted === true) {
+      w.reject(clientClosed());
+      return false;
+    }
+    const upstream = this.#deps.onGrant(id, w.model);
+    let released = false;
+    w.resolve({
+      id, model: w.model, upstream,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.#deps.onRelease(id, w.model);
+      },
+    });
+    return true;
+  }
+
+  /** End request `id` with `err`. A no-op if it already ended. */
+  fail(id: RequestId, err: ProxyError): void {
+    this.#take(id)?.reject(err);
+  }
+
+  /** Its caller left: end request `id` with CLIENT_CLOSED. Returns its model, or undefined if it already ended. */
+  withdraw(id: RequestId): string | undefined {
+    const w = this.#take(id);
+    w?.reject(clientClosed());
+    return w?.model;
+  }
+
+  /** Requests still waiting, in arrival order. */
+  waiting(): SchedRequest[] {
+    return [...this.#waiting].map(([id, w]) => ({ id, model: w.model }));
+  }
+
+  /** Models that at least one request waits for. */
+  waitedFor(): Set<string> {
+    return new Set([...this.#waiting.values()].map((w) => w.model));
+  }
+
+  isWaiting(id: RequestId): boolean {
+    return this.#waiting.has(id);
+  }
+
+  #take(id: RequestId): Waiter | undefined {
+    const w = this.#waiting.get(id);
+    if (w === undefined) return undefined;
+    this.#waiting.delete(id);
+    w.signal?.removeEventListener('abort', w.onAbort);
+    return w;
+  }
+}
