@@ -1,7 +1,8 @@
 /**
  * Config loading: YAML text in, validated, normalized, deep-frozen `Config` out.
  *
- * Pipeline (STYLE practice 11); each phase reports every problem it finds,
+ * Pipeline (the schema is the source of truth; nothing is mutated after the
+ * freeze); each phase reports every problem it finds,
  * and the first phase with problems stops the pipeline with one ConfigError:
  * 1. `${env.NAME}` substitution on the raw text (env.ts).
  * 2. YAML parse (yaml-doc.ts).

@@ -1,7 +1,7 @@
 /**
  * A small, realistic stand-in for llama.cpp's `llama-server`: the demo upstream
- * (`npm start`) and the test fixture. node:http only. Behaviour follows
- * shared/reference/llama-server.md: the port is bound at once, everything
+ * (`npm start`) and the test fixture. node:http only. It behaves as the real
+ * llama-server does at start: the port is bound at once, everything
  * answers 503 "Loading model" for --load-ms, then /health is 200.
  *
  *   node src/demo/fake-llama-server.ts --port N [--host 127.0.0.1] [--model-id ID]

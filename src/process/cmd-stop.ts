@@ -1,6 +1,6 @@
 /**
  * Run a model's `cmdStop` (e.g. `docker stop …`, `kill -INT ${PID}`) in place
- * of SIGTERM. Like llama-swap `process_command.go` killProcess step 1: argv
+ * of SIGTERM (step 1 of ./terminate.ts), as llama-swap runs it: argv
  * with every `${PID}` replaced by the group leader's pid, the same environment
  * as the server, no shell.
  */

@@ -2,7 +2,7 @@
  * Poll an upstream's health endpoint until it answers HTTP 200.
  *
  * A real llama-server binds its port ~30 ms after spawn and answers 503
- * "Loading model" until the weights are in (shared/reference/llama-server.md),
+ * "Loading model" until the weights are in,
  * so "connection refused", 503 and any other non-200 all mean "keep waiting".
  * The overall bound (healthCheckTimeout), child exit and stop are raced by the
  * caller; this loop only ends on 200 or on `signal`.

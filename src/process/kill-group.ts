@@ -3,8 +3,7 @@
  * CLI kills synchronously on `process.on('exit')`.
  *
  * Every upstream is spawned `detached`, so it leads its own group and
- * pgid === leader pid. Signals go to `-pgid` so grandchildren die too
- * (docs: shared/reference/node-stack.md §5).
+ * pgid === leader pid. Signals go to `-pgid` so grandchildren die too.
  *
  * Liveness does NOT trust `process.kill(-pgid, 0)`: it also succeeds while
  * members are zombies waiting for a slow PID 1 to reap them. We only use it

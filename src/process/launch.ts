@@ -3,7 +3,7 @@
  * proxy itself is SIGKILLed or OOM-killed, when no exit handler runs
  * ("modelswap under faults: nothing orphaned", layers 1 and 2; layer 3, the
  * state file reaped at the next start, is ./state-file.ts and ./reap.ts).
- * Measured in shared/reference/node-stack.md §5. Every upstream runs as
+ * Every upstream runs as
  *
  *   [setpriv --pdeathsig SIGKILL --] argv…                    (the server)
  *   /bin/sh -c WATCHDOG modelswap-watchdog PGID               (its watchdog)

@@ -7,7 +7,7 @@
  * node:child_process `spawn`, not execa: every execa feature a long-running
  * server could use was off here (buffering must be, or the server dies of
  * EPIPE at maxBuffer; its exit cleanup signals the leader only and is a no-op
- * for a detached child: shared/reference/node-stack.md §5), and importing
+ * for a detached child, which leads its own group), and importing
  * execa cost the proxy ~6 MB of RSS at idle (bench/findings.md). Options, and why:
  * - `detached: true`: the child leads a new group (pgid === pid), so the
  *   whole tree can be signalled with `kill(-pgid)`; `killAllGroupsSync` is

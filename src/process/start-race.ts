@@ -1,5 +1,5 @@
 /**
- * The start-up race (STYLE practice 8): readiness against child exit, the
+ * The start-up race: readiness against child exit, the
  * health-check timeout and stop(), as
  * `Promise.race([healthy, exited, ...timeoutIf(ms), ...abortIf(signal)])`.
  *

@@ -1,6 +1,6 @@
 /**
- * Graceful, then bounded, then forced (STYLE practice 7), for one process
- * group. llama-swap `process_command.go` killProcess, in four steps:
+ * Graceful, then bounded, then forced, for one process group, in four steps
+ * (the order llama-swap stops a server in):
  * 1. ask: run cmdStop (falling back to SIGTERM if it fails) or SIGTERM the
  *    group; `polite: false` (sweeping after a crash) skips straight to 3;
  * 2. wait up to graceMs for the leader to exit and the group to empty;

@@ -1,6 +1,6 @@
 /**
- * One upstream server's life as a state machine (contract: ./types.ts).
- * Every transition is one `#setState` call:
+ * One upstream server's life as a state machine (contract: ./types.ts; the
+ * states' data: ./run-state.ts). Every transition is one `#setState` call:
  *
  *   stopped   → launching  ensureReady() (status 'starting')        (#start)
  *   launching → starting   the model's port is free (checked now, or
@@ -17,47 +17,35 @@
  *   stopping → shutdown  the same, after shutdown()                (#beginStop)
  *   stopped  → shutdown  shutdown()
  *
- * Every gating decision is made here, on the current state (llama-swap #946):
- * callers say what they want (`ensureReady`, `stop`), never what to do.
- * Each child run records `exitReason ??= …`; the first writer wins and
- * `onExit` reports it. No failed state is sticky: a failed start ends in
- * `stopped` and the next ensureReady tries again.
+ * Every gating decision is made here, on the current state, never by a caller
+ * from a snapshot it read earlier: callers say what they want (`ensureReady`,
+ * `stop`), never what to do. Each run records `exitReason ??= …`; the first
+ * writer wins and `onExit` reports it. No failed state is sticky: a failed
+ * start ends in `stopped` and the next ensureReady tries again.
  *
- * `launching` is the port check of ./port-check.ts, before anything is
- * spawned; the router sees it as `starting` (it is cancellable like one).
- *
- * Beside the state, at most one *spare*: a launch wrapper spawned gated by
- * prepareLaunch() while stopped (./launch.ts), which the next #spawn releases
- * instead of forking. It runs no server and is not a state: stop() (so
- * shutdown() too) and discardLaunch() SIGKILL its group and wait until it is
- * gone; a spare that died on its own is dropped at #spawn.
- * Every spawned group is recorded in the state file (`groups`, see
- * ./state-file.ts) until every member is gone.
+ * `launching` is the port check (./port-check.ts), before anything is
+ * spawned; callers see it as `starting` (it is cancellable like one).
+ * Spawning, the records of live groups and the spare launch wrapper of
+ * prepareLaunch() belong to ./launcher.ts.
  */
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
 import { assertNever, type ProxyError } from '../errors.ts';
 import type { LogRing } from '../log/ring.ts';
-import { closeIdleConnections } from '../upstream-agent.ts';
-import { liveStatSync, registerGroup, signalGroup, unregisterGroup } from './kill-group.ts';
+import { signalGroup } from './kill-group.ts';
 import { OutputWaker } from './health.ts';
+import { Launcher } from './launcher.ts';
 import { OutputTail } from './output-tail.ts';
-import { acceptsConnections, portTaken, portToCheck } from './port-check.ts';
-import { type Child, type ChildExit, spawnChild } from './spawn.ts';
+import { portTaken } from './port-check.ts';
+import { pidOf, type Run, type State, statusOf, terminateRun } from './run-state.ts';
+import type { ChildExit } from './spawn.ts';
 import {
-  abortedStartError,
-  describeExit,
-  exitedDuringStartError,
-  healthTimeoutError,
-  portInUseError,
-  shutDownError,
-  spawnFailedError,
+  abortedStartError, describeExit, exitedDuringStartError, healthTimeoutError, portInUseError, shutDownError, spawnFailedError,
 } from './start-errors.ts';
 import type { GroupStateFile } from './state-file.ts';
 import { raceStart } from './start-race.ts';
-import { terminateGroup } from './terminate.ts';
 import { drain, untilAborted } from './wait.ts';
-import type { ExitInfo, ExitReason, ProcessStatus, StopReason, Upstream } from './types.ts';
+import type { ExitInfo, ProcessStatus, StopReason, Upstream } from './types.ts';
 
 export interface UpstreamProcessOptions {
   readonly logger: Logger;
@@ -75,54 +63,22 @@ export interface UpstreamProcessOptions {
   readonly groups?: Pick<GroupStateFile, 'add' | 'remove'>;
 }
 
-/** A gated launch wrapper (./launch.ts) waiting to become the next run's child. */
-interface Spare {
-  readonly child: Child;
-  /** Where its output goes: nowhere until a run takes it (the wrapper itself prints nothing). */
-  readonly output: { to: (text: string) => void };
-  exited: boolean;
-  /**
-   * The port check (./port-check.ts) run while the evicted servers stopped:
-   * true when the port was free (or is not checked). Free then means free at
-   * launch: a stopping server does not bind a port anew. Taken then (a
-   * server being evicted shares the port) is checked again at launch.
-   */
-  readonly portFree: Promise<boolean>;
-}
-
-interface Run {
-  readonly child: Child;
-  readonly tail: OutputTail;
-  /** Poked on every chunk of output: wakes the health poll (health.ts). */
-  readonly waker: OutputWaker;
-  readonly startedAt: number;
-  exitReason: ExitReason | undefined;
-  exit: ChildExit | undefined;
-}
-
-type State =
-  | { readonly kind: 'stopped' }
-  | { readonly kind: 'launching'; readonly ready: Promise<void>; readonly abort: AbortController }
-  | { readonly kind: 'starting'; readonly run: Run; readonly ready: Promise<void>; readonly abort: AbortController }
-  | { readonly kind: 'ready'; readonly run: Run }
-  | { readonly kind: 'stopping'; readonly run: Run; readonly done: Promise<void> }
-  | { readonly kind: 'shutdown' };
-
 export class UpstreamProcess implements Upstream {
   readonly model: string;
   readonly #config: ModelConfig;
   readonly #opts: UpstreamProcessOptions;
   readonly #log: Logger;
+  readonly #launcher: Launcher;
   #state: State = { kind: 'stopped' };
   /** Set by shutdown(): no new start, and the stop in progress ends in `shutdown`. */
   #closing = false;
-  #spare: Spare | undefined;
 
   constructor(model: ModelConfig, options: UpstreamProcessOptions) {
     this.model = model.id;
     this.#config = model;
     this.#opts = options;
     this.#log = options.logger.child({ model: model.id });
+    this.#launcher = new Launcher(model, this.#log, options.groups);
   }
 
   status(): ProcessStatus {
@@ -130,19 +86,7 @@ export class UpstreamProcess implements Upstream {
   }
 
   pid(): number | undefined {
-    const s = this.#state;
-    switch (s.kind) {
-      case 'starting':
-      case 'ready':
-      case 'stopping':
-        return s.run.exit === undefined ? s.run.child.pid : undefined;
-      case 'launching':
-      case 'stopped':
-      case 'shutdown':
-        return undefined;
-      default:
-        return assertNever(s);
-    }
+    return pidOf(this.#state);
   }
 
   async ensureReady(signal?: AbortSignal): Promise<void> {
@@ -175,12 +119,12 @@ export class UpstreamProcess implements Upstream {
     switch (s.kind) {
       case 'stopped':
       case 'shutdown':
-        return this.#dropSpare();
+        return this.#launcher.discard();
       case 'stopping':
         return s.done;
       case 'launching':
         s.abort.abort(reason); // nothing spawned yet: #launch sees the abort and spawns nothing
-        void this.#dropSpare(); // nor will the start that would have taken it
+        void this.#launcher.discard(); // nor will the start that would have taken it
         this.#setState({ kind: 'stopped' });
         return Promise.resolve();
       case 'starting':
@@ -202,30 +146,11 @@ export class UpstreamProcess implements Upstream {
   }
 
   prepareLaunch(): void {
-    // Linux only: #takeSpare checks the waiting wrapper through /proc.
-    if (this.#state.kind !== 'stopped' || this.#closing || this.#spare !== undefined || process.platform !== 'linux') return;
-    const output = { to: (_text: string): void => {} };
-    const child = this.#spawnRegistered(true, (text) => output.to(text));
-    if (child.pid === undefined) return; // command not found: #spawn reports it
-    const target = portToCheck(this.#config);
-    const portFree = target === undefined ? Promise.resolve(true) : acceptsConnections(target).then((accepted) => !accepted);
-    const spare: Spare = { child, output, exited: false, portFree };
-    void child.exited.then(() => (spare.exited = true));
-    this.#spare = spare;
+    if (this.#state.kind === 'stopped' && !this.#closing) this.#launcher.prepare();
   }
 
   discardLaunch(): void {
-    void this.#dropSpare();
-  }
-
-  /** SIGKILL the spare's group (it holds nothing) and wait until it is gone. Never rejects. */
-  async #dropSpare(): Promise<void> {
-    const spare = this.#spare;
-    if (spare === undefined) return;
-    this.#spare = undefined;
-    const pgid = spare.child.pid!;
-    const gone = await terminateGroup({ pgid, leaderExited: spare.child.exited, graceMs: 0, polite: false, cmdStop: undefined, env: this.#config.env, log: this.#log, onOutput: () => {} }).catch(() => false);
-    if (gone) this.#groupEnded(spare.child);
+    void this.#launcher.discard();
   }
 
   #setState(next: State): void {
@@ -245,7 +170,7 @@ export class UpstreamProcess implements Upstream {
 
   /** launching → starting (then the start race), or → stopped when the port is taken. */
   async #launch(ready: Promise<void>, abort: AbortController): Promise<void> {
-    const early = this.#spare?.portFree;
+    const early = this.#launcher.earlyPortFree();
     const taken = early !== undefined && (await early) ? undefined : await portTaken(this.#config, abort.signal);
     const s = this.#state;
     if (s.kind !== 'launching' || s.abort !== abort) throw abortedStartError(this.model, String(abort.signal.reason ?? 'unloaded')); // stop() won
@@ -269,51 +194,12 @@ export class UpstreamProcess implements Upstream {
       waker.poke();
       this.#output(text);
     };
-    const spare = this.#takeSpare();
-    let child: Child;
-    if (spare !== undefined) {
-      spare.output.to = onOutput;
-      child = spare.child;
-      child.release(); // already registered
-    } else {
-      child = this.#spawnRegistered(false, onOutput);
-    }
+    const { child, prepared } = this.#launcher.spawn(onOutput);
     const run: Run = { child, tail, waker, startedAt: performance.now(), exitReason: undefined, exit: undefined };
-    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch, prepared: spare !== undefined }, 'starting upstream');
+    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch, prepared }, 'starting upstream');
     if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
     return run;
-  }
-
-  /** Spawn this model's cmd and record its group (exit-time kill list, state file). */
-  #spawnRegistered(gated: boolean, onOutput: (text: string) => void): Child {
-    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated, onOutput });
-    if (child.pid !== undefined) {
-      registerGroup(child.pid);
-      this.#opts.groups?.add(this.model, child.pid, this.#config.cmd);
-    }
-    return child;
-  }
-
-  /** Every member of `child`'s group is gone: undo #spawnRegistered's records and dismiss its watchdog (./launch.ts). */
-  #groupEnded(child: Child): void {
-    const pgid = child.pid;
-    if (pgid === undefined) return; // never spawned: nothing recorded
-    unregisterGroup(pgid);
-    child.groupGone();
-    this.#opts.groups?.remove(pgid);
-  }
-
-  /** The spare, if it is still waiting at its gate; one that died meanwhile is swept and dropped. */
-  #takeSpare(): Spare | undefined {
-    const spare = this.#spare;
-    if (spare === undefined) return undefined;
-    if (!spare.exited && liveStatSync(spare.child.pid!) !== undefined) { // its wrapper still waits (no /proc: never taken)
-      this.#spare = undefined;
-      return spare;
-    }
-    void this.#dropSpare();
-    return undefined;
   }
 
   /** Runs the start race and applies its outcome (#state is already `starting` with this run). */
@@ -365,31 +251,11 @@ export class UpstreamProcess implements Upstream {
       this.#setState(this.#closing ? { kind: 'shutdown' } : { kind: 'stopped' });
       resolve();
     };
-    this.#terminate(run, graceMs, polite).then(finish, (err: unknown) => {
+    terminateRun(run, { config: this.#config, launcher: this.#launcher, log: this.#log, onOutput: (t) => this.#output(t), graceMs, polite }).then(finish, (err: unknown) => {
       this.#log.error({ err }, 'stopping upstream failed');
       finish();
     });
     return done;
-  }
-
-  /** The group's termination (./terminate.ts), then a log line. Never rejects. */
-  async #terminate(run: Run, graceMs: number, polite: boolean): Promise<void> {
-    const pgid = run.child.pid;
-    if (pgid === undefined) return; // never spawned
-    // Our idle kept-alive connections would hold a llama-server's exit back (upstream-agent.ts).
-    closeIdleConnections(this.#config.proxy);
-    const gone = await terminateGroup({
-      pgid,
-      leaderExited: run.child.exited,
-      graceMs,
-      polite,
-      cmdStop: this.#config.cmdStop,
-      env: this.#config.env,
-      log: this.#log,
-      onOutput: (t) => this.#output(t),
-    });
-    if (gone) this.#groupEnded(run.child); // else keep it listed (the next start may reap it) and watched
-    this.#log.info({ pid: pgid, reason: run.exitReason }, 'upstream stopped');
   }
 
   /** The leader exited (or never spawned). Crash handling lives here; start and stop handle their own. */
@@ -406,7 +272,7 @@ export class UpstreamProcess implements Upstream {
       if (pgid !== undefined && signalGroup(pgid, 0)) {
         void this.#beginStop(run, 0, false); // stragglers in the group: SIGKILL them, then stopped
       } else {
-        this.#groupEnded(run.child);
+        this.#launcher.groupEnded(run.child);
         this.#setState({ kind: 'stopped' });
       }
     }
@@ -417,9 +283,4 @@ export class UpstreamProcess implements Upstream {
     this.#opts.logs.push(text);
     this.#opts.onOutput?.(text);
   }
-}
-
-/** The status callers see: `launching` is part of starting. */
-function statusOf(s: State): ProcessStatus {
-  return s.kind === 'launching' ? 'starting' : s.kind;
 }

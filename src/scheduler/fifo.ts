@@ -1,5 +1,5 @@
 /**
- * The FIFO scheduler: a port of llama-swap's `internal/router/scheduler/fifo.go`.
+ * The FIFO scheduler, as llama-swap's FIFO scheduler behaves.
  * Requests for a model that is already ready are served at once, which
  * collates work and reduces swaps: arrivals A B C A B C are served
  * A A B B C C. There is no starvation protection (llama-swap #612, #797).

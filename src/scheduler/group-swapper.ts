@@ -1,7 +1,7 @@
 /**
  * Eviction policies (the `Swapper` seam of ./types.ts).
  *
- * `createGroupSwapper` ports llama-swap's `groupSwapper` (internal/router/group.go):
+ * `createGroupSwapper` evicts as llama-swap's groups do:
  * for a target in group G, a running model M (M ≠ target) is evicted when
  *   - M is in G and G.swap, or
  *   - M is in another group H, G.exclusive, and !H.persistent.

@@ -1,5 +1,5 @@
 /**
- * The serial scheduler (our fork's addition; llama-swap.md §5.3): requests are
+ * The serial scheduler (modelswap's own; llama-swap has only FIFO): requests are
  * served one at a time, in strict arrival order. No fast-path bypass, no
  * priority, no batching, no reordering. At most one request is in flight and
  * at most one swap runs, across all models. Loading a model evicts every other

@@ -1,9 +1,9 @@
 /**
  * Forwarding one request to an upstream and piping its answer back, chunk by
  * chunk (no buffering: SSE events leave as they arrive). Engine: node:http
- * on a keep-alive Agent with `.pipe()` — the cheapest correct variant
- * measured in ../shared/reference/node-stack.md §3–4, confirmed against
- * undici by `npm run bench` (BENCHMARKS.md).
+ * on a keep-alive Agent with `.pipe()`: of the engines measured on this
+ * project's hosts (node:http, undici's request and dispatch, http-proxy), the
+ * cheapest correct one, confirmed by `npm run bench` (BENCHMARKS.md).
  *
  * Failure contract:
  * - client disconnects → the upstream request is aborted at once;

@@ -1,0 +1,74 @@
+/**
+ * The data of UpstreamProcess's state machine: one spawned server (a Run) and
+ * the states that carry it, plus the group's termination at the end of a run.
+ */
+import type { Logger } from 'pino';
+import type { ModelConfig } from '../config/types.ts';
+import { closeIdleConnections } from '../upstream-agent.ts';
+import type { OutputWaker } from './health.ts';
+import type { Launcher } from './launcher.ts';
+import type { OutputTail } from './output-tail.ts';
+import type { Child, ChildExit } from './spawn.ts';
+import { terminateGroup } from './terminate.ts';
+import type { ExitReason, ProcessStatus } from './types.ts';
+
+/** One spawned server, from spawn until its group is gone. */
+export interface Run {
+  readonly child: Child;
+  readonly tail: OutputTail;
+  /** Poked on every chunk of output: wakes the health poll (./health.ts). */
+  readonly waker: OutputWaker;
+  readonly startedAt: number;
+  /** Why it ended; the first writer wins. */
+  exitReason: ExitReason | undefined;
+  exit: ChildExit | undefined;
+}
+
+export type State =
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'launching'; readonly ready: Promise<void>; readonly abort: AbortController }
+  | { readonly kind: 'starting'; readonly run: Run; readonly ready: Promise<void>; readonly abort: AbortController }
+  | { readonly kind: 'ready'; readonly run: Run }
+  | { readonly kind: 'stopping'; readonly run: Run; readonly done: Promise<void> }
+  | { readonly kind: 'shutdown' };
+
+/** The status callers see: `launching` is part of starting. */
+export function statusOf(s: State): ProcessStatus {
+  return s.kind === 'launching' ? 'starting' : s.kind;
+}
+
+/** The pid of the run's leader while it is alive. */
+export function pidOf(s: State): number | undefined {
+  if (s.kind !== 'starting' && s.kind !== 'ready' && s.kind !== 'stopping') return undefined;
+  return s.run.exit === undefined ? s.run.child.pid : undefined;
+}
+
+export interface TerminateRunOptions {
+  readonly config: ModelConfig;
+  readonly launcher: Launcher;
+  readonly log: Logger;
+  readonly onOutput: (text: string) => void;
+  readonly graceMs: number;
+  /** cmdStop or SIGTERM first (true), or SIGKILL at once. */
+  readonly polite: boolean;
+}
+
+/** Terminate the run's whole group (./terminate.ts), then log. Never rejects unless terminateGroup does. */
+export async function terminateRun(run: Run, o: TerminateRunOptions): Promise<void> {
+  const pgid = run.child.pid;
+  if (pgid === undefined) return; // never spawned
+  // Our idle kept-alive connections would hold a llama-server's exit back (../upstream-agent.ts).
+  closeIdleConnections(o.config.proxy);
+  const gone = await terminateGroup({
+    pgid,
+    leaderExited: run.child.exited,
+    graceMs: o.graceMs,
+    polite: o.polite,
+    cmdStop: o.config.cmdStop,
+    env: o.config.env,
+    log: o.log,
+    onOutput: o.onOutput,
+  });
+  if (gone) o.launcher.groupEnded(run.child); // else keep it listed (the next start may reap it) and watched
+  o.log.info({ pid: pgid, reason: run.exitReason }, 'upstream stopped');
+}
