@@ -69,11 +69,12 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const router = new Router({
     config,
     logger,
-    createUpstream: (model) =>
+    createUpstream: (model, onStatus) =>
       new UpstreamProcess(model, {
         logger,
         logs: logs.model(model.id),
         onOutput: (text) => logs.writeUpstream(model.id, text),
+        onStatus,
         groups,
       }),
     createScheduler: (effects, current) =>

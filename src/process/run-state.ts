@@ -37,6 +37,11 @@ export function statusOf(s: State): ProcessStatus {
   return s.kind === 'launching' ? 'starting' : s.kind;
 }
 
+/** The run a state carries, if any. */
+export function runOf(s: State): Run | undefined {
+  return s.kind === 'starting' || s.kind === 'ready' || s.kind === 'stopping' ? s.run : undefined;
+}
+
 /** The pid of the run's leader while it is alive. */
 export function pidOf(s: State): number | undefined {
   if (s.kind !== 'starting' && s.kind !== 'ready' && s.kind !== 'stopping') return undefined;

@@ -14,6 +14,14 @@ export type ExitReason = 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'reloade
  */
 export type StopReason = 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'reloaded' | 'shutdown';
 
+/** What a status change reports besides the status. */
+export interface StatusDetail {
+  /** The pid of the run that changed (also once it has exited), if one was spawned. */
+  readonly pid: number | undefined;
+  /** Why the run ended or is ending, once known (first writer wins). */
+  readonly reason: ExitReason | undefined;
+}
+
 export interface ExitInfo {
   readonly model: string;
   readonly reason: ExitReason;

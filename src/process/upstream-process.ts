@@ -37,7 +37,7 @@ import { OutputWaker } from './health.ts';
 import { Launcher } from './launcher.ts';
 import { OutputTail } from './output-tail.ts';
 import { portTaken } from './port-check.ts';
-import { pidOf, type Run, type State, statusOf, terminateRun } from './run-state.ts';
+import { pidOf, type Run, runOf, type State, statusOf, terminateRun } from './run-state.ts';
 import type { ChildExit } from './spawn.ts';
 import {
   abortedStartError, describeExit, exitedDuringStartError, healthTimeoutError, portInUseError, shutDownError, spawnFailedError,
@@ -45,7 +45,7 @@ import {
 import type { GroupStateFile } from './state-file.ts';
 import { raceStart } from './start-race.ts';
 import { drain, untilAborted } from './wait.ts';
-import type { ExitInfo, ProcessStatus, StopReason, Upstream } from './types.ts';
+import type { ExitInfo, ProcessStatus, StatusDetail, StopReason, Upstream } from './types.ts';
 
 export interface UpstreamProcessOptions {
   readonly logger: Logger;
@@ -55,8 +55,8 @@ export interface UpstreamProcessOptions {
   readonly onOutput?: (text: string) => void;
   /** Every time a child exits (or fails to spawn), with the reason. Must not throw. */
   readonly onExit?: (info: ExitInfo) => void;
-  /** Every state change. Must not throw. */
-  readonly onStatus?: (status: ProcessStatus) => void;
+  /** Every status change, with the run's pid and (once known) why it ended. Must not throw. */
+  readonly onStatus?: (status: ProcessStatus, detail: StatusDetail) => void;
   /** Health poll period; default 50 ms. */
   readonly healthIntervalMs?: number;
   /** Where live groups are recorded for the next start's reaper; none by default. */
@@ -154,9 +154,11 @@ export class UpstreamProcess implements Upstream {
   }
 
   #setState(next: State): void {
-    const prev = statusOf(this.#state);
+    const prev = this.#state;
     this.#state = next;
-    if (prev !== statusOf(next)) this.#opts.onStatus?.(statusOf(next));
+    if (statusOf(prev) === statusOf(next) || this.#opts.onStatus === undefined) return;
+    const run = runOf(next) ?? runOf(prev);
+    this.#opts.onStatus(statusOf(next), { pid: run?.child.pid, reason: run?.exitReason });
   }
 
   /** stopped → launching; #launch goes on from there. */

@@ -19,6 +19,8 @@ export interface RouterEffectsDeps {
   readonly post: (ev: RouterEvent) => void;
   /** The old process of a model whose definition changed or was removed (config reload), if still around. */
   readonly retired: (model: string) => { readonly alive: boolean; readonly gone: Promise<void> } | undefined;
+  /** A swap was started (on the run loop), before its task runs. */
+  readonly onSwapStarted: (model: string, evict: readonly string[]) => void;
   readonly logger: Logger;
 }
 
@@ -42,11 +44,12 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
   /** Stop `evict` in parallel, then make `model` ready; always posts swapDone. */
   async function swap(model: string, evict: readonly string[], signal: AbortSignal): Promise<void> {
     let error: ProxyError | undefined;
-    const started = Date.now();
+    const started = performance.now();
+    let loadFrom: number | undefined;
     const target = deps.upstream(model);
     try {
       // A model's old process (config reload) counts as that model: wait until it is gone too.
-      // stop() signals at once; the target's launch wrapper forks while they exit (process/launch.ts, the gate).
+      // stop() signals at once; the target's launch wrapper forks while they exit (the gate of process/launch.ts).
       const stopped = Promise.all(evict.map((m) => Promise.all([deps.upstream(m)?.stop('evicted'), deps.retired(m)?.gone])));
       if (evict.length > 0) target?.prepareLaunch();
       await stopped;
@@ -54,8 +57,9 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
       // Unloaded or unwanted while we were evicting: do not start it for nobody.
       // (Checked and started in one synchronous step; a later abort stops the start itself.)
       if (signal.aborted) throw signal.reason as ProxyError;
+      loadFrom = performance.now();
       await upstream(model).ensureReady();
-      logger.info({ model, evicted: evict, ms: Date.now() - started }, 'model ready');
+      logger.info({ model, evicted: evict, ms: Math.round(performance.now() - started) }, 'model ready');
     } catch (err) {
       error = err instanceof ProxyError
         ? err
@@ -65,7 +69,9 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
     } finally {
       target?.discardLaunch(); // a no-op once the start took it
       swaps.delete(model);
-      post({ type: 'swapDone', model, error });
+      const end = performance.now();
+      const timings = { stopMs: (loadFrom ?? end) - started, loadMs: loadFrom === undefined ? 0 : end - loadFrom, cancelled: signal.aborted };
+      post({ type: 'swapDone', model, error, timings });
     }
   }
 
@@ -89,6 +95,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
     },
 
     startSwap(model: string, evict: readonly string[]): void {
+      deps.onSwapStarted(model, evict);
       const ac = new AbortController();
       swaps.set(model, ac);
       void swap(model, evict, ac.signal);

@@ -10,17 +10,36 @@
 import { ProxyError } from '../errors.ts';
 import type { RequestId, SchedRequest } from '../scheduler/types.ts';
 
+/** What the HTTP layer saw of a served request, for the feed. */
+export interface ServeOutcome {
+  readonly status?: number;
+  /** From the grant to the first byte of the answer. */
+  readonly ttfbMs?: number;
+  /** The client left before the answer was complete. */
+  readonly clientAborted?: boolean;
+  readonly error?: string;
+}
+
+/** When a request arrived and was granted (performance.now()). */
+export interface LeaseTimes {
+  readonly arrivedAt: number;
+  readonly grantedAt: number;
+}
+
 /** A granted request: forward to `upstream`, then call `release()` exactly once (extra calls are ignored). */
 export interface Lease {
   readonly id: RequestId;
   readonly model: string;
   /** Base URL of the model's server, no trailing slash. */
   readonly upstream: string;
-  release(): void;
+  /** How long the request waited for its grant. */
+  readonly waitedMs: number;
+  release(outcome?: ServeOutcome): void;
 }
 
 interface Waiter {
   readonly model: string;
+  readonly arrivedAt: number;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (lease: Lease) => void;
   readonly reject: (err: ProxyError) => void;
@@ -31,9 +50,11 @@ export interface GrantsDeps {
   /** The caller of a waiting request left (its signal aborted): post a cancel for it. */
   readonly onAbort: (id: RequestId) => void;
   /** A request was granted: record its use and return its upstream's base URL. */
-  readonly onGrant: (id: RequestId, model: string) => string;
+  readonly onGrant: (id: RequestId, model: string, waitedMs: number) => string;
   /** A lease was released (once per lease): post its serveDone. */
-  readonly onRelease: (id: RequestId, model: string) => void;
+  readonly onRelease: (id: RequestId, model: string, times: LeaseTimes, outcome: ServeOutcome | undefined) => void;
+  /** A waiting request ended with an error (not its caller leaving). */
+  readonly onFail: (id: RequestId, model: string, err: ProxyError, waitedMs: number) => void;
 }
 
 const clientClosed = (): ProxyError => new ProxyError('CLIENT_CLOSED', 'client closed the request');
@@ -51,7 +72,7 @@ export class Grants {
   wait(id: RequestId, model: string, signal: AbortSignal | undefined): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
       const onAbort = (): void => this.#deps.onAbort(id);
-      this.#waiting.set(id, { model, signal, resolve, reject, onAbort });
+      this.#waiting.set(id, { model, arrivedAt: performance.now(), signal, resolve, reject, onAbort });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -67,14 +88,16 @@ export class Grants {
       w.reject(clientClosed());
       return false;
     }
-    const upstream = this.#deps.onGrant(id, w.model);
+    const times = { arrivedAt: w.arrivedAt, grantedAt: performance.now() };
+    const waitedMs = times.grantedAt - w.arrivedAt;
+    const upstream = this.#deps.onGrant(id, w.model, waitedMs);
     let released = false;
     w.resolve({
-      id, model: w.model, upstream,
-      release: () => {
+      id, model: w.model, upstream, waitedMs,
+      release: (outcome) => {
         if (released) return;
         released = true;
-        this.#deps.onRelease(id, w.model);
+        this.#deps.onRelease(id, w.model, times, outcome);
       },
     });
     return true;
@@ -82,7 +105,10 @@ export class Grants {
 
   /** End request `id` with `err`. A no-op if it already ended. */
   fail(id: RequestId, err: ProxyError): void {
-    this.#take(id)?.reject(err);
+    const w = this.#take(id);
+    if (w === undefined) return;
+    w.reject(err);
+    this.#deps.onFail(id, w.model, err, performance.now() - w.arrivedAt);
   }
 
   /** Its caller left: end request `id` with CLIENT_CLOSED. Returns its model, or undefined if it already ended. */

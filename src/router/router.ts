@@ -14,9 +14,11 @@
 import type { Logger } from 'pino';
 import type { Config, ModelConfig } from '../config/types.ts';
 import { assertNever, ProxyError } from '../errors.ts';
-import type { Upstream } from '../process/types.ts';
+import type { ProcessStatus, StatusDetail, Upstream } from '../process/types.ts';
 import type { Effects, Scheduler, UnloadReason } from '../scheduler/types.ts';
 import type { RouterEvent } from './events.ts';
+import type { FeedListener, ModelSnapshot } from './feed.ts';
+import { FeedPublisher } from './feed-publisher.ts';
 import { Grants, type Lease } from './grants.ts';
 import { RunLoop } from './run-loop.ts';
 import { createRouterEffects, type RouterEffects } from './effects.ts';
@@ -31,8 +33,11 @@ export type { RunningInfo } from './running.ts';
 export interface RouterDeps {
   readonly config: Config;
   readonly logger: Logger;
-  /** Builds the process for a model definition (the real one is UpstreamProcess). */
-  readonly createUpstream: (model: ModelConfig) => Upstream;
+  /**
+   * Builds the process for a model definition (the real one is
+   * UpstreamProcess), which reports every status change to `onStatus`.
+   */
+  readonly createUpstream: (model: ModelConfig, onStatus: (status: ProcessStatus, detail: StatusDetail) => void) => Upstream;
   /** Builds the scheduler around the router's Effects for a config (again on every reload). */
   readonly createScheduler: (effects: Effects, config: Config) => Scheduler;
 }
@@ -47,6 +52,10 @@ export class Router {
   readonly #grants: Grants;
   readonly #effects: RouterEffects;
   readonly #ttl: TtlClock;
+  readonly #publisher = new FeedPublisher();
+  /** Models whose load a preload asked for (the reason the feed gives for their start). */
+  readonly #preloading = new Set<string>();
+  #tick: NodeJS.Timeout | undefined;
   #scheduler: Scheduler;
   /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
   #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
@@ -61,8 +70,15 @@ export class Router {
     this.#deps = deps;
     this.#log = deps.logger;
     const post = (ev: RouterEvent): void => this.#loop.post(ev);
-    this.#loop = new RunLoop<RouterEvent>((ev) => this.#handle(ev), (err, ev) => this.#onHandlerError(err, ev));
-    this.#models = new ModelTable(deps.config, deps.createUpstream, (model, upstream) => post({ type: 'retiredStopped', model, upstream }), deps.logger);
+    this.#loop = new RunLoop<RouterEvent>((ev) => {
+      this.#handle(ev);
+      this.#publisher.counts(this.#models.ids(), (m) => this.#scheduler.load(m));
+    }, (err, ev) => this.#onHandlerError(err, ev));
+    const create = (m: ModelConfig): Upstream => {
+      const up: Upstream = deps.createUpstream(m, (status, detail) => post({ type: 'status', model: m.id, upstream: up, status, detail }));
+      return up;
+    };
+    this.#models = new ModelTable(deps.config, create, (model, upstream) => post({ type: 'retiredStopped', model, upstream }), deps.logger);
     this.#ttl = new TtlClock({
       ttlMs: (m) => this.#models.model(m)?.ttlMs ?? 0,
       load: (m) => this.#scheduler.load(m),
@@ -70,12 +86,17 @@ export class Router {
     });
     this.#grants = new Grants({
       onAbort: (id) => post({ type: 'cancel', id }),
-      onGrant: (_id, model) => {
+      onGrant: (id, model, waitedMs) => {
         this.#ttl.clear(model);
         this.#ttl.touch(model);
+        if (this.#publisher.feed.active) this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'granted', id, model, waitedMs: Math.round(waitedMs) });
         return this.#models.model(model)!.proxy;
       },
-      onRelease: (id, model) => post({ type: 'serveDone', id, model }),
+      onRelease: (id, model, times, outcome) => post({ type: 'serveDone', id, model, times, outcome }),
+      onFail: (id, model, err, waitedMs) => {
+        if (!this.#publisher.feed.active) return;
+        this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'done', id, model, waitedMs: Math.round(waitedMs), durationMs: Math.round(waitedMs), error: err.message });
+      },
     });
     this.#effects = createRouterEffects({
       upstream: (m) => this.#models.upstream(m),
@@ -83,6 +104,10 @@ export class Router {
       grants: this.#grants,
       post,
       retired: (model) => this.#models.retired(model),
+      onSwapStarted: (model, evict) => {
+        this.#publisher.loadStarted(model, evict);
+        this.#tick ??= setInterval(() => post({ type: 'loadTick' }), 1000).unref();
+      },
       logger: this.#log,
     });
     this.#scheduler = deps.createScheduler(this.#effects, deps.config);
@@ -106,12 +131,27 @@ export class Router {
    * SHUTTING_DOWN, CLIENT_CLOSED). When `signal` aborts before the grant, the
    * request is withdrawn from the scheduler and never granted.
    */
-  acquire(model: string, signal?: AbortSignal): Promise<Lease> {
+  acquire(model: string, signal?: AbortSignal, opts: { readonly preload?: boolean } = {}): Promise<Lease> {
     if (signal?.aborted) return Promise.reject(new ProxyError('CLIENT_CLOSED', 'client closed the request'));
     const id = this.#nextId++;
     const lease = this.#grants.wait(id, model, signal);
-    this.#loop.post({ type: 'request', id, model });
+    this.#loop.post({ type: 'request', id, model, preload: opts.preload === true });
     return lease;
+  }
+
+  /**
+   * Listen to the event feed, starting from the snapshot returned (taken in
+   * the same step, so no change falls between the two). Call `unsubscribe`
+   * when done. The listener runs on the run loop: it must not throw or block.
+   */
+  subscribe(listener: FeedListener): { readonly snapshot: ModelSnapshot[]; readonly unsubscribe: () => void } {
+    const unsubscribe = this.#publisher.feed.subscribe(listener);
+    return { snapshot: this.#publisher.snapshot(this.#models.entries(), (m) => this.#scheduler.load(m)), unsubscribe };
+  }
+
+  /** Expected load time of `model` from its earlier loads, if any. */
+  loadEstimate(model: string): number | undefined {
+    return this.#publisher.history.estimate(model);
   }
 
   /** Unload models (all when omitted) and resolve once their processes have stopped. */
@@ -135,7 +175,7 @@ export class Router {
   async preload(models: readonly string[]): Promise<void> {
     for (const model of models) {
       try {
-        const lease = await this.acquire(model);
+        const lease = await this.acquire(model, undefined, { preload: true });
         lease.release();
         this.#log.info({ model }, 'preloaded');
       } catch (err) {
@@ -162,6 +202,7 @@ export class Router {
 
   async #doClose(deadlineMs: number): Promise<void> {
     this.#ttl.stop();
+    clearInterval(this.#tick);
     this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
     if (this.#scheduler.inFlight().length > 0 && deadlineMs > 0 && !this.#destroyed) {
       let timer: NodeJS.Timeout | undefined;
@@ -199,17 +240,25 @@ export class Router {
         // A model removed by a reload (and since swept) no longer exists here.
         if (!this.#models.has(ev.model)) this.#grants.fail(ev.id, new ProxyError('MODEL_NOT_FOUND', `model not found: ${ev.model}`));
         else if (this.#pendingReload !== undefined) this.#held.push({ id: ev.id, model: ev.model });
-        else this.#scheduler.onRequest({ id: ev.id, model: ev.model });
+        else {
+          if (ev.preload) this.#preloading.add(ev.model);
+          this.#scheduler.onRequest({ id: ev.id, model: ev.model });
+        }
         return;
       case 'cancel': {
         this.#scheduler.onCancel(ev.id);
         const model = this.#grants.withdraw(ev.id);
+        if (model !== undefined && this.#publisher.feed.active) {
+          this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'done', id: ev.id, model, waitedMs: 0, durationMs: 0, clientAborted: true, error: 'client closed the request before its grant' });
+        }
         // The model may have just become idle (its last waiter left): restart its TTL clock.
         if (model !== undefined) this.#ttl.armIfIdle(model);
         this.#sweep();
         return;
       }
       case 'swapDone':
+        this.#preloading.delete(ev.model);
+        this.#publisher.loadEnded(ev.model, ev.error, ev.timings);
         this.#scheduler.onSwapDone(ev.model, ev.error);
         if (ev.error === undefined) this.#ttl.touch(ev.model);
         this.#ttl.armIfIdle(ev.model);
@@ -217,6 +266,7 @@ export class Router {
         this.#applyPendingReload();
         return;
       case 'serveDone':
+        if (this.#publisher.feed.active) this.#publishServed(ev);
         this.#ttl.touch(ev.model);
         this.#scheduler.onServeDone(ev.id);
         this.#ttl.armIfIdle(ev.model);
@@ -230,6 +280,16 @@ export class Router {
         this.#scheduler.onUnload(models, ev.reason);
         return;
       }
+      case 'status':
+        if (this.#models.upstream(ev.model) === ev.upstream) this.#publisher.status(ev.model, ev.status, ev.detail, this.#preloading.has(ev.model));
+        return;
+      case 'loadTick':
+        this.#publisher.tick();
+        if (!this.#publisher.hasLoads()) {
+          clearInterval(this.#tick);
+          this.#tick = undefined;
+        }
+        return;
       case 'retiredStopped':
         this.#models.retiredStopped(ev.model, ev.upstream);
         return;
@@ -256,6 +316,14 @@ export class Router {
       default:
         assertNever(ev);
     }
+  }
+
+  #publishServed(ev: Extract<RouterEvent, { type: 'serveDone' }>): void {
+    const { times, outcome } = ev;
+    this.#publisher.feed.publish({
+      type: 'request', at: Date.now(), phase: 'done', id: ev.id, model: ev.model,
+      waitedMs: Math.round(times.grantedAt - times.arrivedAt), durationMs: Math.round(performance.now() - times.arrivedAt), ...outcome,
+    });
   }
 
   /** Removed models with nothing waiting or in flight any more are forgotten. */

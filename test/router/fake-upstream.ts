@@ -21,7 +21,7 @@
  */
 import assert from 'node:assert/strict';
 import { ProxyError } from '../../src/errors.ts';
-import type { ProcessStatus, StopReason, Upstream } from '../../src/process/types.ts';
+import type { ExitReason, ProcessStatus, StatusDetail, StopReason, Upstream } from '../../src/process/types.ts';
 
 /** One stop() call, with the status it found. */
 export interface StopCall {
@@ -54,6 +54,9 @@ export class FakeUpstream implements Upstream {
   readonly stopCalls: StopCall[] = [];
   /** When true, a stop stays in `stopping` until finishStop(). */
   holdStops = false;
+  /** Told of every status change, as the real process tells its owner (the router sets it). */
+  onStatus: ((status: ProcessStatus, detail: StatusDetail) => void) | undefined;
+  #reason: ExitReason | undefined;
   readonly #journal: string[];
   readonly #waiters = new Set<Waiter>();
   #state: State = { kind: 'stopped' };
@@ -190,8 +193,15 @@ export class FakeUpstream implements Upstream {
   }
 
   #set(next: State, event: string): void {
+    const prev = this.#state.kind;
     this.#state = next;
     this.#journal.push(`${this.model}:${event}`);
+    if (next.kind === 'starting') this.#reason = undefined;
+    const stop = /^stop\((.+)\)$/.exec(event);
+    if (stop !== null) this.#reason ??= stop[1] as StopReason;
+    if (event === 'crash') this.#reason ??= 'crashed';
+    if (event === 'start-failed') this.#reason ??= 'start-failed';
+    if (prev !== next.kind) this.onStatus?.(next.kind, { pid: 4242, reason: this.#reason });
     this.#changed();
   }
 

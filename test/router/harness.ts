@@ -59,7 +59,11 @@ export class RouterHarness {
     this.router = new Router({
       config,
       logger: pino({ level: 'warn' }, { write: (line: string) => this.logLines.push(line) }),
-      createUpstream: (m) => this.fake(m.id),
+      createUpstream: (m, onStatus) => {
+        const f = this.fake(m.id);
+        f.onStatus = onStatus;
+        return f;
+      },
       createScheduler: (effects, current) =>
         createScheduler(current.scheduler, current.groups, {
           effects,

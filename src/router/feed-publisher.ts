@@ -1,0 +1,108 @@
+/**
+ * Turns what the run loop sees into feed events (./feed.ts), and keeps what a
+ * late subscriber needs: loads in progress and the last published counts.
+ * Every method runs on the run loop. Load history is recorded whether or not
+ * anyone listens (estimates must be there when a client asks).
+ */
+import type { ProcessStatus, StatusDetail } from '../process/types.ts';
+import type { ModelLoad } from '../scheduler/types.ts';
+import { EventFeed, LoadHistory, type ModelSnapshot, type StateReason } from './feed.ts';
+
+interface ActiveLoad {
+  readonly startedAt: number;
+  /** performance.now() at the start, for elapsed times. */
+  readonly t0: number;
+  readonly evicting: readonly string[];
+  readonly estimateMs: number | undefined;
+}
+
+/** How a swap went, measured by the swap task. */
+export interface SwapTimings {
+  readonly stopMs: number;
+  readonly loadMs: number;
+  readonly cancelled: boolean;
+}
+
+export class FeedPublisher {
+  readonly feed = new EventFeed();
+  readonly history = new LoadHistory();
+  readonly #loads = new Map<string, ActiveLoad>();
+  /** Evicted model → the model whose load evicts it (until its stop is reported). */
+  readonly #evictedBy = new Map<string, string>();
+  readonly #counts = new Map<string, string>();
+
+  /** A swap started (Effects.startSwap). */
+  loadStarted(model: string, evicting: readonly string[]): void {
+    const load: ActiveLoad = { startedAt: Date.now(), t0: performance.now(), evicting: [...evicting], estimateMs: this.history.estimate(model) };
+    this.#loads.set(model, load);
+    for (const m of evicting) this.#evictedBy.set(m, model);
+    if (this.feed.active) this.feed.publish({ type: 'load', at: load.startedAt, model, phase: 'started', ...this.#progress(load) });
+  }
+
+  /** The swap for `model` ended (swapDone). */
+  loadEnded(model: string, error: Error | undefined, t: SwapTimings): void {
+    const load = this.#loads.get(model);
+    if (load === undefined) return;
+    this.#loads.delete(model);
+    for (const m of load.evicting) if (this.#evictedBy.get(m) === model) this.#evictedBy.delete(m);
+    if (error === undefined) this.history.record(model, t.loadMs);
+    if (!this.feed.active) return;
+    const phase = error === undefined ? 'ready' : t.cancelled ? 'cancelled' : 'failed';
+    this.feed.publish({
+      type: 'load', at: Date.now(), model, phase, ...this.#progress(load),
+      stopMs: Math.round(t.stopMs), loadMs: Math.round(t.loadMs), ...(error !== undefined ? { error: error.message } : {}),
+    });
+  }
+
+  /** About every second while loads run. */
+  tick(): void {
+    if (!this.feed.active) return;
+    const at = Date.now();
+    for (const [model, load] of this.#loads) this.feed.publish({ type: 'load', at, model, phase: 'progress', ...this.#progress(load) });
+  }
+
+  hasLoads(): boolean {
+    return this.#loads.size > 0;
+  }
+
+  /** A model's process changed state; `current` is false for the old process of a reloaded model. */
+  status(model: string, state: ProcessStatus, detail: StatusDetail, preloading: boolean): void {
+    if (!this.feed.active) return;
+    let reason: StateReason | undefined = detail.reason;
+    if (state === 'starting') reason = preloading ? 'preload' : 'request';
+    if (state === 'ready') reason = 'ready';
+    const evictedBy = reason === 'evicted' ? this.#evictedBy.get(model) : undefined;
+    this.feed.publish({ type: 'model', at: Date.now(), model, state, pid: detail.pid, reason, evictedBy });
+  }
+
+  /** After each event: publish the counts of models whose counts changed. */
+  counts(models: Iterable<string>, load: (model: string) => ModelLoad): void {
+    if (!this.feed.active) return;
+    for (const model of models) {
+      const l = load(model);
+      const key = `${l.inFlight}/${l.waiting}`;
+      if ((this.#counts.get(model) ?? '0/0') === key) continue;
+      this.#counts.set(model, key);
+      this.feed.publish({ type: 'queue', at: Date.now(), model, inFlight: l.inFlight, waiting: l.waiting });
+    }
+  }
+
+  /** What a late subscriber starts from. */
+  snapshot(models: Iterable<[string, { status(): ProcessStatus; pid(): number | undefined }]>, load: (model: string) => ModelLoad): ModelSnapshot[] {
+    const out: ModelSnapshot[] = [];
+    for (const [model, up] of models) {
+      const l = load(model);
+      this.#counts.set(model, `${l.inFlight}/${l.waiting}`);
+      const active = this.#loads.get(model);
+      out.push({
+        model, state: up.status(), pid: up.pid(), inFlight: l.inFlight, waiting: l.waiting,
+        ...(active !== undefined ? { load: this.#progress(active) } : {}),
+      });
+    }
+    return out;
+  }
+
+  #progress(load: ActiveLoad): { startedAt: number; elapsedMs: number; estimateMs: number | undefined; evicting: readonly string[] } {
+    return { startedAt: load.startedAt, elapsedMs: Math.round(performance.now() - load.t0), estimateMs: load.estimateMs, evicting: load.evicting };
+  }
+}

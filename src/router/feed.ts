@@ -1,0 +1,103 @@
+/**
+ * The one event feed: everything that changes in the router, published from
+ * its run loop, in the order the loop handled it. `/api/events`, the web UI,
+ * the CLI, `sendLoadingState` and the metrics all read this feed; none of
+ * them asks the router for state of its own, except the snapshot a late
+ * subscriber starts from.
+ *
+ * Publishing is synchronous and cheap: a listener must not throw and must not
+ * do slow work (the SSE writer buffers and drops on its own). With no
+ * listener, the router builds no event at all (`active`).
+ */
+import type { ProcessStatus } from '../process/types.ts';
+
+/** Why a model changed state, as far as the router knows. */
+export type StateReason =
+  | 'request' | 'preload' | 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'reloaded' | 'shutdown'
+  | 'crashed' | 'start-failed' | 'health-timeout' | 'ready';
+
+export type FeedEvent =
+  /** A model's process changed state. `evictedBy` is the model whose load evicted it. */
+  | {
+    readonly type: 'model'; readonly at: number; readonly model: string; readonly state: ProcessStatus;
+    readonly pid: number | undefined; readonly reason: StateReason | undefined; readonly evictedBy: string | undefined;
+  }
+  /**
+   * A load (a swap: stop `evicting`, then start `model`): `started`, then
+   * `progress` about every second, then `ready`, `failed` or `cancelled`.
+   * `estimateMs` comes from earlier loads of the model (absent before the first).
+   */
+  | {
+    readonly type: 'load'; readonly at: number; readonly model: string;
+    readonly phase: 'started' | 'progress' | 'ready' | 'failed' | 'cancelled';
+    readonly startedAt: number; readonly elapsedMs: number; readonly estimateMs: number | undefined;
+    readonly evicting: readonly string[];
+    /** On `ready`/`failed`: how long stopping the evicted models took, and loading the model. */
+    readonly stopMs?: number; readonly loadMs?: number;
+    readonly error?: string;
+  }
+  /** A model's counts changed: requests in flight and waiting. */
+  | { readonly type: 'queue'; readonly at: number; readonly model: string; readonly inFlight: number; readonly waiting: number }
+  /** A request was granted (`waitedMs` since it arrived). */
+  | { readonly type: 'request'; readonly at: number; readonly phase: 'granted'; readonly id: number; readonly model: string; readonly waitedMs: number }
+  /** A request ended: served (with what the HTTP layer saw) or failed before its grant (`error`). */
+  | {
+    readonly type: 'request'; readonly at: number; readonly phase: 'done'; readonly id: number; readonly model: string;
+    readonly waitedMs: number; readonly durationMs: number;
+    readonly status?: number; readonly ttfbMs?: number; readonly clientAborted?: boolean; readonly error?: string;
+  };
+
+/** A model as a late subscriber first sees it. */
+export interface ModelSnapshot {
+  readonly model: string;
+  readonly state: ProcessStatus;
+  readonly pid: number | undefined;
+  readonly inFlight: number;
+  readonly waiting: number;
+  /** Present while it loads. */
+  readonly load?: { readonly startedAt: number; readonly elapsedMs: number; readonly estimateMs: number | undefined; readonly evicting: readonly string[] };
+}
+
+export type FeedListener = (ev: FeedEvent) => void;
+
+export class EventFeed {
+  readonly #listeners = new Set<FeedListener>();
+
+  /** Whether anyone listens: when not, publishers skip building events. */
+  get active(): boolean {
+    return this.#listeners.size > 0;
+  }
+
+  publish(ev: FeedEvent): void {
+    for (const l of this.#listeners) l(ev);
+  }
+
+  /** Returns the unsubscribe function. */
+  subscribe(listener: FeedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
+
+/** Load durations of each model's last successful loads, for estimates. */
+export class LoadHistory {
+  readonly #ms = new Map<string, number[]>();
+  readonly #keep: number;
+
+  constructor(keep = 5) {
+    this.#keep = keep;
+  }
+
+  record(model: string, ms: number): void {
+    const list = [...(this.#ms.get(model) ?? []), ms].slice(-this.#keep);
+    this.#ms.set(model, list);
+  }
+
+  /** The median of the kept loads, or undefined before the first. */
+  estimate(model: string): number | undefined {
+    const list = this.#ms.get(model);
+    if (list === undefined || list.length === 0) return undefined;
+    const sorted = [...list].sort((a, b) => a - b);
+    return Math.round(sorted[Math.floor(sorted.length / 2)]!);
+  }
+}
