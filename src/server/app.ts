@@ -18,6 +18,7 @@ import { listModels, resolveModel } from './models.ts';
 import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
 import { redactUrl } from './redact.ts';
+import { MODEL_ROUTES, modelRoute } from './routes-model.ts';
 
 /** decodeURIComponent that turns malformed escapes into a 400, not a 500. */
 function decodePath(s: string): string {
@@ -28,13 +29,7 @@ function decodePath(s: string): string {
   }
 }
 
-/** POST paths whose model comes from the body (JSON or form) or `?model=`. */
-export const MODEL_ROUTES: ReadonlySet<string> = new Set([
-  '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
-  '/v1/rerank', '/v1/reranking', '/rerank', '/reranking',
-  '/v1/audio/speech', '/v1/audio/transcriptions', '/v1/audio/translations', '/v1/images/generations',
-  '/v1/messages', '/v1/messages/count_tokens', '/infill', '/completion',
-]);
+export { MODEL_ROUTES } from './routes-model.ts';
 
 export interface AppDeps {
   /** The config in force (it changes on reload; read once per request). */
@@ -125,7 +120,8 @@ export function createApp(deps: AppDeps): RequestListener {
       return;
     }
     if (!auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
-    if (method === 'POST' && MODEL_ROUTES.has(path)) return inference(req, res, url);
+    const routed = modelRoute(method, url);
+    if (routed !== undefined) return inference(req, res, routed);
     if (path.startsWith('/upstream/')) return passthrough(req, res, url);
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/v1/models' || path === '/models') {
