@@ -19,6 +19,7 @@ import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
 import { redactUrl } from './redact.ts';
 import { MODEL_ROUTES, modelRoute } from './routes-model.ts';
+import { loadModel, upstreamListing } from './routes-ops.ts';
 
 /** decodeURIComponent that turns malformed escapes into a 400, not a 500. */
 function decodePath(s: string): string {
@@ -114,7 +115,7 @@ export function createApp(deps: AppDeps): RequestListener {
     }
     const path = url.pathname;
     if (method === 'OPTIONS') return preflight(req, res);
-    if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
+    if ((path === '/health' || path === '/wol-health') && (method === 'GET' || method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('OK');
       return;
@@ -130,6 +131,7 @@ export function createApp(deps: AppDeps): RequestListener {
         return sendJson(res, 200, listModels(config, (m) => router.status(m), created));
       }
       if (path === '/running') return sendJson(res, 200, { running: router.running() });
+      if (path === '/upstream') return sendJson(res, 200, upstreamListing(config, (m) => router.status(m)));
       if (path === '/unload' && method === 'GET') {
         await router.unload();
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -145,6 +147,10 @@ export function createApp(deps: AppDeps): RequestListener {
     if (method === 'POST' && path === '/api/models/unload') {
       await router.unload();
       return sendJson(res, 200, { msg: 'ok' });
+    }
+    if (method === 'POST' && path.startsWith('/api/models/load/')) {
+      const model = resolveModel(config, decodePath(path.slice('/api/models/load/'.length)));
+      return loadModel(router, res, model);
     }
     if (method === 'POST' && path.startsWith('/api/models/unload/')) {
       const model = resolveModel(config, decodePath(path.slice('/api/models/unload/'.length)));
