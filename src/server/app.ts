@@ -15,6 +15,7 @@ import { forward } from './forward.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { extractModel, rewriteModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
+import { GrantClock, ollamaPs, ollamaTags } from './ollama.ts';
 import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
 import { redactUrl } from './redact.ts';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps): RequestListener {
     auth = new ApiKeyCheck(next.apiKeys);
   };
   const created = Math.floor(Date.now() / 1000);
+  const grants = new GrantClock();
 
   /** Wait for a grant (withdrawn if the client leaves), forward, release. */
   async function serve(req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
@@ -61,6 +63,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const onClose = (): void => ac.abort();
     res.once('close', onClose);
     const lease = await router.acquire(model, ac.signal).finally(() => res.off('close', onClose));
+    grants.granted(model);
     try {
       await forward({ req, res, upstream: lease.upstream, path, body, model });
     } finally {
@@ -132,6 +135,8 @@ export function createApp(deps: AppDeps): RequestListener {
       }
       if (path === '/running') return sendJson(res, 200, { running: router.running() });
       if (path === '/upstream') return sendJson(res, 200, upstreamListing(config, (m) => router.status(m)));
+      if (path === '/api/tags') return sendJson(res, 200, ollamaTags(config, (m) => router.status(m), created));
+      if (path === '/api/ps') return sendJson(res, 200, ollamaPs(router.running(), grants));
       if (path === '/unload' && method === 'GET') {
         await router.unload();
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -150,7 +155,7 @@ export function createApp(deps: AppDeps): RequestListener {
     }
     if (method === 'POST' && path.startsWith('/api/models/load/')) {
       const model = resolveModel(config, decodePath(path.slice('/api/models/load/'.length)));
-      return loadModel(router, res, model);
+      return loadModel(router, res, model, (m) => grants.granted(m));
     }
     if (method === 'POST' && path.startsWith('/api/models/unload/')) {
       const model = resolveModel(config, decodePath(path.slice('/api/models/unload/'.length)));

@@ -1,9 +1,11 @@
 /**
  * Operations routes against a real modelswap with real fake-llama-server
- * children: /wol-health, POST /api/models/load/<model> and GET /upstream.
+ * children: /wol-health, POST /api/models/load/<model>, GET /upstream, and
+ * the Ollama-style /api/tags and /api/ps.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { NEVER_EXPIRES } from '../../src/server/ollama.ts';
 import { startFromYaml, until, type Started } from '../helpers/modelswap.ts';
 
 const KEY = 'ops-key';
@@ -102,8 +104,35 @@ describe('operations routes', () => {
     assert.equal(health.headers.get('x-served-by')?.split('@')[0], 'm2');
   });
 
+  test('GET /api/tags lists the /v1/models models in Ollama\'s shape', async () => {
+    const tags = (await getJson('/api/tags')) as { models: Array<{ name: string; model: string; modified_at: string; size: number; digest: string; details: { families: string[] } }> };
+    const v1 = (await getJson('/v1/models')) as { data: Array<{ id: string }> };
+    assert.deepEqual(tags.models.map((m) => m.name), v1.data.map((m) => m.id));
+    for (const m of tags.models) {
+      assert.equal(m.model, m.name);
+      assert.ok(!Number.isNaN(Date.parse(m.modified_at)), m.modified_at);
+      assert.equal(typeof m.size, 'number');
+      assert.equal(typeof m.digest, 'string');
+      assert.ok(Array.isArray(m.details.families));
+    }
+  });
+
+  test('GET /api/ps lists loaded models; expires_at is the last grant + ttl (never for ttl 0)', async () => {
+    const before = Date.now();
+    assert.equal((await load('org/m2')).status, 200);
+    const afterLoad = Date.now();
+    const ps = (await getJson('/api/ps')) as { models: Array<{ name: string; expires_at: string; size_vram: number }> };
+    assert.deepEqual(ps.models.map((m) => m.name), ['org/m2'], 'serial scheduler: loading org/m2 evicted m1');
+    const expires = Date.parse(ps.models[0]!.expires_at);
+    assert.ok(expires >= before + 300_000 && expires <= afterLoad + 300_000, ps.models[0]!.expires_at);
+    assert.equal(ps.models[0]!.size_vram, 0);
+    assert.equal((await load('m1')).status, 200);
+    const ps2 = (await getJson('/api/ps')) as { models: Array<{ name: string; expires_at: string }> };
+    assert.deepEqual(ps2.models.map((m) => [m.name, m.expires_at]), [['m1', NEVER_EXPIRES]]);
+  });
+
   test('the new routes need the API key; /wol-health does not', async () => {
-    for (const [method, path] of [['GET', '/upstream'], ['POST', '/api/models/load/m1']] as const) {
+    for (const [method, path] of [['GET', '/upstream'], ['GET', '/api/tags'], ['GET', '/api/ps'], ['POST', '/api/models/load/m1']] as const) {
       const r = await fetch(`${app.url}${path}`, { method, headers: { authorization: 'Bearer wrong' } });
       assert.equal(r.status, 401, path);
       assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'invalid_api_key', path);
