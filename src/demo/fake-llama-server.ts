@@ -224,6 +224,7 @@ function embeddings(body: Json, res: ServerResponse): void {
   sendJson(res, 200, { object: 'list', data, model: modelId, requested_model: body.model ?? null, usage: { prompt_tokens: tokens, total_tokens: tokens } });
 }
 
+/** Multipart uploads (audio transcriptions, image edits): fields and file size echoed back. */
 function transcription(req: IncomingMessage, res: ServerResponse): void {
   let bb: busboy.Busboy;
   try {
@@ -243,7 +244,7 @@ function transcription(req: IncomingMessage, res: ServerResponse): void {
   bb.on('close', () => {
     const requested = fields.model ?? null;
     const out = `[${servedBy}] received ${bytes} bytes (${filename ?? 'no file'}) for model ${requested}`;
-    sendJson(res, 200, { text: out, model: modelId, requested_model: requested, bytes, filename: filename ?? null });
+    sendJson(res, 200, { text: out, model: modelId, requested_model: requested, bytes, filename: filename ?? null, path: req.url ?? '/' });
   });
   req.pipe(bb);
 }
@@ -275,7 +276,15 @@ async function readJson(req: IncomingMessage): Promise<{ body: Json; bytes: numb
   }
 }
 
-const ECHO = new Set(['/v1/responses', '/v1/rerank', '/v1/reranking', '/rerank', '/reranking', '/infill', '/completion', '/v1/images/generations', '/v1/audio/speech']);
+/** POST paths answered with an echo of what arrived (path, model, body size) instead of a real result. */
+const ECHO = new Set([
+  '/v1/responses', '/responses', '/v1/rerank', '/v1/reranking', '/rerank', '/reranking', '/infill', '/completion',
+  '/v1/images/generations', '/v1/audio/speech', '/v1/audio/voices', '/v1/messages', '/messages',
+  '/v1/messages/count_tokens', '/messages/count_tokens', '/sdapi/v1/txt2img', '/sdapi/v1/img2img', '/v1/tasks/run',
+]);
+
+/** GET paths (model in the query) answered with an echo: `url` is the path and query that arrived. */
+const GET_ECHO = new Set(['/props', '/v1/audio/voices', '/sdapi/v1/loras']);
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -300,7 +309,12 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
       data: [{ id: modelId, object: 'model', created: nowSec(), owned_by: 'llamacpp', meta }],
     });
   }
-  if (method === 'POST' && path === '/v1/audio/transcriptions') return transcription(req, res);
+  if (method === 'POST' && (path === '/v1/audio/transcriptions' || path === '/v1/images/edits')) return transcription(req, res);
+  if ((method === 'GET' || method === 'HEAD') && GET_ECHO.has(path)) {
+    req.resume();
+    const requested = new URL(req.url ?? '/', 'http://fake.invalid').searchParams.get('model');
+    return sendJson(res, 200, { object: 'echo', method, path, url: req.url ?? '/', model: modelId, port, served_by: servedBy, requested_model: requested });
+  }
   if (method === 'GET' && path === '/') return sendJson(res, 200, { object: 'echo', method, path, model: modelId, port, served_by: servedBy });
   if (method !== 'POST') {
     req.resume();

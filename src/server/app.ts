@@ -15,9 +15,12 @@ import { forward } from './forward.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { extractModel, rewriteModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
+import { GrantClock, ollamaPs, ollamaTags } from './ollama.ts';
 import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
 import { redactUrl } from './redact.ts';
+import { MODEL_ROUTES, modelRoute } from './routes-model.ts';
+import { loadModel, upstreamListing } from './routes-ops.ts';
 
 /** decodeURIComponent that turns malformed escapes into a 400, not a 500. */
 function decodePath(s: string): string {
@@ -28,13 +31,7 @@ function decodePath(s: string): string {
   }
 }
 
-/** POST paths whose model comes from the body (JSON or form) or `?model=`. */
-export const MODEL_ROUTES: ReadonlySet<string> = new Set([
-  '/v1/chat/completions', '/v1/completions', '/v1/embeddings', '/v1/responses',
-  '/v1/rerank', '/v1/reranking', '/rerank', '/reranking',
-  '/v1/audio/speech', '/v1/audio/transcriptions', '/v1/audio/translations', '/v1/images/generations',
-  '/v1/messages', '/v1/messages/count_tokens', '/infill', '/completion',
-]);
+export { MODEL_ROUTES } from './routes-model.ts';
 
 export interface AppDeps {
   /** The config in force (it changes on reload; read once per request). */
@@ -56,6 +53,7 @@ export function createApp(deps: AppDeps): RequestListener {
     auth = new ApiKeyCheck(next.apiKeys);
   };
   const created = Math.floor(Date.now() / 1000);
+  const grants = new GrantClock();
 
   /** Wait for a grant (withdrawn if the client leaves), forward, release. */
   async function serve(req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
@@ -65,6 +63,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const onClose = (): void => ac.abort();
     res.once('close', onClose);
     const lease = await router.acquire(model, ac.signal).finally(() => res.off('close', onClose));
+    grants.granted(model);
     try {
       await forward({ req, res, upstream: lease.upstream, path, body, model });
     } finally {
@@ -119,13 +118,14 @@ export function createApp(deps: AppDeps): RequestListener {
     }
     const path = url.pathname;
     if (method === 'OPTIONS') return preflight(req, res);
-    if (path === '/health' && (method === 'GET' || method === 'HEAD')) {
+    if ((path === '/health' || path === '/wol-health') && (method === 'GET' || method === 'HEAD')) {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end('OK');
       return;
     }
     if (!auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
-    if (method === 'POST' && MODEL_ROUTES.has(path)) return inference(req, res, url);
+    const routed = modelRoute(method, url);
+    if (routed !== undefined) return inference(req, res, routed);
     if (path.startsWith('/upstream/')) return passthrough(req, res, url);
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/v1/models' || path === '/models') {
@@ -134,6 +134,9 @@ export function createApp(deps: AppDeps): RequestListener {
         return sendJson(res, 200, listModels(config, (m) => router.status(m), created));
       }
       if (path === '/running') return sendJson(res, 200, { running: router.running() });
+      if (path === '/upstream') return sendJson(res, 200, upstreamListing(config, (m) => router.status(m)));
+      if (path === '/api/tags') return sendJson(res, 200, ollamaTags(config, (m) => router.status(m), created));
+      if (path === '/api/ps') return sendJson(res, 200, ollamaPs(router.running(), grants));
       if (path === '/unload' && method === 'GET') {
         await router.unload();
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -149,6 +152,10 @@ export function createApp(deps: AppDeps): RequestListener {
     if (method === 'POST' && path === '/api/models/unload') {
       await router.unload();
       return sendJson(res, 200, { msg: 'ok' });
+    }
+    if (method === 'POST' && path.startsWith('/api/models/load/')) {
+      const model = resolveModel(config, decodePath(path.slice('/api/models/load/'.length)));
+      return loadModel(router, res, model, (m) => grants.granted(m));
     }
     if (method === 'POST' && path.startsWith('/api/models/unload/')) {
       const model = resolveModel(config, decodePath(path.slice('/api/models/unload/'.length)));

@@ -111,7 +111,8 @@ const contentType = (natural: string | undefined): fc.Arbitrary<string | undefin
 );
 
 const KNOWN = [...MODEL_ROUTES, '/v1/models', '/models', '/running', '/health', '/logs', '/', '/upstream', '/upstream/', '/upstream/m1', '/upstream/m1/health',
-  '/upstream/m2/v1/chat/completions', '/upstream/m1/completion', '/upstream/first/v1/models', '/upstream/broken/health', '/api/models/unload/zzz', '/logs/stream/nope'];
+  '/upstream/m2/v1/chat/completions', '/upstream/m1/completion', '/upstream/first/v1/models', '/upstream/broken/health', '/api/models/unload/zzz', '/logs/stream/nope',
+  '/props', '/v1/audio/voices', '/sdapi/v1/loras', '/wol-health', '/api/tags', '/api/ps', '/api/models/load/first', '/api/models/load/broken', '/api/models/load/zzz'];
 const TRAVERSAL = ['/upstream/m1/../../running', '/upstream/m1/%2e%2e/%2e%2e/health', '/upstream/m1%2f..%2fm2/x', '/upstream/%2e%2e/%2e%2e/etc/passwd', '/../../etc/passwd',
   '/v1/../running', '/upstream/m1/..%2f..%2f..%2fetc%2fpasswd', '//upstream//m1//health', '/%2e%2e/%2e%2e/', '/upstream/m1/%00', '/upstream/%ff/x', '/upstream/%E0/x',
   '/api/models/unload/%E0%A4', '/upstream/m1/.%2e/.%2e/running', '/upstream/..%2f..%2fm1/health'];

@@ -42,7 +42,7 @@ describe('security', () => {
   const call = (method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> =>
     fetch(`${app.url}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body, redirect: 'manual', signal: AbortSignal.timeout(10_000) });
 
-  test('every route but /health and OPTIONS needs the key; a refused request changes nothing', async () => {
+  test('every route but /health, /wol-health and OPTIONS needs the key; a refused request changes nothing', async () => {
     assert.equal((await call('POST', '/v1/chat/completions', AUTH, '{"model":"m1"}')).status, 200, 'm1 is loaded');
     const routes: Array<[string, string]> = [
       ...[...MODEL_ROUTES].map((p): [string, string] => ['POST', p]),
@@ -51,6 +51,8 @@ describe('security', () => {
       ['GET', '/logs'], ['GET', '/logs/stream'], ['GET', '/logs/stream/proxy'], ['GET', '/logs/stream/m1'],
       ['GET', '/upstream/m1/health'], ['POST', '/upstream/m2/v1/chat/completions'], ['PUT', '/upstream/m2/x'], ['GET', '/upstream/m2'],
       ['GET', '/upstream/nope/x'], ['GET', '/nope'], ['GET', '/v1/chat/completions'], ['DELETE', '/running'],
+      ['GET', '/props?model=m2'], ['GET', '/v1/audio/voices?model=m2'], ['GET', '/sdapi/v1/loras?model=m2'], ['GET', '/props'],
+      ['GET', '/upstream'], ['GET', '/api/tags'], ['GET', '/api/ps'], ['POST', '/api/models/load/m2'], ['POST', '/api/models/load/nope'],
     ];
     const basicWrong = `Basic ${Buffer.from(`user:${KEY}x`).toString('base64')}`;
     for (const [method, path] of routes) {
@@ -64,6 +66,7 @@ describe('security', () => {
       }
     }
     assert.equal((await call('GET', '/health', {})).status, 200);
+    assert.equal((await call('GET', '/wol-health', {})).status, 200);
     assert.equal((await call('OPTIONS', '/v1/chat/completions', { 'access-control-request-method': 'POST' })).status, 204);
     const rows = await running(app.url, AUTH);
     assert.deepEqual(rows.map((r) => [r.model, r.state]), [['m1', 'ready']], 'm1 not unloaded, m2 never started');
