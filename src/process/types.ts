@@ -61,4 +61,12 @@ export interface Upstream {
   prepareLaunch(): void;
   /** Drop a prepared launch that was not used (the swap failed or was cancelled). Idempotent. */
   discardLaunch(): void;
+  /**
+   * A request to this server was refused or reset before any byte of an
+   * answer. Resolves true once the server is known not to be serving (it has
+   * exited, or it is not ready: a retry through the router will start it),
+   * false when it is still ready after `waitMs` (it is up and refuses) or the
+   * process is shut down (no retry would help). Never rejects.
+   */
+  confirmDown(waitMs: number): Promise<boolean>;
 }

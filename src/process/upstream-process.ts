@@ -28,6 +28,7 @@
  * Spawning, the records of live groups and the spare launch wrapper of
  * prepareLaunch() belong to ./launcher.ts.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
 import { assertNever, type ProxyError } from '../errors.ts';
@@ -151,6 +152,18 @@ export class UpstreamProcess implements Upstream {
 
   discardLaunch(): void {
     void this.#launcher.discard();
+  }
+
+  async confirmDown(waitMs: number): Promise<boolean> {
+    const s = this.#state;
+    if (s.kind === 'shutdown') return false;
+    if (s.kind !== 'ready') return true;
+    const ac = new AbortController();
+    try {
+      return await Promise.race([s.run.child.exited.then(() => true), sleep(waitMs, false, { signal: ac.signal })]);
+    } finally {
+      ac.abort();
+    }
   }
 
   #setState(next: State): void {

@@ -146,7 +146,12 @@ export class Router {
    */
   subscribe(listener: FeedListener): { readonly snapshot: ModelSnapshot[]; readonly unsubscribe: () => void } {
     const unsubscribe = this.#publisher.feed.subscribe(listener);
-    return { snapshot: this.#publisher.snapshot(this.#models.entries(), (m) => this.#scheduler.load(m)), unsubscribe };
+    return { snapshot: this.snapshot(), unsubscribe };
+  }
+
+  /** Every model's state, counts and load in progress, as a late subscriber starts from. */
+  snapshot(): ModelSnapshot[] {
+    return this.#publisher.snapshot(this.#models.entries(), (m) => this.#scheduler.load(m));
   }
 
   /** Expected load time of `model` from its earlier loads, if any. */
@@ -164,6 +169,15 @@ export class Router {
   /** A read for /running (may be stale by the time it is sent). Lists models not stopped or with requests. */
   running(): RunningInfo[] {
     return runningInfo(this.#models, (m) => this.#scheduler.load(m));
+  }
+
+  /**
+   * The upstream of `lease` refused or reset a connection before answering:
+   * true once its process is known not to be serving (a retry through
+   * acquire() will restart it), false when it is still up after `waitMs`.
+   */
+  confirmDown(lease: Lease, waitMs: number): Promise<boolean> {
+    return this.#models.upstream(lease.model)?.confirmDown(waitMs) ?? Promise.resolve(true);
   }
 
   /** Status of one model's process, for /v1/models. */

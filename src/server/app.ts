@@ -11,7 +11,8 @@ import type { Router } from '../router/router.ts';
 import { ApiKeyCheck } from './auth.ts';
 import { readBody } from './body.ts';
 import { trackResponse } from './client-errors.ts';
-import { forward } from './forward.ts';
+import { streamEvents } from './events.ts';
+import { serve as serveRequest } from './serve.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { extractModel, rewriteModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
@@ -55,21 +56,8 @@ export function createApp(deps: AppDeps): RequestListener {
   const created = Math.floor(Date.now() / 1000);
   const grants = new GrantClock();
 
-  /** Wait for a grant (withdrawn if the client leaves), forward, release. */
-  async function serve(req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
-    // Gone while its body was parsed: 'close' has fired already, so the signal below would never abort.
-    if (res.destroyed) throw new ProxyError('CLIENT_CLOSED', 'client closed the request before it was queued');
-    const ac = new AbortController();
-    const onClose = (): void => ac.abort();
-    res.once('close', onClose);
-    const lease = await router.acquire(model, ac.signal).finally(() => res.off('close', onClose));
-    grants.granted(model);
-    try {
-      await forward({ req, res, upstream: lease.upstream, path, body, model });
-    } finally {
-      lease.release();
-    }
-  }
+  const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> =>
+    serveRequest({ router, logs, onGrant: (m) => grants.granted(m) }, req, res, model, path, body);
 
   async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const body = await readBody(req, config.maxBodyBytes);
@@ -134,6 +122,11 @@ export function createApp(deps: AppDeps): RequestListener {
         return sendJson(res, 200, listModels(config, (m) => router.status(m), created));
       }
       if (path === '/running') return sendJson(res, 200, { running: router.running() });
+      if (path === '/api/events') {
+        const only = url.searchParams.get('model');
+        const model = only === null || only === '' ? undefined : resolveModel(config, only);
+        return streamEvents(req, res, router, logs, { model, logs: url.searchParams.get('logs') !== 'none' });
+      }
       if (path === '/upstream') return sendJson(res, 200, upstreamListing(config, (m) => router.status(m)));
       if (path === '/api/tags') return sendJson(res, 200, ollamaTags(config, (m) => router.status(m), created));
       if (path === '/api/ps') return sendJson(res, 200, ollamaPs(router.running(), grants));

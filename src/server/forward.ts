@@ -7,7 +7,10 @@
  *
  * Failure contract:
  * - client disconnects → the upstream request is aborted at once;
- * - upstream unreachable before headers → 502 UPSTREAM_ERROR;
+ * - connection refused or reset before any byte of the answer → nothing is
+ *   sent to the client and the result says `unreachable` (the server may
+ *   just have crashed: the caller decides whether to retry or answer 502);
+ * - any other upstream failure before headers → 502 UPSTREAM_ERROR;
  * - upstream dies mid-body → the client's response is destroyed at once
  *   (the client sees a reset, never a hang).
  */
@@ -78,20 +81,39 @@ export interface ForwardOptions {
   readonly model: string;
 }
 
-/** Resolves when the client's response is over (finished, failed or abandoned); never rejects. */
-export function forward(o: ForwardOptions): Promise<void> {
+/** How a forward ended, for the caller's retry decision and the event feed. */
+export interface ForwardResult {
+  /** The status sent to the client (0 when nothing was sent). */
+  readonly status: number;
+  /** From the call to the upstream's response head, when one came. */
+  readonly ttfbMs: number | undefined;
+  /** The client left before the answer was complete. */
+  readonly clientAborted: boolean;
+  /**
+   * Set when the connection was refused or reset before any byte of the
+   * answer: nothing was sent to the client, whose response is still open.
+   */
+  readonly unreachable: ProxyError | undefined;
+}
+
+/** Resolves when the client's response is over (finished, failed or abandoned), or unreachable; never rejects. */
+export function forward(o: ForwardOptions): Promise<ForwardResult> {
   const { req, res } = o;
-  if (res.destroyed) return Promise.resolve();
+  if (res.destroyed) return Promise.resolve({ status: 0, ttfbMs: undefined, clientAborted: true, unreachable: undefined });
   const method = req.method ?? 'GET';
   const hasBody = o.body.length > 0 || !(method === 'GET' || method === 'HEAD');
+  const t0 = performance.now();
+  let ttfbMs: number | undefined;
 
-  return new Promise<void>((resolve) => {
+  return new Promise<ForwardResult>((resolve) => {
     let up: ClientRequest | undefined;
     // Client gone before the answer is complete → abort the upstream request at once.
-    res.once('close', () => {
-      if (!res.writableFinished) up?.destroy();
-      resolve();
-    });
+    const onClose = (): void => {
+      const clientAborted = !res.writableFinished;
+      if (clientAborted) up?.destroy();
+      resolve({ status: res.headersSent ? res.statusCode : 0, ttfbMs, clientAborted, unreachable: undefined });
+    };
+    res.once('close', onClose);
     const send = (retriesLeft: number): void => {
       try {
         const headers = copyHeaders(req.rawHeaders, NOT_IN_REQUEST);
@@ -105,14 +127,20 @@ export function forward(o: ForwardOptions): Promise<void> {
       let answered = false;
       sent.on('error', (err) => {
         if (res.destroyed) return; // we aborted it, or the client is gone anyway
-        if (!answered && retriesLeft > 0 && sent.reusedSocket && STALE_SOCKET.has((err as NodeJS.ErrnoException).code ?? '')) {
+        const code = (err as NodeJS.ErrnoException).code ?? '';
+        if (!answered && retriesLeft > 0 && sent.reusedSocket && STALE_SOCKET.has(code)) {
           return send(retriesLeft - 1);
         }
         if (res.headersSent) return void res.destroy(err);
+        if (!answered && UNREACHABLE.has(code)) {
+          res.off('close', onClose);
+          return resolve({ status: 0, ttfbMs: undefined, clientAborted: false, unreachable: upstreamError(o.model, err) });
+        }
         sendError(res, upstreamError(o.model, err));
       });
       sent.on('response', (answer) => {
         answered = true;
+        ttfbMs = performance.now() - t0;
         relay(answer, res);
       });
       sent.end(hasBody ? o.body : undefined);
@@ -131,7 +159,10 @@ export function forward(o: ForwardOptions): Promise<void> {
 const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
 const STALE_RETRIES = 3;
 
-function upstreamError(model: string, err: unknown): ProxyError {
+/** Failures before any byte of the answer that a server which just died causes. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
+
+export function upstreamError(model: string, err: unknown): ProxyError {
   const code = (err as { code?: string }).code ?? (err as Error).message;
   return new ProxyError('UPSTREAM_ERROR', `upstream for model "${model}" failed: ${code}`, { cause: err });
 }

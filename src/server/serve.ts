@@ -1,0 +1,66 @@
+/**
+ * A request's life once its model is known: wait for a grant (withdrawn if
+ * the client leaves), forward, release with what happened.
+ *
+ * A model's server can crash between two requests: until Node reports the
+ * exit (a few ms), the model still looks ready and the next request is sent
+ * to a dead port. A connection refused or reset before any byte of the answer
+ * is therefore treated as a possible crash: the router confirms the exit (or
+ * waits for it, bounded), and the request goes back through the router, which
+ * restarts the model and serves it. Only a server that is really up and
+ * refusing gets the 502, with the model's last log lines.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProxyError } from '../errors.ts';
+import type { LogHub } from '../log/hub.ts';
+import type { Router } from '../router/router.ts';
+import { forward } from './forward.ts';
+import { sendError } from './openai-error.ts';
+
+/** How long a server that refused a connection gets to be seen exiting. */
+const CONFIRM_DOWN_MS = 1000;
+/** Retries through the router after a confirmed crash (each may restart the model). */
+const CRASH_RETRIES = 2;
+
+export interface ServeDeps {
+  readonly router: Router;
+  readonly logs: LogHub;
+  /** Called at each grant (for /api/ps expiry times). */
+  readonly onGrant: (model: string) => void;
+}
+
+export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
+  // Gone while its body was parsed: 'close' has fired already, so the signal below would never abort.
+  if (res.destroyed) throw new ProxyError('CLIENT_CLOSED', 'client closed the request before it was queued');
+  const ac = new AbortController();
+  const onClose = (): void => ac.abort();
+  res.once('close', onClose);
+  try {
+    for (let retry = 0; ; retry++) {
+      const lease = await deps.router.acquire(model, ac.signal);
+      deps.onGrant(model);
+      let result;
+      try {
+        result = await forward({ req, res, upstream: lease.upstream, path, body, model });
+      } catch (err) {
+        lease.release({ error: String(err) });
+        throw err;
+      }
+      const refused = result.unreachable;
+      if (refused === undefined) {
+        lease.release({ status: result.status, ttfbMs: result.ttfbMs, clientAborted: result.clientAborted });
+        return;
+      }
+      // Keep the lease while we look: the model cannot be evicted meanwhile.
+      const down = await deps.router.confirmDown(lease, CONFIRM_DOWN_MS);
+      lease.release({ error: refused.message });
+      if (down && retry < CRASH_RETRIES && !ac.signal.aborted) continue;
+      const tail = deps.logs.model(model).lastLines(5);
+      const why = down ? `its server went down ${retry + 1} times in a row` : 'its server is running but refuses connections';
+      sendError(res, new ProxyError('UPSTREAM_ERROR', `${refused.message} (${why})${tail.length > 0 ? `; last log lines:\n${tail.join('\n')}` : ''}`, { cause: refused }));
+      return;
+    }
+  } finally {
+    res.off('close', onClose);
+  }
+}
