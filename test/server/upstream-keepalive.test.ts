@@ -11,15 +11,22 @@ import type { AddressInfo, Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { request } from 'undici';
 import { forward } from '../../src/server/forward.ts';
+import { sendError } from '../../src/server/openai-error.ts';
 import { closeIdleConnections, upstreamRequest } from '../../src/upstream-agent.ts';
 import { listen } from '../helpers/http-server.ts';
 
-/** A proxy whose every request is forwarded to `upstream` (the body read first, as the app does). */
+/**
+ * A proxy whose every request is forwarded to `upstream` (the body read first,
+ * as the app does); an unreachable upstream is answered with its error, as
+ * the app does for a server that is up (there is no process to restart here).
+ */
 function proxyTo(t: TestContext, upstream: string): Promise<string> {
   return listen(t, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => void forward({ req, res, upstream, path: req.url ?? '/', body: Buffer.concat(chunks), model: 'm' }));
+    req.on('end', () => void forward({ req, res, upstream, path: req.url ?? '/', body: Buffer.concat(chunks), model: 'm' }).then((r) => {
+      if (r.unreachable !== undefined) sendError(res, r.unreachable);
+    }));
   });
 }
 
