@@ -71,9 +71,11 @@ interface Origin {
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const IDENTITY_TOP = new Set(['models', 'groups', 'profiles', 'selectors', 'peers', 'matrix']);
+
 function isIdentityMap(path: KeyPath): boolean {
-  const p = path.join('.');
-  return ['models', 'groups', 'profiles', 'selectors', 'peers', 'matrix'].includes(p) || (path.length === 4 && p.startsWith('routing.router.settings.'));
+  const [a, b, c] = path;
+  return (path.length === 1 && IDENTITY_TOP.has(String(a))) || (path.length === 4 && a === 'routing' && b === 'router' && c === 'settings');
 }
 
 /** Merges the sources in order (see the file comment); problems go to `issues`, and then the data is not to be used. */
