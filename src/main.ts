@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
@@ -39,7 +40,8 @@ export interface StartOptions {
   readonly stateFile?: string;
   /**
    * Serve HTTPS with this PEM certificate (chain) and private key instead of
-   * plain HTTP. Bad PEM makes `startModelswap` reject before it listens.
+   * plain HTTP. A pair that cannot be used (bad PEM, a key that does not
+   * match the certificate) rejects with TlsError before anything starts.
    */
   readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
@@ -72,6 +74,14 @@ export class TlsError extends Error {
 
 export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const { config } = opts;
+  if (opts.tls !== undefined) {
+    // before anything starts: a TLS pair that cannot be used is a usage error, not a half-started proxy
+    try {
+      createSecureContext({ cert: opts.tls.cert, key: opts.tls.key });
+    } catch (err) {
+      throw new TlsError(`cannot use the TLS certificate and key: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const logs = new LogHub(config.logToStdout, opts.stdout);
   const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT }, { write: (s: string) => logs.writeProxy(s) });
   let groups: GroupStateFile | undefined;
@@ -99,15 +109,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   });
   let current = config;
   const app = createApp({ config: () => current, router, logger, logs });
-  let server: Server;
-  try {
-    server = opts.tls === undefined
-      ? createServer(httpServerOptions(config.maxBodyBytes), app)
-      : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
-  } catch (err) {
-    await router.destroy();
-    throw new TlsError(`cannot use the TLS certificate and key: ${(err as Error).message}`, { cause: err });
-  }
+  const server: Server = opts.tls === undefined
+    ? createServer(httpServerOptions(config.maxBodyBytes), app)
+    : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
   setupHttpServer(server);
   // `Expect: 100-continue`: refuse an oversized upload before the client sends it.
   server.on('checkContinue', (req, res) => {

@@ -12,6 +12,8 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import OpenAI from 'openai';
 import { Agent, fetch as undiciFetch } from 'undici';
+import { parseConfig } from '../../src/config/load.ts';
+import { startModelswap, TlsError } from '../../src/main.ts';
 import { FAKE, until } from '../helpers/modelswap.ts';
 import { freePortRange } from '../helpers/ports.ts';
 import { spawnCli, spawnWatched } from '../helpers/spawned.ts';
@@ -99,6 +101,16 @@ test('HTTPS with -tls-cert-file and -tls-key-file: the openai client talks to it
   await assert.rejects(fetch(`http://127.0.0.1:${port}/health`));
   r.child.kill('SIGTERM');
   assert.equal(await r.exited, 0, r.stderr());
+
+  // a key that is not the certificate's is refused before anything starts
+  const other = join(dir, 'other-key.pem');
+  execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', other], { stdio: 'ignore' });
+  const config = parseConfig('models: {}\n', { env: {} });
+  await assert.rejects(startModelswap({ config, port: 0, tls: { cert: readFileSync(cert), key: readFileSync(other) } }), (err: unknown) => {
+    assert.ok(err instanceof TlsError, String(err));
+    assert.match(err.message, /cannot use the TLS certificate and key: .*key values mismatch/);
+    return true;
+  });
 });
 
 test('bad input exits 2 with a message that says what is wrong', async (t) => {
