@@ -1,17 +1,19 @@
 /**
- * Re-reading the config file (SIGHUP, --watch-config). A config that does not
- * load is rejected with all its problems and the running one stays in force;
- * a valid one is handed to `apply`. Reloads never overlap: one that is asked
- * for while another runs happens after it (and only once).
+ * Re-reading the config (SIGHUP, --watch-config): the --config file and/or
+ * the --config-dir folder. A config that does not load is rejected with all
+ * its problems and the running one stays in force; a valid one is handed to
+ * `apply`. Reloads never overlap: one that is asked for while another runs
+ * happens after it (and only once).
  */
-import { stat, statSync, type Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfigFile } from './config/load.ts';
+import { ConfigError, loadConfigSources, type ConfigSources } from './config/load.ts';
+import { listConfigDir } from './config/merge-dir.ts';
 import type { Config } from './config/types.ts';
 import type { ModelDiff } from './router/reload.ts';
 
 export interface ReloaderOptions {
-  readonly path: string;
+  readonly sources: ConfigSources;
   readonly logger: Logger;
   /** Switch to a new, valid config. */
   readonly apply: (config: Config) => Promise<ModelDiff>;
@@ -46,26 +48,25 @@ export class ConfigReloader {
   }
 
   /**
-   * Poll the file's status every `intervalMs` and reload when its size,
-   * modification time or inode differs from what was last seen (the baseline
-   * is taken now, synchronously). Polling (not inotify) also follows editors
-   * that replace the file and Kubernetes' symlink swaps; a missing file is
-   * waited out.
+   * Poll every `intervalMs` and reload when the --config file's size,
+   * modification time or inode differs from what was last seen, or the set of
+   * the folder's YAML files or any one's status does (the baseline is taken
+   * now). Polling (not inotify) also follows editors that replace a file, bind
+   * mounts and Kubernetes' symlink swaps; a missing --config file or folder is
+   * waited out (a file removed from the folder is a change). Each poll is a
+   * few synchronous stat calls, one per file.
    */
   watch(intervalMs = 1000): void {
     if (this.#stopWatching !== undefined) return;
-    const { path, logger } = this.#opts;
-    const key = (st: Stats | undefined): string => (st === undefined ? 'missing' : `${st.mtimeMs}:${st.size}:${st.ino}`);
-    let seen = key(statSync(path, { throwIfNoEntry: false }));
+    const { sources, logger } = this.#opts;
+    let seen = snapshot(sources);
     const timer = setInterval(() => {
-      stat(path, (err, st) => {
-        const now = err === null ? key(st) : 'missing';
-        if (now === seen) return;
-        seen = now;
-        if (err !== null) return; // mid-replace or deleted: wait for it to come back
-        logger.info({ path }, 'config file changed: reloading');
-        void this.reload();
-      });
+      const now = snapshot(sources);
+      if (now.key === seen.key) return;
+      seen = now;
+      if (now.missing) return; // mid-replace or deleted: wait for it to come back
+      logger.info({ config: sources.config, configDir: sources.configDir }, 'config changed: reloading');
+      void this.reload();
     }, intervalMs);
     timer.unref();
     this.#stopWatching = () => clearInterval(timer);
@@ -77,16 +78,37 @@ export class ConfigReloader {
   }
 
   async #once(): Promise<ReloadOutcome> {
-    const { path, logger } = this.#opts;
+    const { sources, logger } = this.#opts;
     let config: Config;
     try {
-      config = await loadConfigFile(path, this.#opts.env);
+      config = await loadConfigSources(sources, this.#opts.env);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      logger.error({ path, problems: err.issues.length }, `config reload rejected; the running config stays in force.\n${err.message}`);
+      logger.error({ config: sources.config, configDir: sources.configDir, problems: err.issues.length }, `config reload rejected; the running config stays in force.\n${err.message}`);
       return { kind: 'rejected', error: err };
     }
     const diff = await this.#opts.apply(config);
     return { kind: 'applied', diff };
   }
+}
+
+/** What the watcher compares: every source file's status, and whether a source that must exist is missing. */
+function snapshot(sources: ConfigSources): { key: string; missing: boolean } {
+  const key = (st: Stats | undefined): string => (st === undefined ? 'missing' : `${st.mtimeMs}:${st.size}:${st.ino}`);
+  const lines: string[] = [];
+  let missing = false;
+  if (sources.config !== undefined) {
+    const st = statSync(sources.config, { throwIfNoEntry: false });
+    missing ||= st === undefined;
+    lines.push(`${sources.config}=${key(st)}`);
+  }
+  if (sources.configDir !== undefined) {
+    try {
+      for (const file of listConfigDir(sources.configDir)) lines.push(`${file}=${key(statSync(file, { throwIfNoEntry: false }))}`);
+    } catch {
+      missing = true;
+      lines.push(`${sources.configDir}/=missing`);
+    }
+  }
+  return { key: lines.join('\n'), missing };
 }

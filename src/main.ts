@@ -4,7 +4,9 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { pino, type Logger } from 'pino';
 import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
@@ -36,10 +38,18 @@ export interface StartOptions {
    * rejects with StateFileInUseError if its owner still runs. Default: none.
    */
   readonly stateFile?: string;
+  /**
+   * Serve HTTPS with this PEM certificate (chain) and private key instead of
+   * plain HTTP. A pair that cannot be used (bad PEM, a key that does not
+   * match the certificate) rejects with TlsError before anything starts.
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 export interface Modelswap {
+  /** `http://host:port` or, with `tls`, `https://host:port`. */
   readonly url: string;
+  /** An `https.Server` (which is also an `http.Server`) with `tls`. */
   readonly server: Server;
   readonly router: Router;
   readonly logs: LogHub;
@@ -57,8 +67,21 @@ export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
 
+/** The TLS certificate or key could not be used (bad PEM, a key that does not match the certificate). */
+export class TlsError extends Error {
+  override readonly name = 'TlsError';
+}
+
 export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const { config } = opts;
+  if (opts.tls !== undefined) {
+    // before anything starts: a TLS pair that cannot be used is a usage error, not a half-started proxy
+    try {
+      createSecureContext({ cert: opts.tls.cert, key: opts.tls.key });
+    } catch (err) {
+      throw new TlsError(`cannot use the TLS certificate and key: ${(err as Error).message}`, { cause: err });
+    }
+  }
   const logs = new LogHub(config.logToStdout, opts.stdout);
   const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT }, { write: (s: string) => logs.writeProxy(s) });
   let groups: GroupStateFile | undefined;
@@ -87,7 +110,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   });
   let current = config;
   const app = createApp({ config: () => current, router, logger, logs });
-  const server = createServer(httpServerOptions(config.maxBodyBytes), app);
+  const server: Server = opts.tls === undefined
+    ? createServer(httpServerOptions(config.maxBodyBytes), app)
+    : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
   setupHttpServer(server);
   // `Expect: 100-continue`: refuse an oversized upload before the client sends it.
   server.on('checkContinue', (req, res) => {
@@ -114,7 +139,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     );
   }
   const addr = server.address() as AddressInfo;
-  const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const url = `${opts.tls === undefined ? 'http' : 'https'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, 'modelswap listening');
   const userGroups = config.groups.filter((g) => g.id !== DEFAULT_GROUP_ID).map((g) => g.id);
   if (config.scheduler.use === 'serial' && userGroups.length > 0) {

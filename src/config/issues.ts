@@ -14,6 +14,8 @@ export interface ConfigIssue {
   readonly value?: unknown;
   /** 1-based line in the config text, when it could be located. */
   readonly line?: number;
+  /** The file the line is in, when the config was merged from several files (--config-dir). */
+  readonly file?: string;
 }
 
 /** A key path as segments: map keys are strings, sequence indexes numbers. */
@@ -80,16 +82,18 @@ export class IssueList {
 
   /**
    * Resolves each issue to a `ConfigIssue`, asking `lineOf` where its path
-   * starts, ordered by line (issues without a line last, otherwise as added).
+   * starts (and `fileOf` in which file, for a merged config), ordered by line (issues without a line last, otherwise as added).
    */
-  toIssues(lineOf: (path: KeyPath) => number | undefined = () => undefined): ConfigIssue[] {
+  toIssues(lineOf: (path: KeyPath) => number | undefined = () => undefined, fileOf?: (path: KeyPath) => string | undefined): ConfigIssue[] {
     const issues = this.#items.map((it): ConfigIssue => {
       const line = it.line ?? lineOf(it.path);
+      const file = fileOf?.(it.path);
       return {
         path: formatPath(it.path),
         message: it.message,
         ...(it.hasValue ? { value: it.value } : {}),
         ...(line === undefined ? {} : { line }),
+        ...(file === undefined ? {} : { file }),
       };
     });
     return issues.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ function setup(): { file: string; applied: Config[]; lines: string[]; reloader: 
   const applied: Config[] = [];
   const lines: string[] = [];
   const reloader = new ConfigReloader({
-    path: file,
+    sources: { config: file },
     env: {},
     logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
     apply: async (c) => {
@@ -60,6 +60,41 @@ test('watch() reloads when the file changes', async () => {
     writeFileSync(file, `${GOOD(3)}# a longer file\n`);
     await until(() => applied.length === 1, 5000, 'the watcher to reload');
     assert.deepEqual([...applied[0]!.models.keys()], ['m3']);
+  } finally {
+    reloader.close();
+  }
+});
+
+test('watch() with a config folder reloads when a file is added, changed or removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-reloader-dir-'));
+  writeFileSync(join(dir, 'a.yaml'), GOOD(1));
+  writeFileSync(join(dir, 'ignored.txt'), '');
+  const applied: Config[] = [];
+  const reloader = new ConfigReloader({
+    sources: { configDir: dir },
+    env: {},
+    logger: pino({ level: 'silent' }),
+    apply: async (c) => {
+      applied.push(c);
+      return { kept: [], changed: [], added: [], removed: [] };
+    },
+  });
+  const models = (): string[] => [...applied.at(-1)!.models.keys()].sort();
+  reloader.watch(50);
+  try {
+    writeFileSync(join(dir, 'b.yml'), GOOD(2));
+    await until(() => applied.length === 1, 5000, 'a reload after a file was added');
+    assert.deepEqual(models(), ['m1', 'm2']);
+    writeFileSync(join(dir, 'a.yaml'), `${GOOD(3)}# longer\n`);
+    await until(() => applied.length === 2, 5000, 'a reload after a file changed');
+    assert.deepEqual(models(), ['m2', 'm3']);
+    rmSync(join(dir, 'b.yml'));
+    await until(() => applied.length === 3, 5000, 'a reload after a file was removed');
+    assert.deepEqual(models(), ['m3']);
+    writeFileSync(join(dir, 'ignored.txt'), 'not yaml: changes nothing');
+    writeFileSync(join(dir, 'c.yaml'), GOOD(4));
+    await until(() => applied.length === 4, 5000, 'a reload after another file was added');
+    assert.deepEqual(models(), ['m3', 'm4'], 'the .txt file is not read');
   } finally {
     reloader.close();
   }

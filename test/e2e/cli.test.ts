@@ -89,7 +89,7 @@ test('a missing config file and a missing --config exit 2 with a clear message',
   assert.match(r.stderr(), /\/nonexistent\/modelswap\.yaml/);
   const none = run([]);
   assert.equal(await none.exited, 2);
-  assert.match(none.stderr(), /--config is required/);
+  assert.match(none.stderr(), /--config or --config-dir is required/);
 });
 
 test('a port already in use exits 1 saying so', async (t) => {
