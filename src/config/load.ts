@@ -1,16 +1,20 @@
 /**
  * Config loading: YAML text in, validated, normalized, deep-frozen `Config` out.
  *
- * Pipeline (STYLE practice 11); each phase reports every problem it finds,
- * and the first phase with problems stops the pipeline with one ConfigError:
- * 1. `${env.NAME}` substitution on the raw text (env.ts).
+ * Pipeline (STYLE practice 11). Every phase runs, even after an earlier one
+ * found problems, so one load reports every problem at once, each with its key
+ * path and line; a later phase leaves out what would only repeat an earlier
+ * problem. Only a YAML syntax error stops early (there is no tree to check).
+ * 1. `${env.NAME}` substitution on the raw text (env.ts). An unset variable
+ *    is an issue and its reference stays in the text.
  * 2. YAML parse (yaml-doc.ts).
- * 3. Schema validation, raw pass: shapes, unknown and unsupported keys,
- *    defaults filled in (schema.ts, schema/config.schema.json).
+ * 3. Schema validation, raw pass: shapes and unknown keys, defaults filled in
+ *    (schema.ts, schema/config.schema.json).
  * 4. Macro expansion and ${PORT} assignment (expand.ts, macros.ts).
  * 5. Schema validation, expanded pass: values produced by macros.
- * 6. Normalization and cross-model checks (normalize.ts, routing.ts).
- * 7. Deep freeze (freeze.ts).
+ * 6. Normalization and cross-model checks (normalize.ts, routing.ts), and the
+ *    warnings about accepted settings that have no effect (warnings.ts).
+ * 7. With no issue: deep freeze (freeze.ts). Otherwise one ConfigError.
  */
 import { readFile } from 'node:fs/promises';
 import { substituteEnv } from './env.ts';
@@ -18,10 +22,12 @@ import { expandConfig } from './expand.ts';
 import { deepFreeze } from './freeze.ts';
 import { IssueList } from './issues.ts';
 import type { ConfigIssue } from './issues.ts';
+import type { KeyPath } from './issues.ts';
 import { normalizeConfig } from './normalize.ts';
 import type { RawConfig } from './raw.ts';
 import { validateShape } from './schema.ts';
 import type { Config } from './types.ts';
+import { inactiveKeyWarnings } from './warnings.ts';
 import { keyOrder, lineOf, parseYaml, toData } from './yaml-doc.ts';
 import type { ParsedYaml } from './yaml-doc.ts';
 
@@ -59,34 +65,49 @@ export class ConfigError extends Error {
   }
 }
 
+/** A value still holding `${env.NAME}`: its unset variable was reported by phase 1. */
+const hasEnvRef = (value: unknown): boolean => typeof value === 'string' && value.includes('${env.');
+
 /**
- * Parses config text. Throws ConfigError listing every problem of the first
- * failing phase (see the file comment); never returns a partial Config.
+ * Parses config text. Throws ConfigError listing every problem (see the file
+ * comment); never returns a partial Config. Accepted settings that have no
+ * effect are listed in the returned Config's `warnings`.
  */
 export function parseConfig(text: string, options: ParseConfigOptions = {}): Config {
   const issues = new IssueList();
+  const warnings = new IssueList();
   const fail = (parsed?: ParsedYaml): ConfigError =>
     new ConfigError(issues.toIssues(parsed === undefined ? undefined : (path) => lineOf(parsed, path)), options.source);
 
   // 1.
   const substituted = substituteEnv(text, options.env ?? process.env, issues);
-  if (issues.size > 0) throw fail();
   // 2.
   const parsed = parseYaml(substituted, issues);
   if (parsed === undefined) throw fail();
   const data = toData(parsed);
   // 3.
-  if (!validateShape(data, 'raw', issues)) throw fail(parsed);
+  validateShape(data, 'raw', issues, (_path, value) => hasEnvRef(value));
   // 4.
-  const expanded = expandConfig(data as Record<string, unknown>, (path) => keyOrder(parsed, path), issues);
-  if (issues.size > 0) throw fail(parsed);
+  const expanded = expandConfig(isMap(data) ? data : {}, (path) => keyOrder(parsed, path), issues);
   // 5.
-  if (!validateShape(expanded, 'expanded', issues)) throw fail(parsed);
+  const before = issues.size;
+  validateShape(expanded, 'expanded', issues, (path: KeyPath, value) => hasEnvRef(value) || issues.touches(path, before));
   // 6.
-  const config = normalizeConfig(expanded as unknown as RawConfig, issues);
-  if (issues.size > 0) throw fail(parsed);
+  let config: Omit<Config, 'warnings'> | undefined;
+  try {
+    config = normalizeConfig(expanded as unknown as RawConfig, issues, warnings);
+  } catch (err) {
+    // A shape an earlier phase reported can still trip a check here; the report is what matters then.
+    if (issues.size === 0) throw err;
+  }
+  inactiveKeyWarnings(expanded, warnings);
   // 7.
-  return deepFreeze(config);
+  if (issues.size > 0 || config === undefined) throw fail(parsed);
+  return deepFreeze({ ...config, warnings: warnings.toIssues((path) => lineOf(parsed, path)) });
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Reads and parses a config file; an unreadable file is a ConfigError too. */

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { parseConfig } from '../../src/config/load.ts';
+import { ANNOTATIONS } from '../../src/config/schema.ts';
 
 type Schema = { readonly [key: string]: unknown };
 
@@ -14,7 +15,7 @@ const schema = JSON.parse(read('schema/config.schema.json')) as Schema;
 /** A plain draft-07 validator, independent of the loader (what an editor does). */
 function editorValidate(data: unknown): string[] {
   const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-  for (const keyword of ['x-unsupported', 'x-unsupportedValues', 'x-expected']) ajv.addKeyword(keyword);
+  for (const keyword of ANNOTATIONS) ajv.addKeyword(keyword);
   const validate = ajv.compile(schema);
   return validate(data) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`);
 }
@@ -85,7 +86,7 @@ describe('demo/config.yaml', () => {
 describe('schema/config.schema.json', () => {
   it('has defaults that satisfy their own property schemas', () => {
     const ajv = new Ajv({ allowUnionTypes: true });
-    for (const keyword of ['x-unsupported', 'x-unsupportedValues', 'x-expected']) ajv.addKeyword(keyword);
+    for (const keyword of ANNOTATIONS) ajv.addKeyword(keyword);
     ajv.addSchema(schema);
     const withDefaults = properties().filter(([, s]) => 'default' in s);
     assert.ok(withDefaults.length >= 15);
