@@ -13,7 +13,8 @@ import { readBody } from './body.ts';
 import { trackResponse } from './client-errors.ts';
 import { forward } from './forward.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
-import { extractModel, rewriteModel } from './model-extract.ts';
+import { forwardedBody } from './filters.ts';
+import { extractModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
 import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
@@ -77,8 +78,9 @@ export function createApp(deps: AppDeps): RequestListener {
     const ct = req.headers['content-type'];
     const ex = await extractModel(ct, body, url.searchParams);
     const model = resolveModel(config, ex.model);
-    const rename = config.models.get(model)!.useModelName;
-    const out = rename === undefined ? body : rewriteModel(ex, ct, body, rename);
+    const m = config.models.get(model)!;
+    const rename = m.useModelName;
+    const out = forwardedBody(ex, ct, body, m);
     let path = url.pathname + url.search;
     if (rename !== undefined && url.searchParams.has('model')) {
       const query = new URLSearchParams(url.search);
