@@ -10,6 +10,7 @@ import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
 import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
+import { pinoTimestamp } from './log/time-format.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
@@ -53,6 +54,11 @@ export interface Modelswap {
   close(deadlineMs?: number): Promise<void>;
 }
 
+/** One warn line per accepted setting that has no effect (Config.warnings), with its key path and line. */
+function logConfigWarnings(logger: Logger, config: Config): void {
+  for (const w of config.warnings) logger.warn({ key: w.path, line: w.line }, `config: ${w.path}: ${w.message}`);
+}
+
 export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
@@ -60,7 +66,8 @@ export class ListenError extends Error {
 export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const { config } = opts;
   const logs = new LogHub(config.logToStdout, opts.stdout);
-  const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT }, { write: (s: string) => logs.writeProxy(s) });
+  const timestamp = pinoTimestamp(config.logTimeFormat);
+  const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT, ...(timestamp === undefined ? {} : { timestamp }) }, { write: (s: string) => logs.writeProxy(s) });
   let groups: GroupStateFile | undefined;
   if (opts.stateFile !== undefined) {
     await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
@@ -115,6 +122,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, 'modelswap listening');
+  logConfigWarnings(logger, config);
   const userGroups = config.groups.filter((g) => g.id !== DEFAULT_GROUP_ID).map((g) => g.id);
   if (config.scheduler.use === 'serial' && userGroups.length > 0) {
     logger.warn({ groups: userGroups }, 'the serial scheduler keeps one model loaded at a time and ignores groups; set routing.scheduler.use: fifo to apply them');
@@ -134,8 +142,10 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     })());
   const reload = async (next: Config): Promise<ModelDiff> => {
     if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
+    if (next.logTimeFormat !== current.logTimeFormat) logger.warn('logTimeFormat changed: it takes effect after a restart');
     const diff = await router.reload(next);
     current = next;
+    logConfigWarnings(logger, next);
     return diff;
   };
   return { url, server, router, logs, logger, reload, close };

@@ -86,9 +86,10 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Con
   if (parsed === undefined) throw fail();
   const data = toData(parsed);
   // 3.
+  const defaultProxy = modelsWithout(data, 'proxy');
   validateShape(data, 'raw', issues, (_path, value) => hasEnvRef(value));
   // 4.
-  const expanded = expandConfig(isMap(data) ? data : {}, (path) => keyOrder(parsed, path), issues);
+  const expanded = expandConfig(isMap(data) ? data : {}, { orderOf: (path) => keyOrder(parsed, path), issues, warnings, defaultProxy });
   // 5.
   const before = issues.size;
   validateShape(expanded, 'expanded', issues, (path: KeyPath, value) => hasEnvRef(value) || issues.touches(path, before));
@@ -108,6 +109,13 @@ export function parseConfig(text: string, options: ParseConfigOptions = {}): Con
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Ids of the models that do not set `key` (read before the schema fills in defaults). */
+function modelsWithout(data: unknown, key: string): Set<string> {
+  const models = isMap(data) ? data['models'] : undefined;
+  if (!isMap(models)) return new Set();
+  return new Set(Object.keys(models).filter((id) => { const m = models[id]; return !isMap(m) || m[key] === undefined || m[key] === null; }));
 }
 
 /** Reads and parses a config file; an unreadable file is a ConfigError too. */

@@ -10,6 +10,7 @@
  * gets a placeholder, so each problem is reported once.
  */
 import { splitCommand } from './command.ts';
+import { defaultProxyWithoutPort } from './expand.ts';
 import type { IssueList, KeyPath } from './issues.ts';
 import { setOwn } from './macros.ts';
 import { normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
@@ -111,6 +112,7 @@ function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList
     timeouts: normalizeTimeouts(ok('timeouts'), path, warnings),
     capabilities: normalizeCapabilities(ok('capabilities')),
     ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), path, warnings),
+    startError: proxy?.includes('${PORT}') === true ? defaultProxyWithoutPort(id) : undefined,
   };
 }
 
@@ -201,7 +203,7 @@ export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: Iss
     logToStdout: raw.logToStdout,
     apiKeys: Array.isArray(raw.apiKeys) ? [...raw.apiKeys] : [],
     includeAliasesInList: raw.includeAliasesInList,
-    preload: normalizePreload(raw, names, issues, warnings),
+    preload: normalizePreload(raw, names, issues, warnings).filter((id) => models.get(id)?.startError === undefined),
     maxBodyBytes: raw.maxBodyBytes,
     logTimeFormat: raw.logTimeFormat,
     upstreamIgnorePaths: ignorePaths(raw, issues),

@@ -75,6 +75,12 @@ export interface ModelConfig {
   readonly capabilities: ModelCapabilities | undefined;
   /** Websocket upgrades never start this model (modelswap does not proxy websockets yet, so always true in effect). */
   readonly ignoreWebsockets: boolean;
+  /**
+   * Why this model can never start (a config llama-swap's examples contain,
+   * accepted with a warning); every request for it fails with this message
+   * and it is never preloaded. undefined for a model that can start.
+   */
+  readonly startError: string | undefined;
 }
 
 export interface GroupConfig {

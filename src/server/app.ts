@@ -14,6 +14,7 @@ import { trackResponse } from './client-errors.ts';
 import { forward } from './forward.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { forwardedBody } from './filters.ts';
+import { assertCanStart, assertMayStart } from './gates.ts';
 import { extractModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
 import { sendError, sendJson } from './openai-error.ts';
@@ -79,6 +80,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const ex = await extractModel(ct, body, url.searchParams);
     const model = resolveModel(config, ex.model);
     const m = config.models.get(model)!;
+    assertCanStart(m);
     const rename = m.useModelName;
     const out = forwardedBody(ex, ct, body, m);
     let path = url.pathname + url.search;
@@ -103,8 +105,11 @@ export function createApp(deps: AppDeps): RequestListener {
         res.end();
         return;
       }
+      const rest = `/${segments.slice(n).join('/')}`;
+      assertCanStart(config.models.get(model)!);
+      assertMayStart(config, model, rest, () => router.status(model));
       const body = await readBody(req, config.maxBodyBytes);
-      await serve(req, res, model, `/${segments.slice(n).join('/')}${url.search}`, body);
+      await serve(req, res, model, `${rest}${url.search}`, body);
       return;
     }
     throw new ProxyError('MODEL_NOT_FOUND', `no configured model or alias matches ${quote(url.pathname)}`);
