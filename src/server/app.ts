@@ -68,7 +68,7 @@ export function createApp(deps: AppDeps): RequestListener {
     res.once('close', onClose);
     const lease = await router.acquire(model, ac.signal).finally(() => res.off('close', onClose));
     try {
-      await forward({ req, res, upstream: lease.upstream, path, body, model });
+      await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: config.models.get(model)?.timeouts });
     } finally {
       lease.release();
     }
