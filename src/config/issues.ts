@@ -87,6 +87,11 @@ export class IssueList {
     return this.#items.some((it) => startsWith(it.path, prefix));
   }
 
+  /** Whether an issue was recorded at `path` or above it. */
+  atOrAbove(path: KeyPath): boolean {
+    return this.#items.some((it) => startsWith(path, it.path));
+  }
+
   /** Whether one of the first `count` issues is at `path`, above it or below it. */
   touches(path: KeyPath, count = this.#items.length): boolean {
     return this.#items.slice(0, count).some((it) => startsWith(it.path, path) || startsWith(path, it.path));

@@ -33,13 +33,14 @@ export function parseStripParams(list: string): string[] {
 /**
  * `filters`: `stripParams` (or, when it is empty, the legacy `strip_params`),
  * `setParams` and `setParamsByID`. A key of setParamsByID that is not the
- * model's id becomes an alias: normalize.ts registers it.
+ * model's id becomes an alias: normalize.ts registers it. `broken(key)`: an
+ * earlier phase reported that setParamsByID entry, so it is left out.
  */
-export function normalizeFilters(raw: RawFilters | undefined): ModelFilters {
+export function normalizeFilters(raw: RawFilters | undefined, broken: (key: string) => boolean = () => false): ModelFilters {
   const strip = raw?.stripParams !== undefined && raw.stripParams.trim() !== '' ? raw.stripParams : (raw?.strip_params ?? '');
   const byId = new Map<string, Readonly<Record<string, unknown>>>();
   if (isMap(raw?.setParamsByID)) {
-    for (const [id, params] of Object.entries(raw.setParamsByID)) byId.set(id, unprotected(params) ?? {});
+    for (const [id, params] of Object.entries(raw.setParamsByID)) if (!broken(id)) byId.set(id, unprotected(params) ?? {});
   }
   return { stripParams: typeof strip === 'string' ? parseStripParams(strip) : [], setParams: unprotected(raw?.setParams), setParamsByID: byId };
 }

@@ -108,7 +108,7 @@ function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList
     description: orUndefined(ok('description')),
     metadata: raw.metadata === undefined || ok('metadata') === undefined ? undefined : { ...raw.metadata },
     concurrencyLimit: limit === 0 ? DEFAULT_CONCURRENCY_LIMIT : limit,
-    filters: normalizeFilters(ok('filters')),
+    filters: normalizeFilters(issues.atOrAbove([...path, 'filters']) ? undefined : raw.filters, (key) => issues.touches([...path, 'filters', 'setParamsByID', key])),
     timeouts: normalizeTimeouts(ok('timeouts'), path, warnings),
     capabilities: normalizeCapabilities(ok('capabilities')),
     ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), path, warnings),
