@@ -121,8 +121,8 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   }
   const addr = server.address() as AddressInfo;
   const url = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logConfigWarnings(logger, config); // before "listening", which tells a watcher start-up is done
   logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, 'modelswap listening');
-  logConfigWarnings(logger, config);
   const userGroups = config.groups.filter((g) => g.id !== DEFAULT_GROUP_ID).map((g) => g.id);
   if (config.scheduler.use === 'serial' && userGroups.length > 0) {
     logger.warn({ groups: userGroups }, 'the serial scheduler keeps one model loaded at a time and ignores groups; set routing.scheduler.use: fifo to apply them');

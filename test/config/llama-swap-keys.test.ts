@@ -142,6 +142,16 @@ describe('llama-swap\'s deprecated forms', () => {
   });
 });
 
+describe('hooks.on_startup.preload', () => {
+  it('skips a selector id with a warning (selectors are not active yet); an unknown name stays an error', () => {
+    const c = load(`selectors: { pick: { strategy: pin, targets: [m] } }\nhooks: { on_startup: { preload: [pick, m] } }\nmodels: { m: { ${M} } }`);
+    assert.deepEqual(c.preload, ['m']);
+    assert.deepEqual(c.warnings.map((w) => w.path), ['selectors', 'hooks.on_startup.preload[0]']);
+    assert.match(c.warnings[1]?.message ?? '', /"pick" is a selector.*not preloaded/);
+    oneIssue(`hooks: { on_startup: { preload: [nope] } }\nmodels: { m: { ${M} } }`, 'hooks.on_startup.preload[0]', /unknown model or alias "nope"/);
+  });
+});
+
 describe('logTimeFormat', () => {
   it('takes llama-swap\'s layout names', () => {
     assert.equal(load(`logTimeFormat: rfc3339\nmodels: {}`).logTimeFormat, 'rfc3339');
