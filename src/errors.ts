@@ -14,7 +14,9 @@ export type ProxyErrorCode =
   | 'UPSTREAM_START_FAILED' // the server exited during start or could not be spawned (502)
   | 'UPSTREAM_NOT_READY' // health check timed out (503)
   | 'UPSTREAM_ERROR' // upstream died or reset mid-request (502)
+  | 'UPSTREAM_TIMEOUT' // no response headers within the model's timeouts.responseHeader (504)
   | 'MODEL_UNLOADED' // the model was unloaded while the request waited (503)
+  | 'WOULD_START_MODEL' // the request may not start its model, which is not ready (409, upstream.ignorePaths)
   | 'SHUTTING_DOWN' // the proxy is shutting down (503)
   | 'CLIENT_CLOSED' // the client went away before an answer (499, never sent)
   | 'INTERNAL'; // a broken invariant inside modelswap (500): a bug, logged as such

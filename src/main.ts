@@ -12,6 +12,7 @@ import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
 import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
+import { pinoTimestamp } from './log/time-format.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
@@ -63,6 +64,11 @@ export interface Modelswap {
   close(deadlineMs?: number): Promise<void>;
 }
 
+/** One warn line per accepted setting that has no effect (Config.warnings), with its key path and line. */
+function logConfigWarnings(logger: Logger, config: Config): void {
+  for (const w of config.warnings) logger.warn({ key: w.path, line: w.line }, `config: ${w.path}: ${w.message}`);
+}
+
 export class ListenError extends Error {
   override readonly name = 'ListenError';
 }
@@ -83,7 +89,8 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     }
   }
   const logs = new LogHub(config.logToStdout, opts.stdout);
-  const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT }, { write: (s: string) => logs.writeProxy(s) });
+  const timestamp = pinoTimestamp(config.logTimeFormat);
+  const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT, ...(timestamp === undefined ? {} : { timestamp }) }, { write: (s: string) => logs.writeProxy(s) });
   let groups: GroupStateFile | undefined;
   if (opts.stateFile !== undefined) {
     await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
@@ -140,6 +147,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   }
   const addr = server.address() as AddressInfo;
   const url = `${opts.tls === undefined ? 'http' : 'https'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  logConfigWarnings(logger, config); // before "listening", which tells a watcher start-up is done
   logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, 'modelswap listening');
   const userGroups = config.groups.filter((g) => g.id !== DEFAULT_GROUP_ID).map((g) => g.id);
   if (config.scheduler.use === 'serial' && userGroups.length > 0) {
@@ -160,8 +168,10 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     })());
   const reload = async (next: Config): Promise<ModelDiff> => {
     if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
+    if (next.logTimeFormat !== current.logTimeFormat) logger.warn('logTimeFormat changed: it takes effect after a restart');
     const diff = await router.reload(next);
     current = next;
+    logConfigWarnings(logger, next);
     return diff;
   };
   return { url, server, router, logs, logger, reload, close };

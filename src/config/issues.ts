@@ -54,6 +54,10 @@ interface PendingIssue {
   readonly line: number | undefined;
 }
 
+function startsWith(path: KeyPath, prefix: KeyPath): boolean {
+  return prefix.length <= path.length && prefix.every((seg, i) => path[i] === seg);
+}
+
 /** Accumulates issues; duplicate (path, message) pairs are kept once. */
 export class IssueList {
   readonly #items: PendingIssue[] = [];
@@ -78,6 +82,21 @@ export class IssueList {
 
   get size(): number {
     return this.#items.length;
+  }
+
+  /** Whether an issue was recorded at `prefix` or below it (a later phase skips checks that would repeat it). */
+  under(prefix: KeyPath): boolean {
+    return this.#items.some((it) => startsWith(it.path, prefix));
+  }
+
+  /** Whether an issue was recorded at `path` or above it. */
+  atOrAbove(path: KeyPath): boolean {
+    return this.#items.some((it) => startsWith(path, it.path));
+  }
+
+  /** Whether one of the first `count` issues is at `path`, above it or below it. */
+  touches(path: KeyPath, count = this.#items.length): boolean {
+    return this.#items.slice(0, count).some((it) => startsWith(it.path, path) || startsWith(path, it.path));
   }
 
   /**

@@ -2,16 +2,20 @@
  * Config loading: YAML text in, validated, normalized, deep-frozen `Config` out.
  *
  * Pipeline (the schema is the source of truth; nothing is mutated after the
- * freeze); each phase reports every problem it finds,
- * and the first phase with problems stops the pipeline with one ConfigError:
- * 1. `${env.NAME}` substitution on the raw text (env.ts).
+ * freeze). Every phase runs, even after an earlier one found problems, so one
+ * load reports every problem at once, each with its key path and line; a
+ * later phase leaves out what would only repeat an earlier problem. Only a
+ * YAML syntax error stops early (there is no tree to check).
+ * 1. `${env.NAME}` substitution on the raw text (env.ts). An unset variable
+ *    is an issue and its reference stays in the text.
  * 2. YAML parse (yaml-doc.ts).
- * 3. Schema validation, raw pass: shapes, unknown and unsupported keys,
- *    defaults filled in (schema.ts, schema/config.schema.json).
+ * 3. Schema validation, raw pass: shapes and unknown keys, defaults filled in
+ *    (schema.ts, schema/config.schema.json).
  * 4. Macro expansion and ${PORT} assignment (expand.ts, macros.ts).
  * 5. Schema validation, expanded pass: values produced by macros.
- * 6. Normalization and cross-model checks (normalize.ts, routing.ts).
- * 7. Deep freeze (freeze.ts).
+ * 6. Normalization and cross-model checks (normalize.ts, routing.ts), and the
+ *    warnings about accepted settings that have no effect (warnings.ts).
+ * 7. With no issue: deep freeze (freeze.ts). Otherwise one ConfigError.
  *
  * Several files (`--config-dir`) each go through phases 1 and 2 on their own,
  * are merged (merge-dir.ts), and the result goes through phases 3 to 7.
@@ -27,6 +31,7 @@ import { normalizeConfig } from './normalize.ts';
 import type { RawConfig } from './raw.ts';
 import { validateShape } from './schema.ts';
 import type { Config } from './types.ts';
+import { inactiveKeyWarnings } from './warnings.ts';
 import { keyOrder, lineOf, parseYaml, toData } from './yaml-doc.ts';
 import type { ParsedYaml } from './yaml-doc.ts';
 
@@ -65,24 +70,31 @@ export class ConfigError extends Error {
   }
 }
 
+/** A value still holding `${env.NAME}`: its unset variable was reported by phase 1. */
+const hasEnvRef = (value: unknown): boolean => typeof value === 'string' && value.includes('${env.');
+
 /**
- * Parses config text. Throws ConfigError listing every problem of the first
- * failing phase (see the file comment); never returns a partial Config.
+ * Parses config text. Throws ConfigError listing every problem (see the file
+ * comment); never returns a partial Config. Accepted settings that have no
+ * effect are listed in the returned Config's `warnings`.
  */
 export function parseConfig(text: string, options: ParseConfigOptions = {}): Config {
-  const parsed = parseSource(text, options.env ?? process.env, options.source);
+  const issues = new IssueList();
+  const parsed = parseSource(text, options.env ?? process.env, options.source, issues);
   return buildConfig(
     { data: toData(parsed), keyOrder: (path) => keyOrder(parsed, path), lineOf: (path) => lineOf(parsed, path), fileOf: () => undefined },
     options.source,
+    issues,
   );
 }
 
-/** Phases 1 and 2 of one text: throws ConfigError naming `source`. */
-function parseSource(text: string, env: ConfigEnv, source: string | undefined): ParsedYaml {
-  const issues = new IssueList();
+/**
+ * Phases 1 and 2 of one text. Unset variables are added to `issues` (the
+ * later phases still run); a YAML syntax error throws ConfigError naming `source`.
+ */
+function parseSource(text: string, env: ConfigEnv, source: string | undefined, issues: IssueList): ParsedYaml {
   // 1.
   const substituted = substituteEnv(text, env, issues);
-  if (issues.size > 0) throw new ConfigError(issues.toIssues(), source);
   // 2.
   const parsed = parseYaml(substituted, issues);
   if (parsed === undefined) throw new ConfigError(issues.toIssues(), source);
@@ -97,24 +109,41 @@ interface SourceView {
   readonly fileOf: (path: KeyPath) => string | undefined;
 }
 
-/** Phases 3 to 7. */
-function buildConfig(src: SourceView, source: string | undefined): Config {
-  const issues = new IssueList();
-  const fail = (located: boolean): ConfigError =>
-    new ConfigError(located ? issues.toIssues(src.lineOf, src.fileOf) : issues.toIssues(), source);
+/** Phases 3 to 7, adding to the `issues` of phases 1 and 2. */
+function buildConfig(src: SourceView, source: string | undefined, issues: IssueList): Config {
+  const warnings = new IssueList();
   const { data } = src;
   // 3.
-  if (!validateShape(data, 'raw', issues)) throw fail(true);
+  const defaultProxy = modelsWithout(data, 'proxy');
+  validateShape(data, 'raw', issues, (_path, value) => hasEnvRef(value));
   // 4.
-  const expanded = expandConfig(data as Record<string, unknown>, src.keyOrder, issues);
-  if (issues.size > 0) throw fail(true);
+  const expanded = expandConfig(isMap(data) ? data : {}, { orderOf: src.keyOrder, issues, warnings, defaultProxy });
   // 5.
-  if (!validateShape(expanded, 'expanded', issues)) throw fail(true);
+  const before = issues.size;
+  validateShape(expanded, 'expanded', issues, (path: KeyPath, value) => hasEnvRef(value) || issues.touches(path, before));
   // 6.
-  const config = normalizeConfig(expanded as unknown as RawConfig, issues);
-  if (issues.size > 0) throw fail(true);
+  let config: Omit<Config, 'warnings'> | undefined;
+  try {
+    config = normalizeConfig(expanded as unknown as RawConfig, issues, warnings);
+  } catch (err) {
+    // A shape an earlier phase reported can still trip a check here; the report is what matters then.
+    if (issues.size === 0) throw err;
+  }
+  inactiveKeyWarnings(expanded, warnings);
   // 7.
-  return deepFreeze(config);
+  if (issues.size > 0 || config === undefined) throw new ConfigError(issues.toIssues(src.lineOf, src.fileOf), source);
+  return deepFreeze({ ...config, warnings: warnings.toIssues(src.lineOf, src.fileOf) });
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Ids of the models that do not set `key` (read before the schema fills in defaults). */
+function modelsWithout(data: unknown, key: string): Set<string> {
+  const models = isMap(data) ? data['models'] : undefined;
+  if (!isMap(models)) return new Set();
+  return new Set(Object.keys(models).filter((id) => { const m = models[id]; return !isMap(m) || m[key] === undefined || m[key] === null; }));
 }
 
 async function readText(path: string): Promise<string> {
@@ -169,8 +198,16 @@ export async function loadConfigSources(sources: ConfigSources, env: ConfigEnv =
   if (sources.configDir === undefined && sources.config !== undefined) return loadConfigFile(sources.config, env);
   const files = sourceFiles(sources);
   const parsed = new Map<string, ParsedYaml>();
-  for (const file of files) parsed.set(file, parseSource(await readText(file), env, file));
+  const envIssues = new Map<string, IssueList>();
+  for (const file of files) {
+    const own = new IssueList();
+    parsed.set(file, parseSource(await readText(file), env, file, own));
+    envIssues.set(file, own);
+  }
   const label = files.length === 1 ? files[0] : `${sources.config === undefined ? '' : `${sources.config} + `}${sources.configDir}`;
+  // Unset variables of each file are reported with that file's name (the merge below cannot place them).
+  const unset = [...envIssues].flatMap(([file, list]) => list.toIssues().map((i) => ({ ...i, file })));
+  if (unset.length > 0) throw new ConfigError(unset, label);
   const issues = new IssueList();
   const merged = mergeSources(files.map((file) => ({ file, data: toData(parsed.get(file)!) })), issues);
   const where = (path: KeyPath): { file: string; line: number | undefined } | undefined => {
@@ -197,5 +234,6 @@ export async function loadConfigSources(sources: ConfigSources, env: ConfigEnv =
       fileOf: (path) => where(path)?.file,
     },
     label,
+    issues,
   );
 }

@@ -4,12 +4,19 @@
  * commands split into argv, names resolved, cross-model rules checked
  * (unique aliases, one group per model). Every problem is reported; the
  * returned Config is only meaningful when no issue was added.
+ *
+ * It also runs after earlier phases found problems (so one load lists them
+ * all): a value with an issue at or below its path is not checked again and
+ * gets a placeholder, so each problem is reported once.
  */
 import { splitCommand } from './command.ts';
+import { defaultProxyWithoutPort } from './expand.ts';
 import type { IssueList, KeyPath } from './issues.ts';
 import { setOwn } from './macros.ts';
+import { normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
 import type { RawConfig, RawModel } from './raw.ts';
-import { normalizeGroups, normalizePreload, normalizeScheduler } from './routing.ts';
+import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings } from './routing.ts';
+import { configSchema } from './schema.ts';
 import type { Config, ModelConfig } from './types.ts';
 
 /** Used when `concurrencyLimit` is 0 or absent. */
@@ -64,32 +71,61 @@ function envRecord(lines: readonly string[]): Record<string, string> {
 
 const orUndefined = (s: string | undefined): string | undefined => (s === undefined || s === '' ? undefined : s);
 
-function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList): ModelConfig {
+function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList, warnings: IssueList): ModelConfig {
   const path = ['models', id];
-  const stop = raw.cmdStop ?? '';
+  /** The value of `key` when no earlier phase reported a problem at, above or below it. */
+  const ok = <K extends keyof RawModel>(key: K): RawModel[K] | undefined => (issues.touches([...path, key]) ? undefined : raw[key]);
+  const text = (key: 'cmd' | 'cmdStop' | 'proxy' | 'checkEndpoint'): string | undefined => {
+    const v = ok(key);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const num = (key: 'ttl' | 'unloadTimeout' | 'concurrencyLimit', fallback: number): number => {
+    const v = ok(key);
+    return typeof v === 'number' ? v : fallback;
+  };
+  const cmd = text('cmd');
+  const stop = text('cmdStop') ?? '';
+  const proxy = text('proxy');
+  const check = text('checkEndpoint');
+  const ttl = num('ttl', -1);
+  const unload = num('unloadTimeout', 0);
+  const limit = num('concurrencyLimit', 0);
   return {
     id,
-    cmd: argv(raw.cmd, [...path, 'cmd'], issues),
+    cmd: cmd === undefined ? [] : argv(cmd, [...path, 'cmd'], issues),
     cmdStop: stop.trim() === '' ? undefined : argv(stop, [...path, 'cmdStop'], issues),
-    proxy: proxyUrl(raw.proxy, [...path, 'proxy'], issues),
-    checkEndpoint: checkEndpoint(raw.checkEndpoint, [...path, 'checkEndpoint'], issues),
-    env: envRecord(raw.env ?? []),
-    ttlMs: ms(raw.ttl === -1 ? g.globalTTL : raw.ttl),
-    unloadTimeoutMs: ms(raw.unloadTimeout === 0 ? g.unloadTimeout : raw.unloadTimeout),
+    // A proxy still holding ${...} was reported by the macro phase, or left alone because cmd was broken.
+    proxy: proxy === undefined || proxy.includes('${') ? '' : proxyUrl(proxy, [...path, 'proxy'], issues),
+    checkEndpoint: check === undefined ? null : checkEndpoint(check, [...path, 'checkEndpoint'], issues),
+    env: envRecord(Array.isArray(ok('env')) ? (raw.env ?? []) : []),
+    ttlMs: ms(ttl === -1 ? g.globalTTL : ttl),
+    unloadTimeoutMs: ms(unload === 0 ? g.unloadTimeout : unload),
     healthCheckTimeoutMs: ms(g.healthCheckTimeout),
-    aliases: [...(raw.aliases ?? [])],
-    useModelName: orUndefined(raw.useModelName),
-    unlisted: raw.unlisted,
-    name: orUndefined(raw.name),
-    description: orUndefined(raw.description),
-    metadata: raw.metadata === undefined ? undefined : { ...raw.metadata },
-    concurrencyLimit: raw.concurrencyLimit === 0 ? DEFAULT_CONCURRENCY_LIMIT : raw.concurrencyLimit,
+    aliases: Array.isArray(ok('aliases')) ? [...(raw.aliases ?? [])] : [],
+    useModelName: orUndefined(ok('useModelName')),
+    unlisted: ok('unlisted') === true,
+    name: orUndefined(ok('name')),
+    description: orUndefined(ok('description')),
+    metadata: raw.metadata === undefined || ok('metadata') === undefined ? undefined : { ...raw.metadata },
+    concurrencyLimit: limit === 0 ? DEFAULT_CONCURRENCY_LIMIT : limit,
+    filters: normalizeFilters(issues.atOrAbove([...path, 'filters']) ? undefined : raw.filters, (key) => issues.touches([...path, 'filters', 'setParamsByID', key])),
+    timeouts: normalizeTimeouts(ok('timeouts'), path, warnings),
+    capabilities: normalizeCapabilities(ok('capabilities')),
+    ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), path, warnings),
+    startError: proxy?.includes('${PORT}') === true ? defaultProxyWithoutPort(id) : undefined,
   };
 }
 
-/** Alias -> model id; an alias that is a model id or is used twice is an issue. */
-function aliasMap(models: ReadonlyMap<string, ModelConfig>, issues: IssueList): Map<string, string> {
+/**
+ * Alias -> model id, in two rounds as llama-swap registers them:
+ * 1. every `aliases` entry: one that is a model id or is used twice is an issue;
+ * 2. every `filters.setParamsByID` key other than the model's own id: it
+ *    becomes an alias of its model (appended to the model's `aliases`); a key
+ *    that is another model's id or alias is an issue.
+ */
+function aliasMap(models: Map<string, ModelConfig>, issues: IssueList): Map<string, string> {
   const aliases = new Map<string, string>();
+  // 1.
   for (const [id, model] of models) {
     model.aliases.forEach((alias, i) => {
       const path = ['models', id, 'aliases', i];
@@ -100,22 +136,63 @@ function aliasMap(models: ReadonlyMap<string, ModelConfig>, issues: IssueList): 
       else aliases.set(alias, id);
     });
   }
+  // 2.
+  for (const [id, model] of models) {
+    const added: string[] = [];
+    for (const key of model.filters.setParamsByID.keys()) {
+      if (key === id) continue;
+      const path = ['models', id, 'filters', 'setParamsByID', key];
+      const owner = aliases.get(key);
+      if (models.has(key)) issues.add(path, `"${key}" is the id of another model: setParamsByID keys become aliases of this model`, key);
+      else if (owner !== undefined && owner !== id) issues.add(path, `"${key}" is already an alias of model "${owner}": setParamsByID keys become aliases of this model`, key);
+      else if (owner === undefined) {
+        aliases.set(key, id);
+        added.push(key);
+      }
+    }
+    if (added.length > 0) models.set(id, { ...model, aliases: [...model.aliases, ...added] });
+  }
   return aliases;
 }
 
-/** Builds the Config from a tree that passed both schema passes and macro expansion. */
-export function normalizeConfig(raw: RawConfig, issues: IssueList): Config {
+function ignorePaths(raw: RawConfig, issues: IssueList): RegExp[] {
+  const schema = configSchema() as { properties: { upstream: { properties: { ignorePaths: { default: string[] } } } } };
+  const given = raw.upstream?.ignorePaths;
+  const patterns = Array.isArray(given) ? given : schema.properties.upstream.properties.ignorePaths.default;
+  const out: RegExp[] = [];
+  patterns.forEach((pattern, i) => {
+    if (typeof pattern !== 'string') return;
+    try {
+      out.push(new RegExp(pattern));
+    } catch (err) {
+      issues.add(['upstream', 'ignorePaths', i], `not a valid regular expression: ${(err as Error).message}`, pattern);
+    }
+  });
+  return out;
+}
+
+/**
+ * Builds the Config from the macro-expanded tree. `warnings` receives the
+ * accepted settings that have no effect; the caller adds them to the Config.
+ */
+export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: IssueList): Omit<Config, 'warnings'> {
   const globals: Globals = {
     globalTTL: raw.globalTTL,
     unloadTimeout: raw.unloadTimeout === 0 ? DEFAULT_UNLOAD_TIMEOUT_S : raw.unloadTimeout,
     healthCheckTimeout: raw.healthCheckTimeout,
   };
   const models = new Map<string, ModelConfig>();
-  for (const id of Object.keys(raw.models).sort()) {
-    models.set(id, normalizeModel(id, raw.models[id] as RawModel, globals, issues));
+  const rawModels = raw.models !== null && typeof raw.models === 'object' ? raw.models : {};
+  for (const id of Object.keys(rawModels).sort()) {
+    const m = rawModels[id];
+    models.set(id, normalizeModel(id, (m !== null && typeof m === 'object' ? m : {}) as RawModel, globals, issues, warnings));
   }
   const aliases = aliasMap(models, issues);
   const names = { ids: new Set(models.keys()), aliases };
+  routerWarnings(raw, warnings);
+  if (raw.logRequests !== undefined) {
+    warnings.add(['logRequests'], 'deprecated and ignored (as in llama-swap): remove it; every request is logged at logLevel: debug');
+  }
   return {
     models,
     aliases,
@@ -124,9 +201,11 @@ export function normalizeConfig(raw: RawConfig, issues: IssueList): Config {
     healthCheckTimeoutMs: ms(raw.healthCheckTimeout),
     logLevel: raw.logLevel,
     logToStdout: raw.logToStdout,
-    apiKeys: [...(raw.apiKeys ?? [])],
+    apiKeys: Array.isArray(raw.apiKeys) ? [...raw.apiKeys] : [],
     includeAliasesInList: raw.includeAliasesInList,
-    preload: normalizePreload(raw, names, issues),
+    preload: normalizePreload(raw, names, issues, warnings).filter((id) => models.get(id)?.startError === undefined),
     maxBodyBytes: raw.maxBodyBytes,
+    logTimeFormat: raw.logTimeFormat,
+    upstreamIgnorePaths: ignorePaths(raw, issues),
   };
 }

@@ -4,7 +4,7 @@
  * TypeScript view of schema/config.schema.json (which stays the source of
  * truth); normalize.ts reads it to build the public `Config`.
  */
-import type { LogLevel, LogToStdout } from './types.ts';
+import type { LogLevel, LogTimeFormat, LogToStdout, Modality } from './types.ts';
 
 export type MacroValue = string | number | boolean;
 
@@ -24,6 +24,24 @@ export interface RawModel {
   readonly metadata?: Readonly<Record<string, unknown>>;
   readonly concurrencyLimit: number;
   readonly macros?: Readonly<Record<string, MacroValue>>;
+  readonly filters?: RawFilters;
+  readonly timeouts?: Readonly<Partial<Record<'connect' | 'responseHeader' | 'keepalive' | 'tlsHandshake' | 'expectContinue' | 'idleConn', number>>>;
+  readonly compat?: { readonly ignoreWebsockets?: boolean };
+  readonly capabilities?: {
+    readonly in?: readonly Modality[];
+    readonly out?: readonly Modality[];
+    readonly tools?: boolean;
+    readonly reranker?: boolean;
+    readonly context?: number;
+  };
+  readonly sendLoadingState?: boolean;
+}
+
+export interface RawFilters {
+  readonly stripParams?: string;
+  readonly strip_params?: string;
+  readonly setParams?: Readonly<Record<string, unknown>>;
+  readonly setParamsByID?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
 }
 
 export interface RawGroup {
@@ -36,7 +54,7 @@ export interface RawGroup {
 export type RawGroups = Readonly<Record<string, RawGroup>>;
 
 export interface RawRouting {
-  readonly router?: { readonly use: 'group'; readonly settings?: { readonly groups?: RawGroups } };
+  readonly router?: { readonly use: 'group' | 'matrix'; readonly settings?: { readonly groups?: RawGroups; readonly matrix?: unknown } };
   readonly scheduler?: {
     readonly use: 'serial' | 'fifo';
     readonly settings?: { readonly fifo?: { readonly priority?: Readonly<Record<string, number>> } };
@@ -57,5 +75,10 @@ export interface RawConfig {
   readonly hooks?: { readonly on_startup?: { readonly preload?: readonly string[] } };
   readonly routing?: RawRouting;
   readonly groups?: RawGroups;
+  readonly matrix?: unknown;
+  readonly selectors?: unknown;
+  readonly logRequests?: boolean;
+  readonly logTimeFormat: LogTimeFormat;
+  readonly upstream?: { readonly ignorePaths: readonly string[] };
   readonly models: Readonly<Record<string, RawModel>>;
 }

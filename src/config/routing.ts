@@ -25,29 +25,70 @@ function unknownName(name: string, names: Names): string {
   return `unknown model or alias "${name}"${didYouMean(name, [...names.ids, ...names.aliases.keys()])}`;
 }
 
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Which router the config chooses, and where its groups come from (the legacy top-level keys or routing.router). */
+function routerChoice(raw: RawConfig): { legacy: boolean; matrix: boolean } {
+  const legacy = (isMap(raw.groups) && Object.keys(raw.groups).length > 0) || raw.matrix !== undefined;
+  const matrix = legacy ? raw.matrix !== undefined : raw.routing?.router?.use === 'matrix';
+  return { legacy, matrix };
+}
+
 /**
- * Groups from `routing.router.settings.groups` or the legacy top-level
- * `groups` (both at once is an issue), followed by `(default)` with the
- * ungrouped models in sorted order. `(default)` is omitted when it would be
- * empty, so with no models there are no groups.
+ * Warnings about the router: the legacy top-level `groups`/`matrix` (accepted,
+ * with where to move them) and the matrix router, which is accepted but not
+ * active yet.
  */
-export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList): GroupConfig[] {
-  const legacy = raw.groups ?? {};
-  const useLegacy = Object.keys(legacy).length > 0;
-  if (useLegacy && raw.routing?.router !== undefined) {
-    issues.add(
-      ['groups'],
-      'the legacy top-level groups and routing.router cannot be used together: move the groups to routing.router.settings.groups',
+export function routerWarnings(raw: RawConfig, warnings: IssueList): void {
+  const { legacy, matrix } = routerChoice(raw);
+  if (legacy && isMap(raw.groups) && Object.keys(raw.groups).length > 0) {
+    warnings.add(['groups'], 'top-level groups is the legacy spelling: move it to routing.router.settings.groups');
+  }
+  if (legacy && raw.matrix !== undefined) {
+    warnings.add(['matrix'], 'top-level matrix is the legacy spelling: move it to routing.router.settings.matrix (with routing.router.use: matrix)');
+  }
+  if (matrix) {
+    warnings.add(
+      legacy ? ['matrix'] : ['routing', 'router', 'use'],
+      'accepted but not active yet: the matrix router is not implemented in modelswap, so every model is in the (default) group and only one model runs at a time',
     );
   }
-  const source: RawGroups = useLegacy ? legacy : (raw.routing?.router?.settings?.groups ?? {});
-  const base: KeyPath = useLegacy ? ['groups'] : ['routing', 'router', 'settings', 'groups'];
+}
+
+/**
+ * Groups from `routing.router.settings.groups` or the legacy top-level
+ * `groups` (both at once is an issue, and so are legacy keys together with
+ * routing.router), followed by `(default)` with the ungrouped models in
+ * sorted order. `(default)` is omitted when it would be empty, so with no
+ * models there are no groups. With the matrix router (not active yet) no
+ * group is used: every model is in `(default)`.
+ */
+export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList): GroupConfig[] {
+  const { legacy, matrix } = routerChoice(raw);
+  const legacyGroups = isMap(raw.groups) && Object.keys(raw.groups).length > 0;
+  if (legacy && raw.routing?.router !== undefined) {
+    const key = legacyGroups ? 'groups' : 'matrix';
+    issues.add([key], `the legacy top-level ${key} and routing.router cannot be used together: move ${key} to routing.router.settings.${key}`);
+  }
+  if (legacyGroups && raw.matrix !== undefined) {
+    issues.add(['matrix'], 'groups and matrix cannot be used together: choose one router (routing.router.use: group or matrix)');
+  }
+  if (!legacy && matrix && raw.routing?.router?.settings?.matrix === undefined) {
+    issues.add(['routing', 'router', 'use'], 'use is matrix but routing.router.settings.matrix is not set');
+  }
+  const given = matrix ? {} : legacy ? raw.groups : raw.routing?.router?.settings?.groups;
+  const source: RawGroups = isMap(given) ? (given as RawGroups) : {};
+  const base: KeyPath = legacy ? ['groups'] : ['routing', 'router', 'settings', 'groups'];
   const groupOf = new Map<string, string>();
   const groups: GroupConfig[] = [];
   for (const [id, group] of Object.entries(source)) {
+    if (!isMap(group)) continue; // reported by the schema
     const members: string[] = [];
-    group.members.forEach((member, i) => {
+    (Array.isArray(group.members) ? group.members : []).forEach((member, i) => {
       const path = [...base, id, 'members', i];
+      if (typeof member !== 'string') return;
       const aliasOf = names.aliases.get(member);
       if (!names.ids.has(member)) {
         issues.add(
@@ -66,7 +107,7 @@ export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList)
         members.push(member);
       }
     });
-    groups.push({ id, members, swap: group.swap, exclusive: group.exclusive, persistent: group.persistent });
+    groups.push({ id, members, swap: group.swap !== false, exclusive: group.exclusive !== false, persistent: group.persistent === true });
   }
   const ungrouped = [...names.ids].filter((m) => !groupOf.has(m)).sort();
   if (ungrouped.length > 0) {
@@ -82,14 +123,15 @@ export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList)
  */
 export function normalizeScheduler(raw: RawConfig, names: Names, issues: IssueList): SchedulerConfig {
   const scheduler = raw.routing?.scheduler;
-  const given = scheduler?.settings?.fifo?.priority ?? {};
+  const priorities = scheduler?.settings?.fifo?.priority;
+  const given = isMap(priorities) ? priorities : {};
   const base: KeyPath = ['routing', 'scheduler', 'settings', 'fifo', 'priority'];
   const priority = new Map<string, number>();
   for (const [name, value] of Object.entries(given)) {
     const id = resolve(name, names);
     if (id === undefined) issues.add([...base, name], unknownName(name, names), name);
     else if (priority.has(id)) issues.add([...base, name], `model "${id}" already has a priority (via its id or another alias)`, name);
-    else priority.set(id, value);
+    else if (typeof value === 'number') priority.set(id, value);
   }
   const use = scheduler?.use ?? 'serial';
   if (use === 'fifo') return { use, priority };
@@ -99,13 +141,22 @@ export function normalizeScheduler(raw: RawConfig, names: Names, issues: IssueLi
   return { use };
 }
 
-/** `hooks.on_startup.preload` resolved to model ids, trimmed, in order, without repeats. */
-export function normalizePreload(raw: RawConfig, names: Names, issues: IssueList): string[] {
+/**
+ * `hooks.on_startup.preload` resolved to model ids, trimmed, in order, without
+ * repeats. A selector id is skipped with a warning (selectors are not active
+ * yet); any other unknown name is an issue.
+ */
+export function normalizePreload(raw: RawConfig, names: Names, issues: IssueList, warnings: IssueList): string[] {
   const out: string[] = [];
-  (raw.hooks?.on_startup?.preload ?? []).forEach((entry, i) => {
+  const preload = raw.hooks?.on_startup?.preload;
+  (Array.isArray(preload) ? preload : []).forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string') return;
     const name = entry.trim();
     const id = resolve(name, names);
-    if (id === undefined) issues.add(['hooks', 'on_startup', 'preload', i], unknownName(name, names), entry);
+    const path = ['hooks', 'on_startup', 'preload', i];
+    if (id === undefined && isMap(raw.selectors) && Object.hasOwn(raw.selectors, name)) {
+      warnings.add(path, `"${name}" is a selector, and selectors are not active yet: it is not preloaded`);
+    } else if (id === undefined) issues.add(path, unknownName(name, names), entry);
     else if (!out.includes(id)) out.push(id);
   });
   return out;

@@ -11,6 +11,10 @@
  * - `expanded`: after macro expansion. `${macro}` references are no longer
  *   accepted anywhere a typed value is expected, so `ttl: ${t}` with `t: abc`
  *   is reported here.
+ *
+ * The loader runs both passes even when the first one found problems, so one
+ * run lists every problem; `skip` lets it drop an error that only repeats one
+ * already reported (the same path in the other pass, a missing `${env.NAME}`).
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -24,8 +28,8 @@ type Schema = { readonly [key: string]: unknown };
 
 const SCHEMA_URL = new URL('../../schema/config.schema.json', import.meta.url);
 const MACRO_REF = '#/definitions/macroRef';
-const UNSUPPORTED = '#/definitions/unsupported';
-const ANNOTATIONS = ['x-unsupported', 'x-unsupportedValues', 'x-expected'];
+/** Annotations of our own: `x-expected` words the accepted shape, `x-legacyList` is the message for a removed list form, `x-inactive*` feed warnings.ts. */
+export const ANNOTATIONS = ['x-expected', 'x-legacyList', 'x-inactive', 'x-inactive-when-true'];
 
 let schemaCache: Schema | undefined;
 const validators = new Map<SchemaPass, ValidateFunction>();
@@ -51,11 +55,14 @@ function validator(pass: SchemaPass): ValidateFunction {
   return fn;
 }
 
-/** Validates `data`; adds one issue per problem and returns whether it was valid. */
-export function validateShape(data: unknown, pass: SchemaPass, issues: IssueList): boolean {
+/** Tells the validator to leave out an error at `path` about `value` (it repeats one already reported). */
+export type SkipError = (path: KeyPath, value: unknown) => boolean;
+
+/** Validates `data`; adds one issue per problem (minus the skipped ones) and returns whether it was valid. */
+export function validateShape(data: unknown, pass: SchemaPass, issues: IssueList, skip: SkipError = () => false): boolean {
   const validate = validator(pass);
   if (validate(data)) return true;
-  translate(validate.errors ?? [], data, pass, issues);
+  translate(validate.errors ?? [], data, pass, issues, skip);
   return false;
 }
 
@@ -91,10 +98,11 @@ export function describe(s: Schema | undefined, pass: SchemaPass = 'raw'): strin
       return s['minLength'] === 1 ? 'a non-empty string' : 'a string';
     case 'array': {
       const items = s['items'] as Schema | undefined;
-      return items === undefined ? 'a list' : `a list (each ${describe(items, pass)})`;
+      const list = s['minItems'] === 1 ? 'a non-empty list' : 'a list';
+      return items === undefined ? list : `${list} (each ${describe(items, pass)})`;
     }
     case 'object':
-      return 'a map';
+      return s['minProperties'] === 1 ? 'a non-empty map' : 'a map';
     default:
       return 'a value';
   }
@@ -113,11 +121,7 @@ function toPath(pointer: string, data: unknown): (string | number)[] {
   return path;
 }
 
-function lastKey(path: KeyPath): string {
-  return String(path[path.length - 1] ?? 'the config');
-}
-
-function translate(errors: readonly ErrorObject[], data: unknown, pass: SchemaPass, issues: IssueList): void {
+function translate(errors: readonly ErrorObject[], data: unknown, pass: SchemaPass, issues: IssueList, skip: SkipError): void {
   // An anyOf error summarises its branches' errors at the same path: report it alone.
   const summarised = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
   const after = pass === 'expanded' ? ' (after macro expansion)' : '';
@@ -125,13 +129,17 @@ function translate(errors: readonly ErrorObject[], data: unknown, pass: SchemaPa
     if (e.schemaPath.includes('/propertyNames/')) continue; // reported by its propertyNames error
     if (summarised.has(e.instancePath) && e.keyword !== 'anyOf') continue;
     const path = toPath(e.instancePath, data);
+    if (skip(path, e.data)) continue;
     const parent = (e.parentSchema ?? {}) as Schema;
     const params = e.params as Record<string, unknown>;
+    if (typeof parent['x-legacyList'] === 'string' && Array.isArray(e.data)) {
+      issues.add(path, parent['x-legacyList'], e.data);
+      continue;
+    }
     switch (e.keyword) {
       case 'additionalProperties': {
         const key = String(params['additionalProperty']);
-        const props = (parent['properties'] ?? {}) as Record<string, Schema>;
-        const known = Object.keys(props).filter((k) => props[k]?.['$ref'] !== UNSUPPORTED);
+        const known = Object.keys((parent['properties'] ?? {}) as Record<string, Schema>);
         const value = (e.data as Record<string, unknown>)[key];
         issues.add([...path, key], `unknown key "${key}"${didYouMean(key, known)}`, value);
         break;
@@ -149,20 +157,6 @@ function translate(errors: readonly ErrorObject[], data: unknown, pass: SchemaPa
         const reserved = not['const'] === key || (Array.isArray(not['enum']) && not['enum'].includes(key));
         const why = reserved ? `"${key}" is a reserved name` : `invalid key "${key}"`;
         issues.add([...path, key], `${why}: expected ${describe(names, pass)}`);
-        break;
-      }
-      case 'not':
-        if (parent['x-unsupported'] === true) {
-          issues.add(path, `"${lastKey(path)}" (a llama-swap setting) is not supported yet by modelswap; remove it`);
-        } else {
-          issues.add(path, `expected ${describe(parent, pass)}, got ${showValue(e.data)}${after}`, e.data);
-        }
-        break;
-      case 'enum': {
-        const unsupported = (parent['x-unsupportedValues'] ?? {}) as Record<string, string>;
-        const hint = typeof e.data === 'string' ? unsupported[e.data] : undefined;
-        if (hint !== undefined) issues.add(path, hint, e.data);
-        else issues.add(path, `expected ${describe(parent, pass)}, got ${showValue(e.data)}${after}`, e.data);
         break;
       }
       default:

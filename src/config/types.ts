@@ -3,8 +3,43 @@
  * Produced only by `parseConfig`/`loadConfigFile` (src/config/load.ts) from YAML; tests may build
  * it directly. Durations are milliseconds here (seconds in YAML).
  */
+import type { ConfigIssue } from './issues.ts';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogToStdout = 'proxy' | 'upstream' | 'both' | 'none';
+/** '' = numeric pino time; otherwise the name of a Go time layout (log/time-format.ts). */
+export type LogTimeFormat =
+  | '' | 'ansic' | 'unixdate' | 'rubydate' | 'rfc822' | 'rfc822z' | 'rfc850' | 'rfc1123' | 'rfc1123z'
+  | 'rfc3339' | 'rfc3339nano' | 'kitchen' | 'stamp' | 'stampmilli' | 'stampmicro' | 'stampnano';
+export type Modality = 'text' | 'audio' | 'image';
+
+/** JSON body edits on the inference routes (`filters`), `model` already removed from every list and map. */
+export interface ModelFilters {
+  /** Top-level keys deleted from the body, sorted, without repeats. */
+  readonly stripParams: readonly string[];
+  /** Merged into the body after stripping; undefined when there is nothing to set. */
+  readonly setParams: Readonly<Record<string, unknown>> | undefined;
+  /** Requested id (the model's own id or one of its aliases) -> params merged after setParams. */
+  readonly setParamsByID: ReadonlyMap<string, Readonly<Record<string, unknown>>>;
+}
+
+/** Upstream connection timeouts; 0 = none. */
+export interface ModelTimeouts {
+  /** Opening a new TCP connection to the upstream. */
+  readonly connectMs: number;
+  /** From sending the request to the upstream's response headers. */
+  readonly responseHeaderMs: number;
+}
+
+/** `capabilities`, shown in /v1/models; undefined on the model when the block is absent or all empty. */
+export interface ModelCapabilities {
+  readonly in: readonly Modality[];
+  readonly out: readonly Modality[];
+  readonly tools: boolean;
+  readonly reranker: boolean;
+  /** Context length in tokens; 0 = unknown. */
+  readonly context: number;
+}
 
 export interface ModelConfig {
   /** The key under `models:`; also `${MODEL_ID}`. */
@@ -35,6 +70,17 @@ export interface ModelConfig {
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
   /** Max admitted (queued + loading + serving) requests; default 10. */
   readonly concurrencyLimit: number;
+  readonly filters: ModelFilters;
+  readonly timeouts: ModelTimeouts;
+  readonly capabilities: ModelCapabilities | undefined;
+  /** Websocket upgrades never start this model (modelswap does not proxy websockets yet, so always true in effect). */
+  readonly ignoreWebsockets: boolean;
+  /**
+   * Why this model can never start (a config llama-swap's examples contain,
+   * accepted with a warning); every request for it fails with this message
+   * and it is never preloaded. undefined for a model that can start.
+   */
+  readonly startError: string | undefined;
 }
 
 export interface GroupConfig {
@@ -69,4 +115,9 @@ export interface Config {
   readonly preload: readonly string[];
   /** Request bodies larger than this get 413. */
   readonly maxBodyBytes: number;
+  readonly logTimeFormat: LogTimeFormat;
+  /** `/upstream/<model>/<path>` requests whose path matches one of these never start the model (409 unless ready). */
+  readonly upstreamIgnorePaths: readonly RegExp[];
+  /** Accepted settings that have no effect (yet), each with its path and line: logged at start-up. */
+  readonly warnings: readonly ConfigIssue[];
 }

@@ -7,7 +7,7 @@
  *   node src/demo/fake-llama-server.ts --port N [--host 127.0.0.1] [--model-id ID]
  *     [--load-ms 0] [--token-ms 0] [--tokens 16] [--crash-after-chunks N]
  *     [--error-after-chunks N] [--exit-at-start CODE] [--ignore-sigterm] [--fork-grandchild]
- *     [--stamp-chunks] [--idle-helpers]
+ *     [--stamp-chunks] [--idle-helpers] [--echo-body]
  *
  * --error-after-chunks N fails generation like llama-server does: a stream
  * gets N token chunks, then `data: {"error":{…}}` and ends WITHOUT [DONE]; a
@@ -20,6 +20,10 @@
  * to every SSE event as it is written, for the benchmark's per-chunk delay.
  * --idle-helpers runs this process's V8 helper threads under SCHED_IDLE, so
  * the instrument's own JIT threads do not delay its writes (src/helper-threads.ts).
+ *
+ * --echo-body adds `"received_body": <the parsed request body>` to every
+ * non-streaming JSON answer to a POST, so a test can see what the proxy
+ * forwarded (filters, useModelName).
  *
  * Every response names who served it: JSON `model` is --model-id, generated
  * text contains `[<id>@<port>]`, header `x-served-by: <id>@<port>`; the
@@ -47,6 +51,7 @@ const { values: args } = parseArgs({
     'fork-grandchild': { type: 'boolean', default: false },
     'stamp-chunks': { type: 'boolean', default: false },
     'idle-helpers': { type: 'boolean', default: false },
+    'echo-body': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -72,6 +77,8 @@ const crashAfter = args['crash-after-chunks'] === undefined ? undefined : intArg
 const errorAfter = args['error-after-chunks'] === undefined ? undefined : intArg('error-after-chunks', args['error-after-chunks'], 0);
 const servedBy = `${modelId}@${port}`;
 const stamp = args['stamp-chunks'];
+/** With --echo-body: the request body, to add to a JSON answer. */
+const echoed = (body: Json): Json => (args['echo-body'] ? { received_body: body } : {});
 const GENERATION_ERROR = { code: 500, message: `[${modelId}] failed to decode: the KV cache is full (fake failure)`, type: 'server_error' };
 
 if (port < 0) {
@@ -165,7 +172,7 @@ async function complete(kind: 'chat' | 'text', body: Json, res: ServerResponse):
       ? { index: 0, message: { role: 'assistant', content }, finish_reason: finish }
       : { index: 0, text: content, logprobs: null, finish_reason: finish };
     const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
-    return sendJson(res, 200, { ...base, object, choices: [c], usage: usageOf(promptN, n), timings: timingsOf(promptN, n) });
+    return sendJson(res, 200, { ...base, object, choices: [c], usage: usageOf(promptN, n), timings: timingsOf(promptN, n), ...echoed(body) });
   }
 
   const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
@@ -221,7 +228,7 @@ function embeddings(body: Json, res: ServerResponse): void {
   if (raw === undefined || inputs.length === 0) return sendError(res, 400, '"input" is required', 'invalid_request_error');
   const data = inputs.map((inp, index) => ({ object: 'embedding', index, embedding: embedding(typeof inp === 'string' ? inp : JSON.stringify(inp)) }));
   const tokens = inputs.reduce<number>((a, inp) => a + Math.max(1, Math.ceil(String(inp).length / 4)), 0);
-  sendJson(res, 200, { object: 'list', data, model: modelId, requested_model: body.model ?? null, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+  sendJson(res, 200, { object: 'list', data, model: modelId, requested_model: body.model ?? null, usage: { prompt_tokens: tokens, total_tokens: tokens }, ...echoed(body) });
 }
 
 /** Multipart uploads (audio transcriptions, image edits): fields and file size echoed back. */
@@ -327,7 +334,7 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (path === '/v1/completions' || path === '/completions') return complete('text', body, res);
   if (path === '/v1/embeddings' || path === '/embeddings') return embeddings(body, res);
   if (ECHO.has(path)) {
-    return sendJson(res, 200, { object: 'echo', method, path, model: modelId, port, served_by: servedBy, requested_model: body.model ?? null, body_bytes: parsed.bytes, text: `[${servedBy}] ${path}` });
+    return sendJson(res, 200, { object: 'echo', method, path, model: modelId, port, served_by: servedBy, requested_model: body.model ?? null, body_bytes: parsed.bytes, text: `[${servedBy}] ${path}`, ...echoed(body) });
   }
   sendError(res, 404, 'File Not Found', 'not_found_error');
 }

@@ -14,7 +14,9 @@ import { trackResponse } from './client-errors.ts';
 import { streamEvents } from './events.ts';
 import { serve as serveRequest } from './serve.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
-import { extractModel, rewriteModel } from './model-extract.ts';
+import { forwardedBody } from './filters.ts';
+import { assertCanStart, assertMayStart } from './gates.ts';
+import { extractModel } from './model-extract.ts';
 import { listModels, resolveModel } from './models.ts';
 import { GrantClock, ollamaPs, ollamaTags } from './ollama.ts';
 import { sendError, sendJson } from './openai-error.ts';
@@ -57,15 +59,17 @@ export function createApp(deps: AppDeps): RequestListener {
   const grants = new GrantClock();
 
   const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> =>
-    serveRequest({ router, logs, onGrant: (m) => grants.granted(m) }, req, res, model, path, body);
+    serveRequest({ router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts }, req, res, model, path, body);
 
   async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const body = await readBody(req, config.maxBodyBytes);
     const ct = req.headers['content-type'];
     const ex = await extractModel(ct, body, url.searchParams);
     const model = resolveModel(config, ex.model);
-    const rename = config.models.get(model)!.useModelName;
-    const out = rename === undefined ? body : rewriteModel(ex, ct, body, rename);
+    const m = config.models.get(model)!;
+    assertCanStart(m);
+    const rename = m.useModelName;
+    const out = forwardedBody(ex, ct, body, m);
     let path = url.pathname + url.search;
     if (rename !== undefined && url.searchParams.has('model')) {
       const query = new URLSearchParams(url.search);
@@ -88,8 +92,11 @@ export function createApp(deps: AppDeps): RequestListener {
         res.end();
         return;
       }
+      const rest = `/${segments.slice(n).join('/')}`;
+      assertCanStart(config.models.get(model)!);
+      assertMayStart(config, model, rest, () => router.status(model));
       const body = await readBody(req, config.maxBodyBytes);
-      await serve(req, res, model, `/${segments.slice(n).join('/')}${url.search}`, body);
+      await serve(req, res, model, `${rest}${url.search}`, body);
       return;
     }
     throw new ProxyError('MODEL_NOT_FOUND', `no configured model or alias matches ${quote(url.pathname)}`);

@@ -10,13 +10,17 @@
  * - connection refused or reset before any byte of the answer → nothing is
  *   sent to the client and the result says `unreachable` (the server may
  *   just have crashed: the caller decides whether to retry or answer 502);
- * - any other upstream failure before headers → 502 UPSTREAM_ERROR;
+ * - any other upstream failure before headers → 502 UPSTREAM_ERROR (also
+ *   when the model's timeouts.connect passes while connecting);
+ * - no response headers within the model's timeouts.responseHeader → 504;
  * - upstream dies mid-body → the client's response is destroyed at once
  *   (the client sees a reset, never a hang).
  */
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { ModelTimeouts } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
 import { forwardRequest, rawHeaderValue } from '../upstream-agent.ts';
+import { armTimeouts, CONNECT_TIMEOUT, HEADER_TIMEOUT } from './upstream-timeouts.ts';
 import { sendError } from './openai-error.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): about one connection, never forwarded. */
@@ -79,6 +83,8 @@ export interface ForwardOptions {
   /** The (possibly rewritten) request body. */
   readonly body: Buffer;
   readonly model: string;
+  /** The model's `timeouts` (connect, response headers); none when omitted. */
+  readonly timeouts?: ModelTimeouts;
 }
 
 /** How a forward ended, for the caller's retry decision and the event feed. */
@@ -119,6 +125,7 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
         const headers = copyHeaders(req.rawHeaders, NOT_IN_REQUEST);
         if (hasBody) headers.push('Content-Length', String(o.body.length));
         up = forwardRequest(o.upstream, o.path, method, headers);
+        if (o.timeouts !== undefined) armTimeouts(up, o.timeouts);
       } catch (err) {
         // e.g. an upstream URL node:http rejects: nothing was sent
         return sendError(res, upstreamError(o.model, err));
@@ -164,6 +171,9 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
 export function upstreamError(model: string, err: unknown): ProxyError {
   const code = (err as { code?: string }).code ?? (err as Error).message;
+  if (code === HEADER_TIMEOUT || code === CONNECT_TIMEOUT) {
+    return new ProxyError(code === HEADER_TIMEOUT ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR', `upstream for model "${model}": ${(err as Error).message}`, { cause: err });
+  }
   return new ProxyError('UPSTREAM_ERROR', `upstream for model "${model}" failed: ${code}`, { cause: err });
 }
 

@@ -1,5 +1,7 @@
 /**
- * In-place edit of one top-level member of a JSON object, for `useModelName`.
+ * In-place edits of top-level members of a JSON object: one member's value
+ * for `useModelName` (`replaceTopLevelValue`), several members for the
+ * model's `filters` (`editMembers`).
  *
  * Re-serializing a parsed body (`JSON.stringify({ ...json, model })`) loses
  * integers beyond 2^53 (a 20-digit `seed`), `-0`, number spelling, key order
@@ -153,4 +155,78 @@ export function replaceTopLevelValue(body: Buffer, key: string, valueJson: strin
   }
   parts.push(body.subarray(at));
   return Buffer.concat(parts);
+}
+
+/** One top-level member: the key decoded, [keyStart, end) its bytes from the key's opening quote to the end of its value. */
+export interface Member {
+  readonly key: string;
+  readonly keyStart: number;
+  readonly end: number;
+}
+
+function decodeKey(b: Uint8Array, start: number, end: number): string {
+  const raw = Buffer.from(b.buffer, b.byteOffset + start, end - start);
+  if (!raw.includes(BACKSLASH)) return raw.toString('utf8', 1, raw.length - 1);
+  try {
+    return String(JSON.parse(raw.toString('utf8')));
+  } catch {
+    return raw.toString('utf8', 1, raw.length - 1); // invalid input: see the contract above
+  }
+}
+
+/** Every top-level member, in document order (the same scan as `topLevelValueSpans`). */
+export function topLevelMembers(b: Uint8Array): Member[] {
+  const members: Member[] = [];
+  let i = skipWhitespace(b, 0);
+  if (b[i] !== OPEN_OBJECT) return members;
+  i++;
+  while (i < b.length) {
+    i = skipWhitespace(b, i);
+    if (b[i] !== QUOTE) break;
+    const keyStart = i;
+    i = skipString(b, i);
+    const key = decodeKey(b, keyStart, i);
+    i = skipWhitespace(b, i);
+    if (b[i] !== COLON) break;
+    i = skipWhitespace(b, i + 1);
+    const start = i;
+    i = skipValue(b, i);
+    if (i === start) break;
+    members.push({ key, keyStart, end: i });
+    i = skipWhitespace(b, i);
+    if (b[i] !== COMMA) break;
+    i++;
+  }
+  return members;
+}
+
+/** Marks a member to delete in `editMembers`. */
+export const REMOVE: unique symbol = Symbol('remove');
+
+/**
+ * `body` (a JSON object) with its top-level members edited: a key mapped to
+ * REMOVE is deleted (every occurrence), a key mapped to a value gets that
+ * value (every occurrence; appended at the end when absent). Members not
+ * named in `edits` keep their bytes, so their numbers and strings reach the
+ * upstream exactly as sent; members are joined by `,` without the original
+ * whitespace between them.
+ */
+export function editMembers(body: Buffer, edits: ReadonlyMap<string, unknown>): Buffer {
+  const parts: Buffer[] = [];
+  const done = new Set<string>();
+  for (const m of topLevelMembers(body)) {
+    if (!edits.has(m.key)) {
+      parts.push(body.subarray(m.keyStart, m.end));
+      continue;
+    }
+    done.add(m.key);
+    const value = edits.get(m.key);
+    if (value !== REMOVE) parts.push(Buffer.from(`${JSON.stringify(m.key)}:${JSON.stringify(value)}`));
+  }
+  for (const [key, value] of edits) {
+    if (!done.has(key) && value !== REMOVE) parts.push(Buffer.from(`${JSON.stringify(key)}:${JSON.stringify(value)}`));
+  }
+  const comma = Buffer.from(',');
+  const joined = parts.flatMap((p, i) => (i === 0 ? [p] : [comma, p]));
+  return Buffer.concat([Buffer.from('{'), ...joined, Buffer.from('}')]);
 }

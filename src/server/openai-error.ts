@@ -25,8 +25,10 @@ function classify(code: ProxyErrorCode): { status: number; type: string; code: s
     case 'CONCURRENCY_LIMIT': return { status: 429, type: 'rate_limit_error', code: 'concurrency_limit' };
     case 'UPSTREAM_START_FAILED': return { status: 502, type: 'server_error', code: 'upstream_start_failed' };
     case 'UPSTREAM_ERROR': return { status: 502, type: 'server_error', code: 'upstream_error' };
+    case 'UPSTREAM_TIMEOUT': return { status: 504, type: 'server_error', code: 'upstream_timeout' };
     case 'UPSTREAM_NOT_READY': return { status: 503, type: 'server_error', code: 'upstream_not_ready' };
     case 'MODEL_UNLOADED': return { status: 503, type: 'server_error', code: 'model_unloaded' };
+    case 'WOULD_START_MODEL': return { status: 409, type: 'invalid_request_error', code: 'model_not_ready' };
     case 'SHUTTING_DOWN': return { status: 503, type: 'server_error', code: 'shutting_down' };
     case 'CLIENT_CLOSED': return { status: 499, type: 'invalid_request_error', code: 'client_closed' };
     case 'INTERNAL': return { status: 500, type: 'server_error', code: 'internal_error' };

@@ -11,6 +11,7 @@
  * refusing gets the 502, with the model's last log lines.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ModelTimeouts } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
 import type { Router } from '../router/router.ts';
@@ -27,6 +28,8 @@ export interface ServeDeps {
   readonly logs: LogHub;
   /** Called at each grant (for /api/ps expiry times). */
   readonly onGrant: (model: string) => void;
+  /** The model's upstream timeouts (connect, response headers), if any. */
+  readonly timeouts: (model: string) => ModelTimeouts | undefined;
 }
 
 export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
@@ -41,7 +44,7 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       deps.onGrant(model);
       let result;
       try {
-        result = await forward({ req, res, upstream: lease.upstream, path, body, model });
+        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model) });
       } catch (err) {
         lease.release({ error: String(err) });
         throw err;

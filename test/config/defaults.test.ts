@@ -41,6 +41,11 @@ describe('config defaults', () => {
       description: undefined,
       metadata: undefined,
       concurrencyLimit: 10,
+      filters: { stripParams: [], setParams: undefined, setParamsByID: new Map() },
+      timeouts: { connectMs: 30_000, responseHeaderMs: 0 },
+      capabilities: undefined,
+      ignoreWebsockets: false,
+      startError: undefined,
     });
   });
 
@@ -125,7 +130,7 @@ models:
 `);
     assert.deepEqual(
       issues.map((i) => i.path),
-      ['models.m.env[0]', 'models.m.env[1]'],
+      ['models.m.env[0]', 'models.m.env[1]', 'models.m.proxy'],
     );
     oneIssue('models: { m: { cmd: a, proxy: "ftp://x" } }', 'models.m.proxy', /http\(s\) URL/);
   });

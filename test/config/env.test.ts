@@ -86,7 +86,7 @@ describe('loadConfigFile', () => {
 
   it('names the file in errors', async () => {
     const path = join(await dir, 'bad.yaml');
-    await writeFile(path, 'models: { m: { cmd: srv, ttl: soon } }\n');
+    await writeFile(path, 'models: { m: { cmd: srv, proxy: "http://h", ttl: soon } }\n');
     await assert.rejects(loadConfigFile(path, {}), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       assert.equal(err.source, path);

@@ -56,8 +56,7 @@ models:
     assert.deepEqual(c.models.get('c')?.cmd, ['srv', '--port', '5801']);
   });
 
-  it('rejects a proxy that uses ${PORT} when cmd does not (the default proxy included)', () => {
-    oneIssue('models: { m: { cmd: "srv --port 8080" } }', 'models.m.proxy', /proxy uses \$\{PORT\} but cmd does not/);
+  it('rejects a proxy written with ${PORT} when cmd does not use it', () => {
     oneIssue(
       'models: { m: { cmd: "srv", proxy: "http://h:${PORT}" } }',
       'models.m.proxy',
@@ -68,6 +67,15 @@ models:
       'models.m.metadata.p',
       /only available when the model's cmd uses \$\{PORT\}/,
     );
+  });
+
+  it('accepts the default proxy without ${PORT} in cmd with a warning, and marks the model as unable to start', () => {
+    const c = load('models: { m: { cmd: "srv --port 8080" }, ok: { cmd: "srv ${PORT}" } }\nhooks: { on_startup: { preload: [m, ok] } }');
+    assert.deepEqual(c.warnings.map((w) => [w.path, w.line]), [['models.m.proxy', 1]]);
+    assert.match(c.warnings[0]?.message ?? '', /model "m" cannot start: its proxy defaults to http:\/\/localhost:\$\{PORT\}.*set proxy/);
+    assert.equal(c.models.get('m')?.startError, c.warnings[0]?.message);
+    assert.equal(c.models.get('ok')?.startError, undefined);
+    assert.deepEqual(c.preload, ['ok']);
   });
 
   it('rejects ports beyond 65535', () => {

@@ -122,7 +122,7 @@ routing:
 `);
     assert.deepEqual(
       issues.map((i) => i.path),
-      ['routing.scheduler.settings.fifo.priority.b'],
+      ['routing.scheduler.settings.fifo.priority.b', 'routing.scheduler.settings.fifo.priority.alpha', 'routing.scheduler.settings.fifo.priority.nope'],
     );
     const semantic = issuesOf(`${MODELS}
 routing:

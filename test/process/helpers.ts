@@ -52,6 +52,11 @@ export function modelConfig(port: number, over: Partial<ModelConfig> = {}): Mode
     description: undefined,
     metadata: undefined,
     concurrencyLimit: 10,
+    filters: { stripParams: [], setParams: undefined, setParamsByID: new Map() },
+    timeouts: { connectMs: 30_000, responseHeaderMs: 0 },
+    capabilities: undefined,
+    ignoreWebsockets: false,
+    startError: undefined,
     ...over,
   };
 }

@@ -44,3 +44,39 @@ test('resolveModel: ids and aliases resolve; unknown names list the listed model
   assert.throws(() => resolveModel(config, 'nope'), (e: Error & { code?: string }) =>
     e.code === 'MODEL_NOT_FOUND' && /a-model, b-model/.test(e.message) && !/hidden/.test(e.message));
 });
+
+test('capabilities render as llama-swap renders them, and take over metadata keys of the same names', () => {
+  const config = parseConfig(`
+models:
+  vision:
+    cmd: s --port \${PORT}
+    metadata: { context_length: 1, architecture: x, family: f }
+    capabilities: { in: [text, image, audio], out: [text, audio], tools: true, reranker: true, context: 32000 }
+  painter:
+    cmd: s --port \${PORT}
+    capabilities: { in: [image], out: [image] }
+  ctx-only:
+    cmd: s --port \${PORT}
+    capabilities: { context: 4096 }
+  none:
+    cmd: s --port \${PORT}
+    metadata: { context_length: 1 }
+    capabilities: { in: [], tools: false }
+`, { env: {} });
+  const byId = new Map(listModels(config, () => 'stopped', 0).data.map((r) => [r.id, r]));
+  const v = byId.get('vision')!;
+  assert.deepEqual(v.architecture, { input_modalities: ['text', 'image', 'audio'], output_modalities: ['text', 'audio'], modality: 'text+image+audio->text+audio' });
+  assert.deepEqual(v.capabilities, { vision: true, audio_transcriptions: true, audio_speech: true, function_calling: true, reranker: true });
+  assert.deepEqual(v.supported_parameters, ['tools', 'tool_choice']);
+  assert.equal(v.context_length, 32000);
+  assert.deepEqual(v.meta, { llamaswap: { family: 'f', type: 'model' }, n_ctx: 32000 });
+  assert.deepEqual(Object.keys(v), ['id', 'object', 'created', 'owned_by', 'architecture', 'capabilities', 'supported_parameters', 'context_length', 'meta', 'status']);
+  const p = byId.get('painter')!;
+  assert.deepEqual(p.architecture, { input_modalities: ['image'], output_modalities: ['image'], modality: 'image->image' });
+  assert.deepEqual(p.capabilities, { vision: true, image_to_image: true });
+  assert.equal(p.supported_parameters, undefined);
+  const c = byId.get('ctx-only')!;
+  assert.deepEqual([c.architecture, c.capabilities, c.context_length, c.meta.n_ctx], [undefined, undefined, 4096, 4096]);
+  const n = byId.get('none')!;
+  assert.deepEqual([n.context_length, n.meta], [undefined, { llamaswap: { context_length: 1, type: 'model' } }]);
+});

@@ -1,0 +1,89 @@
+/**
+ * Normalization of a model's optional blocks: `filters`, `timeouts`,
+ * `capabilities` and `compat`. Each reads a block the schema has checked
+ * (or, when the schema found a problem there, skips it: the problem is
+ * reported once) and returns the public shape from types.ts.
+ */
+import type { IssueList, KeyPath } from './issues.ts';
+import type { RawFilters, RawModel } from './raw.ts';
+import type { ModelCapabilities, ModelFilters, ModelTimeouts } from './types.ts';
+
+/** Never stripped and never set by filters: the proxy routes on it. */
+export const PROTECTED_PARAMS: ReadonlySet<string> = new Set(['model']);
+
+const ms = (seconds: number): number => Math.round(seconds * 1000);
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A copy of `params` without the protected keys; undefined when nothing is left. */
+function unprotected(params: unknown): Readonly<Record<string, unknown>> | undefined {
+  if (!isMap(params)) return undefined;
+  const out = Object.fromEntries(Object.entries(params).filter(([k]) => !PROTECTED_PARAMS.has(k)));
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/** `a, b ,a` -> [a, b]: trimmed, sorted, no empties, no repeats, `model` dropped. */
+export function parseStripParams(list: string): string[] {
+  const names = list.split(',').map((p) => p.trim()).filter((p) => p !== '' && !PROTECTED_PARAMS.has(p));
+  return [...new Set(names)].sort();
+}
+
+/**
+ * `filters`: `stripParams` (or, when it is empty, the legacy `strip_params`),
+ * `setParams` and `setParamsByID`. A key of setParamsByID that is not the
+ * model's id becomes an alias: normalize.ts registers it. `broken(key)`: an
+ * earlier phase reported that setParamsByID entry, so it is left out.
+ */
+export function normalizeFilters(raw: RawFilters | undefined, broken: (key: string) => boolean = () => false): ModelFilters {
+  const strip = raw?.stripParams !== undefined && raw.stripParams.trim() !== '' ? raw.stripParams : (raw?.strip_params ?? '');
+  const byId = new Map<string, Readonly<Record<string, unknown>>>();
+  if (isMap(raw?.setParamsByID)) {
+    for (const [id, params] of Object.entries(raw.setParamsByID)) if (!broken(id)) byId.set(id, unprotected(params) ?? {});
+  }
+  return { stripParams: typeof strip === 'string' ? parseStripParams(strip) : [], setParams: unprotected(raw?.setParams), setParamsByID: byId };
+}
+
+/** The keys of `timeouts` modelswap applies, and a warning naming the others when they are set. */
+export function normalizeTimeouts(raw: RawModel['timeouts'], path: KeyPath, warnings: IssueList): ModelTimeouts {
+  const ignored = (['keepalive', 'tlsHandshake', 'expectContinue', 'idleConn'] as const).filter((k) => raw?.[k] !== undefined);
+  if (ignored.length > 0) {
+    warnings.add(
+      [...path, 'timeouts'],
+      `timeouts.${ignored.join(', timeouts.')} accepted but not applied: modelswap's shared upstream connection pool keeps its own settings (only connect and responseHeader are per model)`,
+    );
+  }
+  const connect = raw?.connect;
+  const header = raw?.responseHeader;
+  return {
+    connectMs: typeof connect === 'number' ? ms(connect) : 30_000,
+    responseHeaderMs: typeof header === 'number' ? ms(header) : 0,
+  };
+}
+
+/** `capabilities`, or undefined when the block is absent or has only empty values (as llama-swap treats it). */
+export function normalizeCapabilities(raw: RawModel['capabilities']): ModelCapabilities | undefined {
+  if (!isMap(raw)) return undefined;
+  const caps: ModelCapabilities = {
+    in: Array.isArray(raw.in) ? [...raw.in] : [],
+    out: Array.isArray(raw.out) ? [...raw.out] : [],
+    tools: raw.tools === true,
+    reranker: raw.reranker === true,
+    context: typeof raw.context === 'number' ? raw.context : 0,
+  };
+  const empty = caps.in.length === 0 && caps.out.length === 0 && !caps.tools && !caps.reranker && caps.context === 0;
+  return empty ? undefined : caps;
+}
+
+/** `compat.ignoreWebsockets`; true is accepted with a warning, since no websocket is proxied yet. */
+export function normalizeIgnoreWebsockets(raw: RawModel['compat'], path: KeyPath, warnings: IssueList): boolean {
+  const on = raw?.ignoreWebsockets === true;
+  if (on) {
+    warnings.add(
+      [...path, 'compat', 'ignoreWebsockets'],
+      'accepted, with no effect yet: modelswap does not proxy websocket upgrades at all, so none can start this model',
+    );
+  }
+  return on;
+}
