@@ -17,6 +17,7 @@ import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
 import type { ModelDiff } from './router/reload.ts';
+import { Metrics } from './metrics/prometheus.ts';
 import { Router } from './router/router.ts';
 import { createScheduler } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
@@ -116,7 +117,8 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       }),
   });
   let current = config;
-  const app = createApp({ config: () => current, router, logger, logs });
+  const metrics = new Metrics(router);
+  const app = createApp({ config: () => current, router, logger, logs, metrics });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
     : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
@@ -161,6 +163,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
       await router.close(deadlineMs);
+      metrics.close();
       groups?.flush(); // the last removals: a clean shutdown leaves no state file
       server.closeAllConnections();
       await closed;

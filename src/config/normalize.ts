@@ -203,6 +203,7 @@ export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: Iss
     logToStdout: raw.logToStdout,
     apiKeys: Array.isArray(raw.apiKeys) ? [...raw.apiKeys] : [],
     includeAliasesInList: raw.includeAliasesInList,
+    publicMetrics: raw.publicMetrics,
     preload: normalizePreload(raw, names, issues, warnings).filter((id) => models.get(id)?.startError === undefined),
     maxBodyBytes: raw.maxBodyBytes,
     logTimeFormat: raw.logTimeFormat,

@@ -71,6 +71,7 @@ export interface RawConfig {
   readonly macros?: Readonly<Record<string, MacroValue>>;
   readonly apiKeys?: readonly string[];
   readonly includeAliasesInList: boolean;
+  readonly publicMetrics: boolean;
   readonly maxBodyBytes: number;
   readonly hooks?: { readonly on_startup?: { readonly preload?: readonly string[] } };
   readonly routing?: RawRouting;

@@ -111,6 +111,8 @@ export interface Config {
   readonly logToStdout: LogToStdout;
   readonly apiKeys: readonly string[];
   readonly includeAliasesInList: boolean;
+  /** GET /metrics needs no API key. */
+  readonly publicMetrics: boolean;
   /** Model ids (aliases resolved) to load at start-up, in order. */
   readonly preload: readonly string[];
   /** Request bodies larger than this get 413. */

@@ -14,6 +14,7 @@ interface ActiveLoad {
   readonly t0: number;
   readonly evicting: readonly string[];
   readonly estimateMs: number | undefined;
+  readonly reason: 'request' | 'preload';
 }
 
 /** How a swap went, measured by the swap task. */
@@ -32,8 +33,8 @@ export class FeedPublisher {
   readonly #counts = new Map<string, string>();
 
   /** A swap started (Effects.startSwap). */
-  loadStarted(model: string, evicting: readonly string[]): void {
-    const load: ActiveLoad = { startedAt: Date.now(), t0: performance.now(), evicting: [...evicting], estimateMs: this.history.estimate(model) };
+  loadStarted(model: string, evicting: readonly string[], reason: 'request' | 'preload'): void {
+    const load: ActiveLoad = { startedAt: Date.now(), t0: performance.now(), evicting: [...evicting], estimateMs: this.history.estimate(model), reason };
     this.#loads.set(model, load);
     for (const m of evicting) this.#evictedBy.set(m, model);
     if (this.feed.active) this.feed.publish({ type: 'load', at: load.startedAt, model, phase: 'started', ...this.#progress(load) });
@@ -102,7 +103,7 @@ export class FeedPublisher {
     return out;
   }
 
-  #progress(load: ActiveLoad): { startedAt: number; elapsedMs: number; estimateMs: number | undefined; evicting: readonly string[] } {
-    return { startedAt: load.startedAt, elapsedMs: Math.round(performance.now() - load.t0), estimateMs: load.estimateMs, evicting: load.evicting };
+  #progress(load: ActiveLoad): { startedAt: number; elapsedMs: number; estimateMs: number | undefined; evicting: readonly string[]; reason: 'request' | 'preload' } {
+    return { startedAt: load.startedAt, elapsedMs: Math.round(performance.now() - load.t0), estimateMs: load.estimateMs, evicting: load.evicting, reason: load.reason };
   }
 }

@@ -16,6 +16,14 @@ export type StateReason =
   | 'request' | 'preload' | 'evicted' | 'unloaded' | 'ttl' | 'cancelled' | 'reloaded' | 'shutdown'
   | 'crashed' | 'start-failed' | 'health-timeout' | 'ready';
 
+/** Token counts and generation speed an upstream reported for one request. */
+export interface TokenUsage {
+  readonly promptTokens?: number;
+  readonly completionTokens?: number;
+  /** Generation speed, tokens per second (llama-server's timings). */
+  readonly tokensPerSecond?: number;
+}
+
 export type FeedEvent =
   /** A model's process changed state. `evictedBy` is the model whose load evicted it. */
   | {
@@ -32,6 +40,8 @@ export type FeedEvent =
     readonly phase: 'started' | 'progress' | 'ready' | 'failed' | 'cancelled';
     readonly startedAt: number; readonly elapsedMs: number; readonly estimateMs: number | undefined;
     readonly evicting: readonly string[];
+    /** What asked for the load. */
+    readonly reason: 'request' | 'preload';
     /** On `ready`/`failed`: how long stopping the evicted models took, and loading the model. */
     readonly stopMs?: number; readonly loadMs?: number;
     readonly error?: string;
@@ -45,6 +55,7 @@ export type FeedEvent =
     readonly type: 'request'; readonly at: number; readonly phase: 'done'; readonly id: number; readonly model: string;
     readonly waitedMs: number; readonly durationMs: number;
     readonly status?: number; readonly ttfbMs?: number; readonly clientAborted?: boolean; readonly error?: string;
+    readonly usage?: TokenUsage;
   };
 
 /** A model as a late subscriber first sees it. */
@@ -55,7 +66,10 @@ export interface ModelSnapshot {
   readonly inFlight: number;
   readonly waiting: number;
   /** Present while it loads. */
-  readonly load?: { readonly startedAt: number; readonly elapsedMs: number; readonly estimateMs: number | undefined; readonly evicting: readonly string[] };
+  readonly load?: {
+    readonly startedAt: number; readonly elapsedMs: number; readonly estimateMs: number | undefined;
+    readonly evicting: readonly string[]; readonly reason: 'request' | 'preload';
+  };
 }
 
 export type FeedListener = (ev: FeedEvent) => void;

@@ -9,6 +9,7 @@
  */
 import { ProxyError } from '../errors.ts';
 import type { RequestId, SchedRequest } from '../scheduler/types.ts';
+import type { TokenUsage } from './feed.ts';
 
 /** What the HTTP layer saw of a served request, for the feed. */
 export interface ServeOutcome {
@@ -18,6 +19,8 @@ export interface ServeOutcome {
   /** The client left before the answer was complete. */
   readonly clientAborted?: boolean;
   readonly error?: string;
+  /** What the answer reported of its tokens. */
+  readonly usage?: TokenUsage;
 }
 
 /** When a request arrived and was granted (performance.now()). */

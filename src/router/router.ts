@@ -105,7 +105,7 @@ export class Router {
       post,
       retired: (model) => this.#models.retired(model),
       onSwapStarted: (model, evict) => {
-        this.#publisher.loadStarted(model, evict);
+        this.#publisher.loadStarted(model, evict, this.#preloading.has(model) ? 'preload' : 'request');
         this.#tick ??= setInterval(() => post({ type: 'loadTick' }), 1000).unref();
       },
       logger: this.#log,

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
+import type { Metrics } from '../metrics/prometheus.ts';
 import type { Router } from '../router/router.ts';
 import { ApiKeyCheck } from './auth.ts';
 import { readBody } from './body.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
   readonly router: Router;
   readonly logger: Logger;
   readonly logs: LogHub;
+  /** Prometheus metrics for GET /metrics; none: 404. */
+  readonly metrics?: Metrics;
 }
 
 export function createApp(deps: AppDeps): RequestListener {
@@ -118,7 +121,14 @@ export function createApp(deps: AppDeps): RequestListener {
       res.end('OK');
       return;
     }
-    if (!auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
+    const metricsRoute = path === '/metrics' && (method === 'GET' || method === 'HEAD') && deps.metrics !== undefined;
+    if (!(metricsRoute && config.publicMetrics) && !auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
+    if (metricsRoute) {
+      const { contentType, body } = await deps.metrics!.text();
+      res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
+      res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
     const routed = modelRoute(method, url);
     if (routed !== undefined) return inference(req, res, routed);
     if (path.startsWith('/upstream/')) return passthrough(req, res, url);

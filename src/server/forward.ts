@@ -19,9 +19,11 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { ModelTimeouts } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
+import type { TokenUsage } from '../router/feed.ts';
 import { forwardRequest, rawHeaderValue } from '../upstream-agent.ts';
 import { armTimeouts, CONNECT_TIMEOUT, HEADER_TIMEOUT } from './upstream-timeouts.ts';
 import { sendError } from './openai-error.ts';
+import { UsageTap } from './usage.ts';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1): about one connection, never forwarded. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -85,6 +87,8 @@ export interface ForwardOptions {
   readonly model: string;
   /** The model's `timeouts` (connect, response headers); none when omitted. */
   readonly timeouts?: ModelTimeouts;
+  /** Read the answer's token counts (see ./usage.ts). */
+  readonly usage?: boolean;
 }
 
 /** How a forward ended, for the caller's retry decision and the event feed. */
@@ -100,6 +104,8 @@ export interface ForwardResult {
    * answer: nothing was sent to the client, whose response is still open.
    */
   readonly unreachable: ProxyError | undefined;
+  /** The answer's token counts, when asked for and reported. */
+  readonly usage?: TokenUsage | undefined;
 }
 
 /** Resolves when the client's response is over (finished, failed or abandoned), or unreachable; never rejects. */
@@ -110,6 +116,7 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
   const hasBody = o.body.length > 0 || !(method === 'GET' || method === 'HEAD');
   const t0 = performance.now();
   let ttfbMs: number | undefined;
+  const tap = o.usage === true ? new UsageTap() : undefined;
 
   return new Promise<ForwardResult>((resolve) => {
     let up: ClientRequest | undefined;
@@ -117,7 +124,7 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
     const onClose = (): void => {
       const clientAborted = !res.writableFinished;
       if (clientAborted) up?.destroy();
-      resolve({ status: res.headersSent ? res.statusCode : 0, ttfbMs, clientAborted, unreachable: undefined });
+      resolve({ status: res.headersSent ? res.statusCode : 0, ttfbMs, clientAborted, unreachable: undefined, usage: tap?.usage() });
     };
     res.once('close', onClose);
     const send = (retriesLeft: number): void => {
@@ -148,6 +155,7 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
       sent.on('response', (answer) => {
         answered = true;
         ttfbMs = performance.now() - t0;
+        if (tap !== undefined) answer.on('data', (chunk: Buffer) => tap.push(chunk));
         relay(answer, res);
       });
       sent.end(hasBody ? o.body : undefined);

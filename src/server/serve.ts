@@ -44,14 +44,14 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       deps.onGrant(model);
       let result;
       try {
-        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model) });
+        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model), usage: req.method === 'POST' });
       } catch (err) {
         lease.release({ error: String(err) });
         throw err;
       }
       const refused = result.unreachable;
       if (refused === undefined) {
-        lease.release({ status: result.status, ttfbMs: result.ttfbMs, clientAborted: result.clientAborted });
+        lease.release({ status: result.status, ttfbMs: result.ttfbMs, clientAborted: result.clientAborted, usage: result.usage });
         return;
       }
       // Keep the lease while we look: the model cannot be evicted meanwhile.

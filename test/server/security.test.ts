@@ -47,6 +47,7 @@ describe('security', () => {
     const routes: Array<[string, string]> = [
       ...[...MODEL_ROUTES].map((p): [string, string] => ['POST', p]),
       ['GET', '/v1/models'], ['GET', '/models'], ['GET', '/running'], ['GET', '/unload'], ['HEAD', '/unload'],
+      ['GET', '/metrics'], ['HEAD', '/metrics'], ['GET', '/api/events'],
       ['POST', '/api/models/unload'], ['POST', '/api/models/unload/m1'],
       ['GET', '/logs'], ['GET', '/logs/stream'], ['GET', '/logs/stream/proxy'], ['GET', '/logs/stream/m1'],
       ['GET', '/upstream/m1/health'], ['POST', '/upstream/m2/v1/chat/completions'], ['PUT', '/upstream/m2/x'], ['GET', '/upstream/m2'],

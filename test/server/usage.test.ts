@@ -1,0 +1,33 @@
+/** Token counts read from the end of an answer (JSON body or SSE stream), never from a buffered copy. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseUsage, UsageTap } from '../../src/server/usage.ts';
+
+test('OpenAI usage and llama-server timings in a JSON body', () => {
+  const body = JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 12, completion_tokens: 34, total_tokens: 46 }, timings: { prompt_n: 12, predicted_n: 34, predicted_per_second: 56.5 } });
+  assert.deepEqual(parseUsage(body), { promptTokens: 12, completionTokens: 34, tokensPerSecond: 56.5 });
+});
+
+test('Anthropic / Responses input and output tokens', () => {
+  assert.deepEqual(parseUsage('{"usage":{"input_tokens":7,"output_tokens":9}}'), { promptTokens: 7, completionTokens: 9 });
+});
+
+test('a stream: the last event that reports wins; a body without usage or timings reports nothing', () => {
+  const events = [
+    'data: {"choices":[{"delta":{"content":"a"}}]}',
+    'data: {"choices":[],"timings":{"prompt_n":3,"predicted_n":5,"predicted_per_second":20}}',
+    'data: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":5}}',
+    'data: [DONE]',
+  ].join('\n\n');
+  assert.deepEqual(parseUsage(events), { promptTokens: 3, completionTokens: 5, tokensPerSecond: 20 });
+  assert.equal(parseUsage('{"choices":[{"message":{"content":"prompt_tokens: 5"}}]}'), undefined);
+});
+
+test('the tap keeps only the tail: usage at the end of a large answer is found, and memory stays bounded', () => {
+  const tap = new UsageTap();
+  const filler = Buffer.from(`data: {"choices":[{"delta":{"content":"${'x'.repeat(1000)}"}}]}\n\n`);
+  for (let i = 0; i < 5000; i++) tap.push(filler);
+  tap.push(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5000}}\n\ndata: [DONE]\n\n'));
+  assert.deepEqual(tap.usage(), { promptTokens: 11, completionTokens: 5000 });
+  assert.equal(new UsageTap().usage(), undefined);
+});
