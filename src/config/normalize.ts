@@ -27,6 +27,7 @@ export const DEFAULT_UNLOAD_TIMEOUT_S = 10;
 const ms = (seconds: number): number => Math.round(seconds * 1000);
 
 interface Globals {
+  readonly sendLoadingState: boolean;
   readonly globalTTL: number;
   readonly unloadTimeout: number;
   readonly healthCheckTimeout: number;
@@ -112,6 +113,7 @@ function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList
     timeouts: normalizeTimeouts(ok('timeouts'), path, warnings),
     capabilities: normalizeCapabilities(ok('capabilities')),
     ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), path, warnings),
+    sendLoadingState: typeof ok('sendLoadingState') === 'boolean' ? raw.sendLoadingState === true : g.sendLoadingState,
     startError: proxy?.includes('${PORT}') === true ? defaultProxyWithoutPort(id) : undefined,
   };
 }
@@ -177,6 +179,7 @@ function ignorePaths(raw: RawConfig, issues: IssueList): RegExp[] {
  */
 export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: IssueList): Omit<Config, 'warnings'> {
   const globals: Globals = {
+    sendLoadingState: raw.sendLoadingState === true,
     globalTTL: raw.globalTTL,
     unloadTimeout: raw.unloadTimeout === 0 ? DEFAULT_UNLOAD_TIMEOUT_S : raw.unloadTimeout,
     healthCheckTimeout: raw.healthCheckTimeout,

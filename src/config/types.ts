@@ -75,6 +75,8 @@ export interface ModelConfig {
   readonly capabilities: ModelCapabilities | undefined;
   /** Websocket upgrades never start this model (modelswap does not proxy websockets yet, so always true in effect). */
   readonly ignoreWebsockets: boolean;
+  /** Streaming chat requests that must wait for a load get its progress as reasoning_content first. */
+  readonly sendLoadingState: boolean;
   /**
    * Why this model can never start (a config llama-swap's examples contain,
    * accepted with a warning); every request for it fails with this message

@@ -13,7 +13,7 @@ import { ApiKeyCheck } from './auth.ts';
 import { readBody } from './body.ts';
 import { trackResponse } from './client-errors.ts';
 import { streamEvents } from './events.ts';
-import { serve as serveRequest } from './serve.ts';
+import { serve as serveRequest, type ServeOptions } from './serve.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { forwardedBody } from './filters.ts';
 import { assertCanStart, assertMayStart } from './gates.ts';
@@ -61,8 +61,8 @@ export function createApp(deps: AppDeps): RequestListener {
   const created = Math.floor(Date.now() / 1000);
   const grants = new GrantClock();
 
-  const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> =>
-    serveRequest({ router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts }, req, res, model, path, body);
+  const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts?: ServeOptions): Promise<void> =>
+    serveRequest({ router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts }, req, res, model, path, body, opts);
 
   async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const body = await readBody(req, config.maxBodyBytes);
@@ -79,7 +79,10 @@ export function createApp(deps: AppDeps): RequestListener {
       query.set('model', rename);
       path = `${url.pathname}?${query.toString()}`;
     }
-    await serve(req, res, model, path, out);
+    // Loading progress goes to streaming chat clients only: other answers have no place for it.
+    const chat = url.pathname === '/v1/chat/completions' || url.pathname === '/v/chat/completions' || url.pathname === '/chat/completions';
+    const loading = m.sendLoadingState && chat && ex.json?.['stream'] === true ? { asked: ex.model } : undefined;
+    await serve(req, res, model, path, out, { loading });
   }
 
   /** `/upstream/<model>/<path>`: the longest prefix naming a model or alias wins. */

@@ -188,6 +188,7 @@ export function upstreamError(model: string, err: unknown): ProxyError {
 /** Copy the upstream's status and headers, then its body chunk by chunk. */
 function relay(answer: IncomingMessage, res: ServerResponse): void {
   if (res.destroyed) return void answer.destroy();
+  if (res.headersSent) return continueStream(answer, res);
   const raw = answer.rawHeaders;
   const sse = rawHeaderValue(raw, 'content-type')?.startsWith('text/event-stream') === true;
   const out = copyHeaders(raw, sse ? NOT_IN_SSE_ANSWER : HOP_BY_HOP);
@@ -207,4 +208,40 @@ function relay(answer: IncomingMessage, res: ServerResponse): void {
     if (!answer.complete) res.destroy();
   });
   answer.pipe(res);
+}
+
+/** What of an error answer is read to put it into a stream already sent. */
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/**
+ * The 200 and the first events of an SSE stream were sent already (a loading
+ * stream, ./loading.ts): a successful answer continues that stream; an error
+ * answer becomes one `error` event, and the stream ends there.
+ */
+function continueStream(answer: IncomingMessage, res: ServerResponse): void {
+  answer.on('error', (err) => res.destroy(err));
+  if ((answer.statusCode ?? 502) < 400) {
+    answer.on('close', () => {
+      if (!answer.complete) res.destroy();
+    });
+    answer.pipe(res);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  answer.on('data', (c: Buffer) => {
+    if (size < ERROR_BODY_LIMIT) chunks.push(c);
+    size += c.length;
+  });
+  answer.on('end', () => {
+    const text = Buffer.concat(chunks).subarray(0, ERROR_BODY_LIMIT).toString('utf8');
+    let error: unknown;
+    try {
+      error = (JSON.parse(text) as { error?: unknown }).error;
+    } catch {
+      // not JSON: the text itself is the message
+    }
+    error ??= { message: text, type: 'upstream_error', code: answer.statusCode };
+    res.end(`data: ${JSON.stringify({ error })}\n\n`);
+  });
 }

@@ -16,7 +16,8 @@ import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
 import type { Router } from '../router/router.ts';
 import { forward } from './forward.ts';
-import { sendError } from './openai-error.ts';
+import { LoadingStream } from './loading.ts';
+import { sendError, toOpenAIError } from './openai-error.ts';
 
 /** How long a server that refused a connection gets to be seen exiting. */
 const CONFIRM_DOWN_MS = 1000;
@@ -32,15 +33,38 @@ export interface ServeDeps {
   readonly timeouts: (model: string) => ModelTimeouts | undefined;
 }
 
-export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer): Promise<void> {
+export interface ServeOptions {
+  /**
+   * A streaming chat request of a model with sendLoadingState: if it has to
+   * wait for a load, stream the progress first (./loading.ts). `asked` is the
+   * model name the client sent.
+   */
+  readonly loading?: { readonly asked: string };
+}
+
+export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts: ServeOptions = {}): Promise<void> {
   // Gone while its body was parsed: 'close' has fired already, so the signal below would never abort.
   if (res.destroyed) throw new ProxyError('CLIENT_CLOSED', 'client closed the request before it was queued');
   const ac = new AbortController();
   const onClose = (): void => ac.abort();
   res.once('close', onClose);
+  let loading = opts.loading !== undefined && deps.router.status(model) !== 'ready'
+    ? LoadingStream.start(res, deps.router, model, opts.loading.asked)
+    : undefined;
   try {
     for (let retry = 0; ; retry++) {
-      const lease = await deps.router.acquire(model, ac.signal);
+      let lease;
+      try {
+        lease = await deps.router.acquire(model, ac.signal);
+      } catch (err) {
+        // Refused or failed while the loading stream is out: the error goes into the stream.
+        if (loading === undefined || (err instanceof ProxyError && err.code === 'CLIENT_CLOSED')) throw err;
+        loading.fail(err);
+        loading = undefined;
+        return;
+      }
+      loading?.done(lease.waitedMs);
+      loading = undefined;
       deps.onGrant(model);
       let result;
       try {
@@ -60,10 +84,13 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       if (down && retry < CRASH_RETRIES && !ac.signal.aborted) continue;
       const tail = deps.logs.model(model).lastLines(5);
       const why = down ? `its server went down ${retry + 1} times in a row` : 'its server is running but refuses connections';
-      sendError(res, new ProxyError('UPSTREAM_ERROR', `${refused.message} (${why})${tail.length > 0 ? `; last log lines:\n${tail.join('\n')}` : ''}`, { cause: refused }));
+      const err = new ProxyError('UPSTREAM_ERROR', `${refused.message} (${why})${tail.length > 0 ? `; last log lines:\n${tail.join('\n')}` : ''}`, { cause: refused });
+      if (res.headersSent) res.end(`data: ${JSON.stringify({ error: toOpenAIError(err).body.error })}\n\n`);
+      else sendError(res, err);
       return;
     }
   } finally {
     res.off('close', onClose);
+    loading?.fail(new ProxyError('INTERNAL', 'the request ended before its answer'));
   }
 }

@@ -45,6 +45,7 @@ describe('config defaults', () => {
       timeouts: { connectMs: 30_000, responseHeaderMs: 0 },
       capabilities: undefined,
       ignoreWebsockets: false,
+      sendLoadingState: false,
       startError: undefined,
     });
   });

@@ -29,7 +29,7 @@ describe("llama-swap's config.example.yaml", () => {
     for (const name of UNDEFINED) doc.setIn(['models', name], doc.createNode({ cmd: 'stub --port ${PORT}' }));
     const c = parseConfig(doc.toString(), { env: ENV });
     assert.deepEqual(c.warnings.map((w) => w.path), [
-      'metricsMaxInMemory', 'captureBuffer', 'ui', 'performance', 'sendLoadingState', 'profiles', 'selectors',
+      'metricsMaxInMemory', 'captureBuffer', 'ui', 'performance', 'profiles', 'selectors',
       'models.gpt-oss-120b.compat.ignoreWebsockets', 'models.gpt-oss-120b.timeouts', 'models.unlisted-model.proxy', 'peers',
     ]);
     const m = c.models.get('gpt-oss-120b')!;

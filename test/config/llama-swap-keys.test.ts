@@ -85,17 +85,15 @@ captureBuffer: 5
 store: { path: /tmp/x.sqlite }
 ui: { activity: { session_id: [X-Session-ID] } }
 performance: { disabled: false, every: 5s }
-sendLoadingState: true
 profiles: { coding: { description: d, pins: { llm: m, img: ~ } } }
 selectors: { pick: { strategy: warm, targets: [m], settings: { spillover: 2 } } }
 peers: { remote: { proxy: "http://10.0.0.2", apiKey: k, models: [x], filters: { stripParams: a }, timeouts: { connect: 5 } } }
 models:
-  m: { ${M}, sendLoadingState: true }
-  n: { ${M}, sendLoadingState: false }
+  m: { ${M} }
 `);
     assert.deepEqual(c.warnings.map((w) => [w.path, w.line]), [
-      ['metricsMaxInMemory', 2], ['captureBuffer', 3], ['store', 4], ['ui', 5], ['performance', 6], ['sendLoadingState', 7],
-      ['profiles', 8], ['selectors', 9], ['peers', 10], ['models.m.sendLoadingState', 12],
+      ['metricsMaxInMemory', 2], ['captureBuffer', 3], ['store', 4], ['ui', 5], ['performance', 6],
+      ['profiles', 7], ['selectors', 8], ['peers', 9],
     ]);
     assert.ok(c.warnings.every((w) => w.message.startsWith('accepted but not active yet: ')), JSON.stringify(c.warnings));
   });

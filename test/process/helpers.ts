@@ -56,6 +56,7 @@ export function modelConfig(port: number, over: Partial<ModelConfig> = {}): Mode
     timeouts: { connectMs: 30_000, responseHeaderMs: 0 },
     capabilities: undefined,
     ignoreWebsockets: false,
+    sendLoadingState: false,
     startError: undefined,
     ...over,
   };
