@@ -24,6 +24,15 @@ export interface SwapTimings {
   readonly cancelled: boolean;
 }
 
+/** A load in progress, as the feed and /running show it. */
+export interface LoadProgress {
+  readonly startedAt: number;
+  readonly elapsedMs: number;
+  readonly estimateMs: number | undefined;
+  readonly evicting: readonly string[];
+  readonly reason: 'request' | 'preload';
+}
+
 export class FeedPublisher {
   readonly feed = new EventFeed();
   readonly history = new LoadHistory();
@@ -60,6 +69,12 @@ export class FeedPublisher {
     if (!this.feed.active) return;
     const at = Date.now();
     for (const [model, load] of this.#loads) this.feed.publish({ type: 'load', at, model, phase: 'progress', ...this.#progress(load) });
+  }
+
+  /** The load of `model` in progress, if any, as /running shows it. */
+  loadOf(model: string): LoadProgress | undefined {
+    const load = this.#loads.get(model);
+    return load === undefined ? undefined : this.#progress(load);
   }
 
   hasLoads(): boolean {
@@ -103,7 +118,7 @@ export class FeedPublisher {
     return out;
   }
 
-  #progress(load: ActiveLoad): { startedAt: number; elapsedMs: number; estimateMs: number | undefined; evicting: readonly string[]; reason: 'request' | 'preload' } {
+  #progress(load: ActiveLoad): LoadProgress {
     return { startedAt: load.startedAt, elapsedMs: Math.round(performance.now() - load.t0), estimateMs: load.estimateMs, evicting: load.evicting, reason: load.reason };
   }
 }

@@ -1,5 +1,6 @@
 /** What `GET /running` shows of each model: a read, which may be stale by the time it is sent. */
 import type { ModelLoad } from '../scheduler/types.ts';
+import type { LoadProgress } from './feed-publisher.ts';
 import type { ModelTable } from './model-table.ts';
 
 export interface RunningInfo {
@@ -13,19 +14,23 @@ export interface RunningInfo {
   readonly ttl: number;
   readonly name: string | undefined;
   readonly description: string | undefined;
+  /** While it loads: since when, how long so far, the estimate from earlier loads, what it evicts. */
+  readonly load?: LoadProgress;
 }
 
 /** Models whose process is not stopped, or that have requests in flight or waiting, in id order. */
-export function runningInfo(models: ModelTable, load: (model: string) => ModelLoad): RunningInfo[] {
+export function runningInfo(models: ModelTable, load: (model: string) => ModelLoad, progress: (model: string) => LoadProgress | undefined): RunningInfo[] {
   const out: RunningInfo[] = [];
   for (const [model, up] of models.entries()) {
     const l = load(model);
     const state = up.status();
     if ((state === 'stopped' || state === 'shutdown') && l.inFlight === 0 && l.waiting === 0) continue;
     const m = models.model(model)!;
+    const loading = progress(model);
     out.push({
       model, state, inFlight: l.inFlight, queued: l.waiting, pid: up.pid(),
       proxy: m.proxy, cmd: m.cmd.join(' '), ttl: m.ttlMs / 1000, name: m.name, description: m.description,
+      ...(loading !== undefined ? { load: loading } : {}),
     });
   }
   return out;

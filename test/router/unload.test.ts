@@ -89,4 +89,19 @@ for (const use of SCHEDULERS) {
     assert.equal(b.ensureReadyCalls, 0, 'the unloaded model must not be started by its forgotten swap');
     assert.equal(b.status(), 'stopped');
   });
+
+  test(`${use}: unloading a load at the moment it turns ready fails its waiters, never grants them, and stops it`, T, async () => {
+    const h = new RouterHarness(use);
+    const a = h.fake('a');
+    const waiting = h.router.acquire('a');
+    await a.untilStatus('starting');
+    a.resolveStart(); // ready now; the swap's result is still on its way to the run loop
+    const unloaded = h.router.unload(['a']);
+    assert.equal(await rejectionCode(waiting), 'MODEL_UNLOADED');
+    await unloaded;
+    assert.deepEqual(a.stopReasons(), ['unloaded']);
+    assert.equal(a.status(), 'stopped');
+    assert.deepEqual(h.load('a'), { inFlight: 0, queued: 0 });
+    assert.deepEqual(h.bugs(), []);
+  });
 }
