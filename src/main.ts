@@ -24,6 +24,7 @@ import { createApp } from './server/app.ts';
 import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
 import { LOG_REDACT } from './server/redact.ts';
 import { sendError } from './server/openai-error.ts';
+import { createUpgradeHandler } from './server/websocket.ts';
 
 export interface StartOptions {
   readonly config: Config;
@@ -123,6 +124,8 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
     : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
   setupHttpServer(server);
+  const upgrades = createUpgradeHandler({ config: () => current, router });
+  server.on('upgrade', upgrades.listener);
   // `Expect: 100-continue`: refuse an oversized upload before the client sends it.
   server.on('checkContinue', (req, res) => {
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -162,6 +165,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     (closing ??= (async () => {
       const closed = new Promise<void>((r) => server.close(() => r()));
       server.closeIdleConnections();
+      upgrades.destroyAll(); // websockets have no end to wait for: close them now, releasing their models
       await router.close(deadlineMs);
       metrics.close();
       groups?.flush(); // the last removals: a clean shutdown leaves no state file

@@ -76,14 +76,14 @@ export function normalizeCapabilities(raw: RawModel['capabilities']): ModelCapab
   return empty ? undefined : caps;
 }
 
-/** `compat.ignoreWebsockets`; true is accepted with a warning, since no websocket is proxied yet. */
-export function normalizeIgnoreWebsockets(raw: RawModel['compat'], path: KeyPath, warnings: IssueList): boolean {
-  const on = raw?.ignoreWebsockets === true;
-  if (on) {
-    warnings.add(
-      [...path, 'compat', 'ignoreWebsockets'],
-      'accepted, with no effect yet: modelswap does not proxy websocket upgrades at all, so none can start this model',
-    );
-  }
-  return on;
+/**
+ * `compat.ignoreWebsockets`: upgrades on /upstream never start the model and
+ * are not counted (served only while it is ready). The model id
+ * `comfyui_auto` always has it, as in llama-swap.
+ */
+export function normalizeIgnoreWebsockets(raw: RawModel['compat'], id: string): boolean {
+  return raw?.ignoreWebsockets === true || id === COMFYUI_MODEL;
 }
+
+/** The model id llama-swap serves at /comfyui/. */
+export const COMFYUI_MODEL = 'comfyui_auto';

@@ -13,7 +13,7 @@ import { splitCommand } from './command.ts';
 import { defaultProxyWithoutPort } from './expand.ts';
 import type { IssueList, KeyPath } from './issues.ts';
 import { setOwn } from './macros.ts';
-import { normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
+import { COMFYUI_MODEL, normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
 import type { RawConfig, RawModel } from './raw.ts';
 import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings } from './routing.ts';
 import { configSchema } from './schema.ts';
@@ -108,11 +108,12 @@ function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList
     name: orUndefined(ok('name')),
     description: orUndefined(ok('description')),
     metadata: raw.metadata === undefined || ok('metadata') === undefined ? undefined : { ...raw.metadata },
-    concurrencyLimit: limit === 0 ? DEFAULT_CONCURRENCY_LIMIT : limit,
+    // comfyui_auto: a UI opens many connections at once (llama-swap raises its limit to at least 50).
+    concurrencyLimit: Math.max(limit === 0 ? DEFAULT_CONCURRENCY_LIMIT : limit, id === COMFYUI_MODEL ? 50 : 0),
     filters: normalizeFilters(issues.atOrAbove([...path, 'filters']) ? undefined : raw.filters, (key) => issues.touches([...path, 'filters', 'setParamsByID', key])),
     timeouts: normalizeTimeouts(ok('timeouts'), path, warnings),
     capabilities: normalizeCapabilities(ok('capabilities')),
-    ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), path, warnings),
+    ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), id),
     sendLoadingState: typeof ok('sendLoadingState') === 'boolean' ? raw.sendLoadingState === true : g.sendLoadingState,
     startError: proxy?.includes('${PORT}') === true ? defaultProxyWithoutPort(id) : undefined,
   };

@@ -9,6 +9,7 @@ import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
 import type { Metrics } from '../metrics/prometheus.ts';
 import type { Router } from '../router/router.ts';
+import { COMFYUI_MODEL } from '../config/model-options.ts';
 import { ApiKeyCheck } from './auth.ts';
 import { readBody } from './body.ts';
 import { trackResponse } from './client-errors.ts';
@@ -108,6 +109,26 @@ export function createApp(deps: AppDeps): RequestListener {
     throw new ProxyError('MODEL_NOT_FOUND', `no configured model or alias matches ${quote(url.pathname)}`);
   }
 
+  /**
+   * `/comfyui/<path>`: passthrough to the model `comfyui_auto`. Only the page
+   * itself (`/comfyui/`) may start it; its other paths (assets, polling) get
+   * 409 while it is not ready, so an open tab never swaps models.
+   */
+  async function comfyui(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (url.pathname === '/comfyui') {
+      res.writeHead(req.method === 'GET' || req.method === 'HEAD' ? 301 : 308, { location: `/comfyui/${url.search}` });
+      res.end();
+      return;
+    }
+    if (!config.models.has(COMFYUI_MODEL)) throw new ProxyError('MODEL_NOT_FOUND', `/comfyui/ serves the model "${COMFYUI_MODEL}", which is not configured`);
+    const rest = url.pathname.slice('/comfyui'.length);
+    if (rest !== '/' && router.status(COMFYUI_MODEL) !== 'ready') {
+      throw new ProxyError('WOULD_START_MODEL', `model "${COMFYUI_MODEL}" is not ready and only /comfyui/ itself starts it`);
+    }
+    const body = await readBody(req, config.maxBodyBytes);
+    await serve(req, res, COMFYUI_MODEL, `${rest}${url.search}`, body);
+  }
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     refresh();
     const method = req.method ?? 'GET';
@@ -135,6 +156,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const routed = modelRoute(method, url);
     if (routed !== undefined) return inference(req, res, routed);
     if (path.startsWith('/upstream/')) return passthrough(req, res, url);
+    if (path === '/comfyui' || path.startsWith('/comfyui/')) return comfyui(req, res, url);
     if (method === 'GET' || method === 'HEAD') {
       if (path === '/v1/models' || path === '/models') {
         const origin = req.headers.origin;

@@ -30,7 +30,7 @@ describe("llama-swap's config.example.yaml", () => {
     const c = parseConfig(doc.toString(), { env: ENV });
     assert.deepEqual(c.warnings.map((w) => w.path), [
       'metricsMaxInMemory', 'captureBuffer', 'ui', 'performance', 'profiles', 'selectors',
-      'models.gpt-oss-120b.compat.ignoreWebsockets', 'models.gpt-oss-120b.timeouts', 'models.unlisted-model.proxy', 'peers',
+      'models.gpt-oss-120b.timeouts', 'models.unlisted-model.proxy', 'peers',
     ]);
     const m = c.models.get('gpt-oss-120b')!;
     assert.deepEqual(m.aliases, ['gpt-4o-mini', 'gpt-oss-120b:high', 'gpt-oss-120b:low']);

@@ -60,11 +60,13 @@ describe('capabilities, timeouts, compat', () => {
     assert.match(c.warnings[0]?.message ?? '', /timeouts\.keepalive, timeouts\.idleConn accepted but not applied/);
   });
 
-  it('accepts compat.ignoreWebsockets, warning that no websocket is proxied yet', () => {
-    const c = load(`models: { m: { ${M}, compat: { ignoreWebsockets: true } } }`);
+  it('accepts compat.ignoreWebsockets, with no warning (upgrades are proxied), and forces it on for comfyui_auto with a limit of at least 50', () => {
+    const c = load(`models: { m: { ${M}, compat: { ignoreWebsockets: true } }, n: { ${M} }, comfyui_auto: { ${M} } }`);
     assert.equal(c.models.get('m')?.ignoreWebsockets, true);
-    assert.deepEqual(c.warnings.map((w) => w.path), ['models.m.compat.ignoreWebsockets']);
-    assert.deepEqual(load(`models: { m: { ${M}, compat: { ignoreWebsockets: false } } }`).warnings, []);
+    assert.equal(c.models.get('n')?.ignoreWebsockets, false);
+    assert.equal(c.models.get('comfyui_auto')?.ignoreWebsockets, true);
+    assert.equal(c.models.get('comfyui_auto')?.concurrencyLimit, 50);
+    assert.deepEqual(c.warnings, []);
   });
 });
 

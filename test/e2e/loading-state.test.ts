@@ -34,7 +34,7 @@ models:
   const client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'x', maxRetries: 0 });
   const first = await read(client, 'a');
   assert.match(first.reasoning, /loading a/);
-  assert.match(first.reasoning, /… 1\.\d s/, 'progress about every second');
+  assert.match(first.reasoning, /… \d+\.\d s/, 'progress about every second');
   assert.match(first.reasoning, /a ready after \d+\.\d s/);
   assert.ok(first.content.length > 0, 'the real answer follows in the same stream');
   // b evicts a (serial): the stream says so.
@@ -42,7 +42,7 @@ models:
   assert.match(second.reasoning, /stopping a/);
   // a again: now there is an estimate from its first load.
   const third = await read(client, 'a');
-  assert.match(third.reasoning, /usually ready in ~1\.\d s/);
+  assert.match(third.reasoning, /usually ready in ~\d+\.\d s/);
   // Ready now: nothing extra.
   const ready = await read(client, 'a');
   assert.equal(ready.reasoning, '');
