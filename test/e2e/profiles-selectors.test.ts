@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import OpenAI from 'openai';
-import { postJson, startFromYaml, until, type Started } from '../helpers/modelswap.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { freePortRange } from '../helpers/ports.ts';
+import { FAKE, postJson, startFromYaml, until, type Started } from '../helpers/modelswap.ts';
 
 const YAML = `
 routing:
@@ -36,10 +38,12 @@ profiles:
 describe('profiles and selectors', () => {
   let app: Started;
   let client: OpenAI;
+  let yaml: string;
   const put = (body: string): Promise<Response> => fetch(`${app.url}/api/profiles/active`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
 
   before(async () => {
-    app = await startFromYaml(undefined, YAML);
+    yaml = `startPort: ${await freePortRange(10)}\n${YAML}`;
+    app = await startFromYaml(undefined, yaml);
     client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 30_000 });
   });
   after(() => app.close(3000));
@@ -61,6 +65,14 @@ describe('profiles and selectors', () => {
     assert.deepEqual(await (await put('{"name":"coding"}')).json(), { active: 'coding' });
     assert.equal(((await (await fetch(`${app.url}/api/profiles`)).json()) as { active: string }).active, 'coding');
     assert.deepEqual(await (await put('{"name":null}')).json(), { active: null });
+  });
+
+  test('a config reload switches the active profile off', async () => {
+    await put('{"name":"coding"}');
+    await app.reload(parseConfig(yaml.replace('Coding setup', 'Coding setup, reloaded').replaceAll('${fake}', FAKE), { env: {} }));
+    const listed = (await (await fetch(`${app.url}/api/profiles`)).json()) as { active: string | null; profiles: { description: string }[] };
+    assert.equal(listed.active, null);
+    assert.equal(listed.profiles[0]?.description, 'Coding setup, reloaded');
   });
 
   test('an active profile pins ids on inference routes and on /upstream, disables a pinned-away id, and lists its pins', async () => {
