@@ -91,6 +91,13 @@ describe('two modelswap instances, each a peer of the other', () => {
     assert.equal(Object.hasOwn(peer!, 'pid'), false);
   });
 
+  test("/upstream/<peer>/<model>/<path> passes through to the peer, with the peer's key", async () => {
+    const r = await fetch(`${a.url}/upstream/gpu-b/b-model/v1/models`, { headers: { authorization: 'Bearer key-a' } });
+    assert.equal(r.status, 200, 'b accepted the request: a sent key-b');
+    const list = (await r.json()) as { data: { id: string }[] };
+    assert.deepEqual(list.data.map((m) => m.id), ['b-model', 'gpu-a/a-model']);
+  });
+
   test('a peer model is not a local one: loading or unloading it is a 404 that says so', async () => {
     const r = await postJson(`${a.url}/api/models/unload/gpu-b/b-model`, {}, { authorization: 'Bearer key-a' });
     assert.equal(r.status, 404);

@@ -16,7 +16,7 @@ routing:
   router:
     settings:
       groups:
-        pair: { swap: false, exclusive: false, members: [small, large] }
+        pair: { swap: false, exclusive: false, members: [small, large, slow-1, slow-2] }
 models:
   small:
     cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --tokens 3 --echo-body
@@ -25,10 +25,15 @@ models:
   large:
     cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --tokens 3 --ignore-sigterm
     unloadTimeout: 2
+  slow-1:
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --tokens 4 --token-ms 400
+  slow-2:
+    cmd: \${fake} --port \${PORT} --model-id \${MODEL_ID} --tokens 4 --token-ms 400
 selectors:
   best-warm: { strategy: warm, targets: [small, large], name: Best warm, metadata: { purpose: chat } }
   always-large: { strategy: pin, targets: [large] }
   just-large: { strategy: spillover, targets: [large], settings: { spillover: 2 } }
+  spread: { strategy: spillover, targets: [slow-1, slow-2] }
 profiles:
   coding:
     description: Coding setup
@@ -112,6 +117,17 @@ describe('profiles and selectors', () => {
     assert.equal(chosen.model, 'large', 'large is ready, small is not: warm takes large');
     assert.equal(app.router.status('small'), 'stopped');
     assert.equal((await fetch(`${app.url}/upstream/best-warm/health`)).status, 404);
+  });
+
+  test('spillover: while a request holds its target, the next one goes to the next target', async () => {
+    const stream = await client.chat.completions.create({ model: 'spread', stream: true, messages: [{ role: 'user', content: 'long' }] });
+    const chunks = stream[Symbol.asyncIterator]();
+    const first = await chunks.next(); // the first request is in flight: its reservation is held until its answer ends
+    assert.ok(first.done !== true);
+    const second = await client.chat.completions.create({ model: 'spread', messages: [{ role: 'user', content: 'next' }] });
+    const served = first.value.model;
+    while ((await chunks.next()).done !== true); // drain the first answer
+    assert.deepEqual([served, second.model].sort(), ['slow-1', 'slow-2']);
   });
 
   test('a spillover selector whose every target is stopping answers 503', async () => {
