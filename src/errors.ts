@@ -18,6 +18,7 @@ export type ProxyErrorCode =
   | 'MODEL_UNLOADED' // the model was unloaded while the request waited (503)
   | 'WOULD_START_MODEL' // the request may not start its model, which is not ready (409, upstream.ignorePaths)
   | 'SHUTTING_DOWN' // the proxy is shutting down (503)
+  | 'NO_TARGET' // a selector has no target it can choose now (503)
   | 'CLIENT_CLOSED' // the client went away before an answer (499, never sent)
   | 'INTERNAL'; // a broken invariant inside modelswap (500): a bug, logged as such
 

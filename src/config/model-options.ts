@@ -46,19 +46,22 @@ export function normalizeFilters(raw: RawFilters | undefined, broken: (key: stri
 }
 
 /** The keys of `timeouts` modelswap applies, and a warning naming the others when they are set. */
-export function normalizeTimeouts(raw: RawModel['timeouts'], path: KeyPath, warnings: IssueList): ModelTimeouts {
+/** A model's timeouts when it sets none: connect 30 s, no limit on the response headers (a model may think for minutes). */
+export const MODEL_TIMEOUTS: ModelTimeouts = { connectMs: 30_000, responseHeaderMs: 0 };
+
+export function normalizeTimeouts(raw: RawModel['timeouts'], path: KeyPath, warnings: IssueList, defaults: ModelTimeouts = MODEL_TIMEOUTS): ModelTimeouts {
   const ignored = (['keepalive', 'tlsHandshake', 'expectContinue', 'idleConn'] as const).filter((k) => raw?.[k] !== undefined);
   if (ignored.length > 0) {
     warnings.add(
       [...path, 'timeouts'],
-      `timeouts.${ignored.join(', timeouts.')} accepted but not applied: modelswap's shared upstream connection pool keeps its own settings (only connect and responseHeader are per model)`,
+      `timeouts.${ignored.join(', timeouts.')} accepted but not applied: modelswap's shared upstream connection pool keeps its own settings (only connect and responseHeader are per model or peer)`,
     );
   }
   const connect = raw?.connect;
   const header = raw?.responseHeader;
   return {
-    connectMs: typeof connect === 'number' ? ms(connect) : 30_000,
-    responseHeaderMs: typeof header === 'number' ? ms(header) : 0,
+    connectMs: typeof connect === 'number' ? ms(connect) : defaults.connectMs,
+    responseHeaderMs: typeof header === 'number' ? ms(header) : defaults.responseHeaderMs,
   };
 }
 

@@ -15,7 +15,10 @@ import type { IssueList, KeyPath } from './issues.ts';
 import { setOwn } from './macros.ts';
 import { COMFYUI_MODEL, normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
 import type { RawConfig, RawModel } from './raw.ts';
-import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings } from './routing.ts';
+import { normalizePeers } from './peers.ts';
+import { normalizeProfiles } from './profiles.ts';
+import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings, usesMatrix } from './routing.ts';
+import { normalizeSelectors } from './selectors.ts';
 import { configSchema } from './schema.ts';
 import type { Config, ModelConfig } from './types.ts';
 
@@ -197,11 +200,21 @@ export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: Iss
   if (raw.logRequests !== undefined) {
     warnings.add(['logRequests'], 'deprecated and ignored (as in llama-swap): remove it; every request is logged at logLevel: debug');
   }
+  const groups = normalizeGroups(raw, names, issues);
+  const scheduler = normalizeScheduler(raw, names, issues);
+  const { peers, peerModels } = normalizePeers(raw, names, issues, warnings);
+  const targetNames = { ...names, peerModels };
+  const selectors = normalizeSelectors(raw, targetNames, { groups, scheduler, groupsUsed: !usesMatrix(raw) }, issues, warnings);
+  const profiles = normalizeProfiles(raw, targetNames, new Set(Object.keys(raw.selectors ?? {})), issues);
   return {
     models,
     aliases,
-    groups: normalizeGroups(raw, names, issues),
-    scheduler: normalizeScheduler(raw, names, issues),
+    groups,
+    scheduler,
+    peers,
+    peerModels,
+    profiles,
+    selectors,
     healthCheckTimeoutMs: ms(raw.healthCheckTimeout),
     logLevel: raw.logLevel,
     logToStdout: raw.logToStdout,

@@ -78,9 +78,34 @@ export interface RawConfig {
   readonly routing?: RawRouting;
   readonly groups?: RawGroups;
   readonly matrix?: unknown;
-  readonly selectors?: unknown;
+  readonly selectors?: Readonly<Record<string, RawSelector>>;
+  readonly profiles?: Readonly<Record<string, RawProfile>>;
+  readonly peers?: Readonly<Record<string, RawPeer>>;
   readonly logRequests?: boolean;
   readonly logTimeFormat: LogTimeFormat;
   readonly upstream?: { readonly ignorePaths: readonly string[] };
   readonly models: Readonly<Record<string, RawModel>>;
+}
+
+export interface RawPeer {
+  readonly proxy: string;
+  readonly apiKey?: string;
+  readonly models: readonly string[];
+  readonly filters?: RawFilters;
+  readonly timeouts?: RawModel['timeouts'];
+}
+
+export interface RawProfile {
+  readonly description?: string;
+  readonly pins: Readonly<Record<string, string | null>>;
+}
+
+export interface RawSelector {
+  readonly strategy: 'warm' | 'pin' | 'spillover';
+  readonly targets: readonly string[];
+  readonly settings?: { readonly spillover?: number };
+  readonly name?: string;
+  readonly description?: string;
+  readonly unlisted?: boolean;
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }

@@ -36,6 +36,11 @@ function routerChoice(raw: RawConfig): { legacy: boolean; matrix: boolean } {
   return { legacy, matrix };
 }
 
+/** Whether the config chooses the matrix router (whose sets modelswap does not apply: groups are then not used). */
+export function usesMatrix(raw: RawConfig): boolean {
+  return routerChoice(raw).matrix;
+}
+
 /**
  * Warnings about the router: the legacy top-level `groups`/`matrix` (accepted,
  * with where to move them) and the matrix router, which is accepted but not
@@ -143,8 +148,9 @@ export function normalizeScheduler(raw: RawConfig, names: Names, issues: IssueLi
 
 /**
  * `hooks.on_startup.preload` resolved to model ids, trimmed, in order, without
- * repeats. A selector id is skipped with a warning (selectors are not active
- * yet); any other unknown name is an issue.
+ * repeats. A selector id is skipped with a warning (a selector picks its
+ * target per request, so there is no one model to load); any other unknown
+ * name is an issue.
  */
 export function normalizePreload(raw: RawConfig, names: Names, issues: IssueList, warnings: IssueList): string[] {
   const out: string[] = [];
@@ -155,7 +161,7 @@ export function normalizePreload(raw: RawConfig, names: Names, issues: IssueList
     const id = resolve(name, names);
     const path = ['hooks', 'on_startup', 'preload', i];
     if (id === undefined && isMap(raw.selectors) && Object.hasOwn(raw.selectors, name)) {
-      warnings.add(path, `"${name}" is a selector, and selectors are not active yet: it is not preloaded`);
+      warnings.add(path, `"${name}" is a selector, which picks a model per request: it is not preloaded (name one of its targets instead)`);
     } else if (id === undefined) issues.add(path, unknownName(name, names), entry);
     else if (!out.includes(id)) out.push(id);
   });

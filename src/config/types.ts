@@ -96,6 +96,54 @@ export interface GroupConfig {
   readonly persistent: boolean;
 }
 
+/** `peers.<id>`: another OpenAI-compatible server and the models it serves. */
+export interface PeerConfig {
+  readonly id: string;
+  /** Base URL without trailing slash; the request's path is appended to it. */
+  readonly proxy: string;
+  /** Sent as `Authorization: Bearer` and `x-api-key`, replacing the client's; undefined = the client's headers pass. */
+  readonly apiKey: string | undefined;
+  /** The peer's own model ids, without repeats, in config order. */
+  readonly models: readonly string[];
+  /** stripParams and setParams (setParamsByID is always empty for a peer). */
+  readonly filters: ModelFilters;
+  /** Defaults: connect 30 s, responseHeader 60 s. */
+  readonly timeouts: ModelTimeouts;
+}
+
+/** A name that reaches a peer model: `<peer>/<model>`, or the bare model id when one peer alone has it. */
+export interface PeerRoute {
+  readonly peer: string;
+  /** The peer's own id for the model (what is sent to it). */
+  readonly model: string;
+  /** `<peer>/<model>`. */
+  readonly fqn: string;
+}
+
+/** `profiles.<name>`: requested id -> target, applied while the profile is active. */
+export interface ProfileConfig {
+  readonly id: string;
+  readonly description: string;
+  /** Requested id -> target id (a model, alias, peer model or selector); null disables the id. */
+  readonly pins: ReadonlyMap<string, string | null>;
+}
+
+export type SelectorStrategy = 'warm' | 'pin' | 'spillover';
+
+/** `selectors.<id>`: a virtual model id that picks one of its targets per request. */
+export interface SelectorConfig {
+  readonly id: string;
+  readonly strategy: SelectorStrategy;
+  /** As written: model ids, aliases or peer model names, in order of preference. */
+  readonly targets: readonly string[];
+  /** Reservations per active target before `spillover` starts the next target; 1 by default. */
+  readonly spillover: number;
+  readonly name: string | undefined;
+  readonly description: string | undefined;
+  readonly unlisted: boolean;
+  readonly metadata: Readonly<Record<string, unknown>> | undefined;
+}
+
 export type SchedulerConfig =
   | { readonly use: 'serial' }
   | { readonly use: 'fifo'; readonly priority: ReadonlyMap<string, number> };
@@ -122,6 +170,14 @@ export interface Config {
   readonly logTimeFormat: LogTimeFormat;
   /** `/upstream/<model>/<path>` requests whose path matches one of these never start the model (409 unless ready). */
   readonly upstreamIgnorePaths: readonly RegExp[];
+  /** Peer id -> peer, in sorted id order. */
+  readonly peers: ReadonlyMap<string, PeerConfig>;
+  /** Every name that reaches a peer model (fully qualified names, and bare ids only one peer has) -> route. */
+  readonly peerModels: ReadonlyMap<string, PeerRoute>;
+  /** Profile name -> profile, in sorted order. None is active at start-up or after a reload. */
+  readonly profiles: ReadonlyMap<string, ProfileConfig>;
+  /** Selector id -> selector, in sorted id order. */
+  readonly selectors: ReadonlyMap<string, SelectorConfig>;
   /** Accepted settings that have no effect (yet), each with its path and line: logged at start-up. */
   readonly warnings: readonly ConfigIssue[];
 }

@@ -18,8 +18,12 @@ import { serve as serveRequest, type ServeOptions } from './serve.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { forwardedBody } from './filters.ts';
 import { assertCanStart, assertMayStart } from './gates.ts';
-import { extractModel } from './model-extract.ts';
-import { listModels, resolveModel } from './models.ts';
+import { extractModel, rewriteModel } from './model-extract.ts';
+import { listModels, resolveDestination, resolveModel } from './models.ts';
+import { dispatch, withQueryModel } from './dispatch.ts';
+import { PeerTraffic, peerBody, peerRunning, servePeer } from './peers.ts';
+import { ActiveProfile, listProfiles, switchProfile } from './profiles.ts';
+import { SelectorPicker } from './selectors.ts';
 import { GrantClock, ollamaPs, ollamaTags } from './ollama.ts';
 import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
@@ -33,6 +37,15 @@ function decodePath(s: string): string {
     return decodeURIComponent(s);
   } catch {
     throw new ProxyError('BAD_REQUEST', `malformed percent-encoding in path: ${quote(s)}`);
+  }
+}
+
+/** The first `n` segments decoded and joined, or undefined when one does not decode (it then names no pin). */
+function lenientName(segments: readonly string[], n: number): string | undefined {
+  try {
+    return segments.slice(0, n).map((s) => decodeURIComponent(s)).join('/');
+  } catch {
+    return undefined;
   }
 }
 
@@ -52,12 +65,17 @@ export function createApp(deps: AppDeps): RequestListener {
   const { router, logger, logs } = deps;
   let config = deps.config();
   let auth = new ApiKeyCheck(config.apiKeys);
-  /** Pick up a reloaded config (models, aliases, keys, limits). */
+  const profiles = new ActiveProfile(config);
+  let selectors = new SelectorPicker(config);
+  const peers = new PeerTraffic();
+  /** Pick up a reloaded config (models, aliases, keys, limits); no profile is active after it. */
   const refresh = (): void => {
     const next = deps.config();
     if (next === config) return;
     config = next;
     auth = new ApiKeyCheck(next.apiKeys);
+    profiles.reset(next);
+    selectors = new SelectorPicker(next);
   };
   const created = Math.floor(Date.now() / 1000);
   const grants = new GrantClock();
@@ -69,30 +87,42 @@ export function createApp(deps: AppDeps): RequestListener {
     const body = await readBody(req, config.maxBodyBytes);
     const ct = req.headers['content-type'];
     const ex = await extractModel(ct, body, url.searchParams);
-    const model = resolveModel(config, ex.model);
-    const m = config.models.get(model)!;
-    assertCanStart(m);
-    const rename = m.useModelName;
-    const out = forwardedBody(ex, ct, body, m);
-    let path = url.pathname + url.search;
-    if (rename !== undefined && url.searchParams.has('model')) {
-      const query = new URLSearchParams(url.search);
-      query.set('model', rename);
-      path = `${url.pathname}?${query.toString()}`;
+    // Profile pin, then selector: the request carries the name they give.
+    const d = dispatch({ config, profiles, selectors, status: (m) => router.status(m) }, ex.model);
+    try {
+      const renamed = d.name !== ex.model;
+      const named = renamed ? { ...ex, model: d.name } : ex;
+      const input = renamed ? rewriteModel(ex, ct, body, d.name) : body;
+      if (d.destination.kind === 'peer') {
+        const route = d.destination.route;
+        const out = peerBody(named, ct, input, config.peers.get(route.peer)!, route);
+        return await servePeer(config, peers, req, res, route, withQueryModel(url, route.model === ex.model ? undefined : route.model), out);
+      }
+      const model = d.destination.model;
+      const m = config.models.get(model)!;
+      assertCanStart(m);
+      const out = forwardedBody(named, ct, input, m);
+      // Loading progress goes to streaming chat clients only: other answers have no place for it.
+      const chat = url.pathname === '/v1/chat/completions' || url.pathname === '/v/chat/completions' || url.pathname === '/chat/completions';
+      const loading = m.sendLoadingState && chat && ex.json?.['stream'] === true ? { asked: ex.model } : undefined;
+      await serve(req, res, model, withQueryModel(url, m.useModelName ?? (renamed ? d.name : undefined)), out, { loading });
+    } finally {
+      d.release();
     }
-    // Loading progress goes to streaming chat clients only: other answers have no place for it.
-    const chat = url.pathname === '/v1/chat/completions' || url.pathname === '/v/chat/completions' || url.pathname === '/chat/completions';
-    const loading = m.sendLoadingState && chat && ex.json?.['stream'] === true ? { asked: ex.model } : undefined;
-    await serve(req, res, model, path, out, { loading });
   }
 
-  /** `/upstream/<model>/<path>`: the longest prefix naming a model or alias wins. */
+  /**
+   * `/upstream/<model>/<path>`: the active profile's longest pin prefix, else
+   * the longest prefix naming a model, alias or peer model, wins (never a
+   * selector: a passthrough names one server).
+   */
   async function passthrough(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const segments = url.pathname.slice('/upstream/'.length).split('/');
-    for (let n = segments.length; n >= 1; n--) {
-      const name = segments.slice(0, n).map(decodePath).join('/');
-      const model = config.models.has(name) ? name : config.aliases.get(name);
-      if (model === undefined) continue;
+    const pinned = profiles.pinPrefix(segments.length, (n) => lenientName(segments, n));
+    for (let n = pinned?.n ?? segments.length; n >= (pinned?.n ?? 1); n--) {
+      const name = pinned?.target ?? segments.slice(0, n).map(decodePath).join('/');
+      const dest = config.models.has(name) || config.aliases.has(name) || config.peerModels.has(name) ? resolveDestination(config, name) : undefined;
+      if (dest === undefined) continue;
       if (n === segments.length) {
         const status = req.method === 'GET' || req.method === 'HEAD' ? 301 : 308;
         res.writeHead(status, { location: `${url.pathname}/${url.search}` });
@@ -100,6 +130,8 @@ export function createApp(deps: AppDeps): RequestListener {
         return;
       }
       const rest = `/${segments.slice(n).join('/')}`;
+      if (dest.kind === 'peer') return servePeer(config, peers, req, res, dest.route, `${rest}${url.search}`, await readBody(req, config.maxBodyBytes));
+      const model = dest.model;
       assertCanStart(config.models.get(model)!);
       assertMayStart(config, model, rest, () => router.status(model));
       const body = await readBody(req, config.maxBodyBytes);
@@ -161,9 +193,10 @@ export function createApp(deps: AppDeps): RequestListener {
       if (path === '/v1/models' || path === '/models') {
         const origin = req.headers.origin;
         if (origin !== undefined) res.setHeader('access-control-allow-origin', origin);
-        return sendJson(res, 200, listModels(config, (m) => router.status(m), created));
+        return sendJson(res, 200, listModels(config, (m) => router.status(m), created, profiles.active));
       }
-      if (path === '/running') return sendJson(res, 200, { running: router.running() });
+      if (path === '/running') return sendJson(res, 200, { running: [...router.running(), ...peerRunning(config, peers)] });
+      if (path === '/api/profiles') return sendJson(res, 200, listProfiles(config, profiles));
       if (path === '/api/events') {
         const only = url.searchParams.get('model');
         const model = only === null || only === '' ? undefined : resolveModel(config, only);
@@ -184,6 +217,7 @@ export function createApp(deps: AppDeps): RequestListener {
         return streamLog(res, logRing(logs, config, id), !url.searchParams.has('no-history'));
       }
     }
+    if (method === 'PUT' && path === '/api/profiles/active') return switchProfile(req, res, profiles, config.maxBodyBytes);
     if (method === 'POST' && path === '/api/models/unload') {
       await router.unload();
       return sendJson(res, 200, { msg: 'ok' });

@@ -89,6 +89,10 @@ export interface ForwardOptions {
   readonly timeouts?: ModelTimeouts;
   /** Read the answer's token counts (see ./usage.ts). */
   readonly usage?: boolean;
+  /** Headers sent instead of the client's of the same names (a peer's API key). */
+  readonly replaceHeaders?: readonly (readonly [string, string])[];
+  /** How error messages name the upstream; `upstream for model "<model>"` when omitted. */
+  readonly upstreamName?: string;
 }
 
 /** How a forward ended, for the caller's retry decision and the event feed. */
@@ -127,15 +131,19 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
       resolve({ status: res.headersSent ? res.statusCode : 0, ttfbMs, clientAborted, unreachable: undefined, usage: tap?.usage() });
     };
     res.once('close', onClose);
+    const replace = o.replaceHeaders;
+    const drop = replace === undefined ? NOT_IN_REQUEST : new Set([...NOT_IN_REQUEST, ...replace.map(([name]) => name.toLowerCase())]);
+    const what = o.upstreamName ?? `upstream for model "${o.model}"`;
     const send = (retriesLeft: number): void => {
       try {
-        const headers = copyHeaders(req.rawHeaders, NOT_IN_REQUEST);
+        const headers = copyHeaders(req.rawHeaders, drop);
+        for (const [name, value] of replace ?? []) headers.push(name, value);
         if (hasBody) headers.push('Content-Length', String(o.body.length));
         up = forwardRequest(o.upstream, o.path, method, headers);
         if (o.timeouts !== undefined) armTimeouts(up, o.timeouts);
       } catch (err) {
         // e.g. an upstream URL node:http rejects: nothing was sent
-        return sendError(res, upstreamError(o.model, err));
+        return sendError(res, upstreamError(what, err));
       }
       const sent = up;
       let answered = false;
@@ -148,9 +156,9 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
         if (res.headersSent) return void res.destroy(err);
         if (!answered && UNREACHABLE.has(code)) {
           res.off('close', onClose);
-          return resolve({ status: 0, ttfbMs: undefined, clientAborted: false, unreachable: upstreamError(o.model, err) });
+          return resolve({ status: 0, ttfbMs: undefined, clientAborted: false, unreachable: upstreamError(what, err) });
         }
-        sendError(res, upstreamError(o.model, err));
+        sendError(res, upstreamError(what, err));
       });
       sent.on('response', (answer) => {
         answered = true;
@@ -177,12 +185,13 @@ const STALE_RETRIES = 3;
 /** Failures before any byte of the answer that a server which just died causes. */
 const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE']);
 
-export function upstreamError(model: string, err: unknown): ProxyError {
+/** `what` names the upstream in the message, e.g. `upstream for model "m"`. */
+export function upstreamError(what: string, err: unknown): ProxyError {
   const code = (err as { code?: string }).code ?? (err as Error).message;
   if (code === HEADER_TIMEOUT || code === CONNECT_TIMEOUT) {
-    return new ProxyError(code === HEADER_TIMEOUT ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR', `upstream for model "${model}": ${(err as Error).message}`, { cause: err });
+    return new ProxyError(code === HEADER_TIMEOUT ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_ERROR', `${what}: ${(err as Error).message}`, { cause: err });
   }
-  return new ProxyError('UPSTREAM_ERROR', `upstream for model "${model}" failed: ${code}`, { cause: err });
+  return new ProxyError('UPSTREAM_ERROR', `${what} failed: ${code}`, { cause: err });
 }
 
 /** Copy the upstream's status and headers, then its body chunk by chunk. */

@@ -30,6 +30,7 @@ function classify(code: ProxyErrorCode): { status: number; type: string; code: s
     case 'MODEL_UNLOADED': return { status: 503, type: 'server_error', code: 'model_unloaded' };
     case 'WOULD_START_MODEL': return { status: 409, type: 'invalid_request_error', code: 'model_not_ready' };
     case 'SHUTTING_DOWN': return { status: 503, type: 'server_error', code: 'shutting_down' };
+    case 'NO_TARGET': return { status: 503, type: 'server_error', code: 'no_target_available' };
     case 'CLIENT_CLOSED': return { status: 499, type: 'invalid_request_error', code: 'client_closed' };
     case 'INTERNAL': return { status: 500, type: 'server_error', code: 'internal_error' };
     default: return assertNever(code);

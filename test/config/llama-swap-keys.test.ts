@@ -87,15 +87,11 @@ captureBuffer: 5
 store: { path: /tmp/x.sqlite }
 ui: { activity: { session_id: [X-Session-ID] } }
 performance: { disabled: false, every: 5s }
-profiles: { coding: { description: d, pins: { llm: m, img: ~ } } }
-selectors: { pick: { strategy: warm, targets: [m], settings: { spillover: 2 } } }
-peers: { remote: { proxy: "http://10.0.0.2", apiKey: k, models: [x], filters: { stripParams: a }, timeouts: { connect: 5 } } }
 models:
   m: { ${M} }
 `);
     assert.deepEqual(c.warnings.map((w) => [w.path, w.line]), [
       ['metricsMaxInMemory', 2], ['captureBuffer', 3], ['store', 4], ['ui', 5], ['performance', 6],
-      ['profiles', 7], ['selectors', 8], ['peers', 9],
     ]);
     assert.ok(c.warnings.every((w) => w.message.startsWith('accepted but not active yet: ')), JSON.stringify(c.warnings));
   });
@@ -143,11 +139,11 @@ describe('llama-swap\'s deprecated forms', () => {
 });
 
 describe('hooks.on_startup.preload', () => {
-  it('skips a selector id with a warning (selectors are not active yet); an unknown name stays an error', () => {
+  it('skips a selector id with a warning (it picks a model per request); an unknown name stays an error', () => {
     const c = load(`selectors: { pick: { strategy: pin, targets: [m] } }\nhooks: { on_startup: { preload: [pick, m] } }\nmodels: { m: { ${M} } }`);
     assert.deepEqual(c.preload, ['m']);
-    assert.deepEqual(c.warnings.map((w) => w.path), ['selectors', 'hooks.on_startup.preload[0]']);
-    assert.match(c.warnings[1]?.message ?? '', /"pick" is a selector.*not preloaded/);
+    assert.deepEqual(c.warnings.map((w) => w.path), ['hooks.on_startup.preload[0]']);
+    assert.match(c.warnings[0]?.message ?? '', /"pick" is a selector.*not preloaded/);
     oneIssue(`hooks: { on_startup: { preload: [nope] } }\nmodels: { m: { ${M} } }`, 'hooks.on_startup.preload[0]', /unknown model or alias "nope"/);
   });
 });

@@ -80,3 +80,33 @@ models:
   const n = byId.get('none')!;
   assert.deepEqual([n.context_length, n.meta], [undefined, { llamaswap: { context_length: 1, type: 'model' } }]);
 });
+
+test('peers, selectors and the active profile\'s pins are listed as llama-swap lists them', () => {
+  const config = parseConfig(`
+models:
+  a: { cmd: "s \${PORT}", aliases: [a1] }
+  b: { cmd: "s \${PORT}" }
+peers: { p: { proxy: "http://h", models: [x, a] } }
+selectors:
+  first: { strategy: pin, targets: [a, b] }
+  any: { strategy: warm, targets: [a, b], name: Any, metadata: { k: 1 } }
+  hidden: { strategy: pin, targets: [a], unlisted: true }
+profiles:
+  w: { pins: { llm: b, a1: b, x: b, off: ~, first: b } }
+`, { env: {} });
+  const list = listModels(config, (m) => (m === 'b' ? 'starting' : 'stopped'), 0, config.profiles.get('w'));
+  const rows = list.data.map((m) => [m.id, m.meta.llamaswap['type'], m.status.value]);
+  assert.deepEqual(rows, [
+    ['a', 'model', 'unloaded'],
+    ['any', 'selector', 'loaded'],
+    ['b', 'model', 'loaded'],
+    ['first', 'selector', 'unloaded'],
+    ['llm', 'profile', 'unloaded'],
+    ['p/a', 'peer', 'unloaded'],
+    ['p/x', 'peer', 'unloaded'],
+  ], 'pin checks the first target only; warm any; pins already an id (a1, x, first) or disabled (off) are not listed');
+  assert.deepEqual(list.data.find((m) => m.id === 'p/x')?.meta.llamaswap, { type: 'peer', peerID: 'p' });
+  assert.equal(list.data.find((m) => m.id === 'p/x')?.name, 'p: x');
+  assert.deepEqual(list.data.find((m) => m.id === 'any')?.meta.llamaswap, { k: 1, type: 'selector', strategy: 'warm', targets: ['a', 'b'] });
+  assert.deepEqual(listModels(config, () => 'stopped', 0).data.filter((m) => m.meta.llamaswap['type'] === 'profile'), [], 'no profile active: no pins listed');
+});
