@@ -62,9 +62,19 @@ import { WaitingBook } from './waiting-book.ts';
 /** The load cost assumed for a model with no load history: the same for every model, so counts decide. */
 export const DEFAULT_LOAD_COST_MS = 1000;
 
+/**
+ * How many load times an idle model is kept for (linger), and how many a
+ * request may wait by default: evicting a model and loading it again costs two
+ * loads, so waiting up to that long is worth it (the ski-rental rule).
+ */
+export const LOADS_WORTH_WAITING = 2;
+
 export interface BatchOptions extends SchedulerOptions {
-  /** How long a request may wait before it forces the next swap (ms, ≥ 0). */
-  readonly maxWaitMs: number;
+  /**
+   * How long a request may wait before it forces the next swap (ms, ≥ 0).
+   * Undefined: twice its model's load cost.
+   */
+  readonly maxWaitMs?: number;
 }
 
 export class BatchScheduler implements Scheduler {
@@ -73,7 +83,7 @@ export class BatchScheduler implements Scheduler {
   readonly #priority: (model: string) => number;
   readonly #cost: (model: string) => number;
   readonly #now: () => number;
-  readonly #maxWait: number;
+  readonly #maxWait: (model: string) => number;
   readonly #linger: boolean;
   readonly #res: Reservations;
   readonly #waiting = new WaitingBook();
@@ -86,7 +96,8 @@ export class BatchScheduler implements Scheduler {
   #shutdown: ProxyError | undefined;
 
   constructor(opts: BatchOptions) {
-    assert.ok(opts.maxWaitMs >= 0, `maxWaitMs must be ≥ 0, got ${opts.maxWaitMs}`);
+    const fixed = opts.maxWaitMs;
+    assert.ok(fixed === undefined || fixed >= 0, `maxWaitMs must be ≥ 0, got ${fixed}`);
     assert.ok(opts.now !== undefined, 'the batch scheduler needs a clock (SchedulerOptions.now)');
     this.#effects = opts.effects;
     this.#swapper = opts.swapper;
@@ -94,7 +105,7 @@ export class BatchScheduler implements Scheduler {
     this.#now = opts.now;
     const cost = opts.loadCostMs;
     this.#cost = (m) => Math.max(1, cost?.(m) ?? DEFAULT_LOAD_COST_MS);
-    this.#maxWait = opts.maxWaitMs;
+    this.#maxWait = fixed === undefined ? (m) => LOADS_WORTH_WAITING * this.#cost(m) : () => fixed;
     this.#linger = opts.tickMs !== undefined;
     this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit);
   }
@@ -189,33 +200,37 @@ export class BatchScheduler implements Scheduler {
   #pump(): void {
     if (this.#shutdown !== undefined || this.#waiting.size === 0) return;
     const now = this.#now();
-    const byAge = this.#waiting.modelsByAge();
-    const overdue = byAge.filter((m) => now - this.#waiting.oldest(m)! >= this.#maxWait);
+    const models = this.#waiting.modelsByAge();
+    const deadline = new Map(models.map((m) => [m, this.#waiting.oldest(m)! + this.#maxWait(m)]));
+    const overdue = models.filter((m) => now >= deadline.get(m)!).sort((a, b) => deadline.get(a)! - deadline.get(b)!);
 
-    // (4) Each overdue model that needs a swap closes the models that swap would evict.
+    // (4) Each overdue model that needs a swap closes the models that swap would evict:
+    // they keep only requests whose deadline comes before the overdue one's.
     const closedAt = new Map<string, number>();
     for (const u of overdue) {
       if (this.#busyWithSwap(u) || this.#servable(u)) continue;
-      const since = this.#waiting.oldest(u)!;
-      for (const m of this.#evictionFor(u)) closedAt.set(m, Math.min(closedAt.get(m) ?? Infinity, since));
+      for (const m of this.#evictionFor(u)) {
+        const before = deadline.get(u)! - this.#maxWait(m);
+        closedAt.set(m, Math.min(closedAt.get(m) ?? Infinity, before));
+      }
     }
 
     // (5) Serve what a ready model can take now.
-    for (const m of byAge) {
+    for (const m of models) {
       if (!this.#servable(m)) continue;
       for (const w of this.#waiting.take(m, closedAt.get(m))) this.#res.grant(w.id);
     }
 
-    // (6) Overdue swaps, oldest first; the first that cannot start blocks all others.
+    // (6) Overdue swaps, earliest deadline first; the first that cannot start blocks all others.
     for (const u of overdue) {
       if (this.#waiting.count(u) === 0 || this.#active.has(u)) continue;
-      if (this.#orphans.has(u) || this.#servable(u)) return; // its forgotten swap, or an older request, goes first
+      if (this.#orphans.has(u) || this.#servable(u)) return; // its forgotten swap, or an earlier deadline, goes first
       if (!this.#tryStart(u, false)) return;
     }
 
     // (7) The rest, best first: requests served per second of loading, priority, age.
     const cands: Candidate[] = [];
-    for (const m of byAge) {
+    for (const m of models) {
       if (this.#waiting.count(m) === 0 || this.#busyWithSwap(m) || this.#servable(m)) continue;
       const count = this.#waiting.count(m);
       cands.push({ model: m, count, oldestAt: this.#waiting.oldest(m)!, priority: this.#priority(m), costMs: this.#cost(m) });
@@ -240,7 +255,8 @@ export class BatchScheduler implements Scheduler {
 
   #lingers(model: string): boolean {
     const last = this.#lastArrival.get(model);
-    return this.#effects.modelStatus(model) === 'ready' && last !== undefined && this.#now() - last < this.#cost(model);
+    return this.#effects.modelStatus(model) === 'ready' && last !== undefined
+      && this.#now() - last < this.#maxWait(model);
   }
 
   /** Ready, nothing to evict, not loading and not being evicted: its requests can be granted now. */
