@@ -2,9 +2,15 @@
  * The batch scheduler (modelswap's own): swaps as little as it can while
  * bounding every request's wait. Requests for a loaded model are served at
  * once, as under fifo, so a burst for the resident model never causes a swap;
- * unlike fifo, the resident model stops taking new requests as soon as a
- * request for a model it blocks has waited `maxWait`, and the next model is
- * chosen by what waits for it, not by queue order.
+ * unlike fifo, the resident stops taking new requests once a request it
+ * blocks has waited its `maxWait`, and the next model is chosen by what waits
+ * for it, not by queue order.
+ *
+ * Each model has a `maxWait` (the setting, or by default twice the model's
+ * load cost: evicting a model and loading it again costs two loads, so
+ * waiting up to that long to avoid it is worth it). A request's deadline is
+ * its arrival + its model's maxWait; a model's deadline is its oldest waiting
+ * request's; a model is overdue once the clock passes its deadline.
  *
  * `onRequest`: (1) shutting down or unknown model → refused; (2) admission
  * (`concurrencyLimit` → CONCURRENCY_LIMIT, Retry-After 1); (3) the request
@@ -12,25 +18,24 @@
  *
  * `#pump` runs after every event (request, cancel, swapDone, serveDone,
  * unload, tick). The numbers are repeated in the body:
- *   (4) Overdue: a model whose oldest waiting request has waited ≥ maxWait.
- *       In age order, each overdue model that needs a swap *closes* the models
- *       its swap would evict: they are granted only requests older than its
- *       oldest one, so their in-flight requests drain.
+ *   (4) Close: each overdue model that needs a swap *closes* the models its
+ *       swap would evict: they are granted only requests whose deadline comes
+ *       before its own, so what they serve drains.
  *   (5) Grant: a model that is ready, needs nothing evicted and is neither
- *       loading nor being evicted gets its waiting requests at once (those
- *       before its closing time, if closed).
- *   (6) Overdue swaps first, oldest first: start each that can start; the
- *       first that cannot (a model it evicts is still serving, or it collides
- *       with a swap in progress) stops every further swap until it can.
- *   (7) Otherwise the other models with waiting requests, ranked by
- *       requests per second of loading, then priority, then age
- *       (batch-rank.ts); each whose swap can start starts (swaps with disjoint
- *       evictions run in parallel). A model still serving is never evicted:
- *       the resident keeps serving while its queue lasts.
- *   (8) Linger (only when the router promises `onTick`): a ready model that
- *       is idle but had a request within its own load cost is not evicted for
- *       a request that is not overdue yet; its next request would otherwise
- *       pay a reload. `onTick` ends the linger at the deadline.
+ *       loading nor being evicted gets its waiting requests at once (if
+ *       closed, only those allowed by (4)).
+ *   (6) Overdue swaps first, earliest deadline first: start each that can
+ *       start; the first that cannot (a model it evicts is still serving, or
+ *       it collides with a swap in progress) stops every further swap.
+ *   (7) Then the other models with waiting requests, best first by requests
+ *       per second of loading, then priority, then age (batch-rank.ts); each
+ *       whose swap can start starts (swaps with disjoint evictions run in
+ *       parallel). A model still serving is never evicted: the resident keeps
+ *       serving while its queue lasts.
+ *   (8) Linger, only when the router promises `onTick`: in (7), an idle ready
+ *       model whose latest request is younger than its maxWait is not evicted
+ *       (more of its requests are likely; evicting it would cost a reload).
+ *       An overdue request ends the linger, at the latest at the next tick.
  *
  * A swap that completes serves every request waiting for its model, even a
  * closed one: they are what it was loaded for.
@@ -39,21 +44,26 @@
  * a deadline is acted on at the next event after it. Without ticks there is
  * always one: while requests wait and nothing lingers, a swap or a request in
  * flight is under way (else (6)/(7) would start a swap), and each ends in an
- * event. The bound, for a request r, with D the longest service time, S the
- * longest stop, L the longest load and k the number of models with a request
- * older than r still waiting when r becomes overdue:
+ * event; with ticks, the next tick is at most `tickMs` (T) away. The bound,
+ * for a request r of model m, with D the longest service time, S the longest
+ * stop, L the longest load, and k the number of other models with a waiting
+ * request whose deadline is before r's when r's deadline passes:
  *
- *     wait(r) ≤ maxWait + T + (S + L + D) + (k + 1)·(S + L) + k·D
+ *     wait(r) ≤ maxWait(m) + T + (S + L + D) + (k + 1)·(S + L) + k·D
  *
- * T is the tick period when lingering is on, 0 otherwise. The first bracket is
- * a swap in progress at the deadline finishing and its waiters being served;
- * then each overdue model ahead of r, and r's own, gets one stop and load,
- * and each one ahead serves its requests (≤ D) before the next may evict it.
+ * T is 0 without ticks. The first bracket: a swap in progress at the
+ * deadline ends and its waiters are served, and requests already in flight
+ * end (no new ones start for a closed model). Then each overdue model ahead
+ * of r, and r's own, gets one stop and load, and each one ahead serves its
+ * requests (≤ D) before the next may evict it. No request of a closed model
+ * with a later deadline is granted meanwhile, and the k models ahead are
+ * fixed once r's deadline passes (a deadline is never before an arrival).
  */
 import assert from 'node:assert/strict';
 import type { ProxyError } from '../errors.ts';
 import { rankCandidates, type Candidate } from './batch-rank.ts';
 import { Reservations, unloadedError } from './reservations.ts';
+import { SwapBook } from './swap-book.ts';
 import type {
   Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
 } from './types.ts';
@@ -62,11 +72,7 @@ import { WaitingBook } from './waiting-book.ts';
 /** The load cost assumed for a model with no load history: the same for every model, so counts decide. */
 export const DEFAULT_LOAD_COST_MS = 1000;
 
-/**
- * How many load times an idle model is kept for (linger), and how many a
- * request may wait by default: evicting a model and loading it again costs two
- * loads, so waiting up to that long is worth it (the ski-rental rule).
- */
+/** A model's default maxWait, in its load costs: evicting and reloading it costs two loads. */
 export const LOADS_WORTH_WAITING = 2;
 
 export interface BatchOptions extends SchedulerOptions {
@@ -87,10 +93,7 @@ export class BatchScheduler implements Scheduler {
   readonly #linger: boolean;
   readonly #res: Reservations;
   readonly #waiting = new WaitingBook();
-  /** Swaps in progress: target -> the models it evicts. */
-  readonly #active = new Map<string, readonly string[]>();
-  /** Swaps forgotten (unload, cancel, shutdown) whose swapDone is still due: model -> count. */
-  readonly #orphans = new Map<string, number>();
+  readonly #swaps = new SwapBook();
   /** When each model's latest request arrived. */
   readonly #lastArrival = new Map<string, number>();
   #shutdown: ProxyError | undefined;
@@ -131,20 +134,15 @@ export class BatchScheduler implements Scheduler {
     this.#res.release(id);
     // A load nobody waits for any more is cancelled, not finished for no one
     // (llama-swap #727). A preload never cancels, so its load is kept.
-    if (this.#active.has(model) && this.#waiting.count(model) === 0) {
-      this.#forgetSwap(model);
+    if (this.#swaps.isActive(model) && this.#waiting.count(model) === 0) {
+      this.#swaps.forget(model);
       this.#effects.cancelSwap(model);
     }
     this.#pump();
   }
 
   onSwapDone(model: string, error: ProxyError | undefined): void {
-    if (!this.#active.delete(model)) {
-      const n = this.#orphans.get(model);
-      assert.ok(n !== undefined, `swapDone for ${model}, which has no swap`);
-      if (n > 1) this.#orphans.set(model, n - 1);
-      else this.#orphans.delete(model);
-    } else {
+    if (this.#swaps.done(model) === 'active') {
       // Every request waiting for the model gets the swap's result, closed or not.
       for (const w of this.#waiting.take(model)) {
         if (error !== undefined) this.#res.fail(w.id, error);
@@ -161,7 +159,7 @@ export class BatchScheduler implements Scheduler {
 
   onUnload(models: readonly string[], reason: UnloadReason): void {
     for (const m of new Set(models)) {
-      this.#forgetSwap(m);
+      this.#swaps.forget(m);
       for (const w of this.#waiting.take(m)) this.#res.fail(w.id, unloadedError(m));
     }
     // In-flight requests are not waited for: their onServeDone arrives as usual.
@@ -172,8 +170,8 @@ export class BatchScheduler implements Scheduler {
   onShutdown(err: ProxyError): void {
     if (this.#shutdown !== undefined) return;
     this.#shutdown = err;
-    const all = new Set([...this.#effects.runningModels(), ...this.#active.keys()]);
-    for (const m of [...this.#active.keys()]) this.#forgetSwap(m);
+    const all = new Set([...this.#effects.runningModels(), ...this.#swaps.targets()]);
+    for (const m of this.#swaps.targets()) this.#swaps.forget(m);
     for (const w of this.#waiting.all()) {
       this.#waiting.remove(w.id);
       this.#res.fail(w.id, err);
@@ -208,7 +206,7 @@ export class BatchScheduler implements Scheduler {
     // they keep only requests whose deadline comes before the overdue one's.
     const closedAt = new Map<string, number>();
     for (const u of overdue) {
-      if (this.#busyWithSwap(u) || this.#servable(u)) continue;
+      if (this.#swaps.busy(u) || this.#servable(u)) continue;
       for (const m of this.#evictionFor(u)) {
         const before = deadline.get(u)! - this.#maxWait(m);
         closedAt.set(m, Math.min(closedAt.get(m) ?? Infinity, before));
@@ -223,15 +221,15 @@ export class BatchScheduler implements Scheduler {
 
     // (6) Overdue swaps, earliest deadline first; the first that cannot start blocks all others.
     for (const u of overdue) {
-      if (this.#waiting.count(u) === 0 || this.#active.has(u)) continue;
-      if (this.#orphans.has(u) || this.#servable(u)) return; // its forgotten swap, or an earlier deadline, goes first
+      if (this.#waiting.count(u) === 0 || this.#swaps.isActive(u)) continue;
+      if (this.#swaps.isOrphan(u) || this.#servable(u)) return; // its forgotten swap, or an earlier deadline, goes first
       if (!this.#tryStart(u, false)) return;
     }
 
     // (7) The rest, best first: requests served per second of loading, priority, age.
     const cands: Candidate[] = [];
     for (const m of models) {
-      if (this.#waiting.count(m) === 0 || this.#busyWithSwap(m) || this.#servable(m)) continue;
+      if (this.#waiting.count(m) === 0 || this.#swaps.busy(m) || this.#servable(m)) continue;
       const count = this.#waiting.count(m);
       cands.push({ model: m, count, oldestAt: this.#waiting.oldest(m)!, priority: this.#priority(m), costMs: this.#cost(m) });
     }
@@ -240,14 +238,14 @@ export class BatchScheduler implements Scheduler {
 
   /** Start a swap for `model` if it can start now; returns whether it did. */
   #tryStart(model: string, mayLinger: boolean): boolean {
-    const running = this.#running(model);
+    const running = this.#swaps.running(this.#effects.runningModels(), model);
     const evict = this.#swapper.evictionFor(model, running);
-    if (this.#collides(model, evict)) return false;
+    if (this.#swaps.collides(model, evict)) return false;
     // A model still serving is never evicted: the resident keeps serving while its queue lasts.
     if (evict.some((m) => this.#res.inFlight(m) > 0)) return false;
     // (8) Linger: keep an idle model whose next request is likely to come soon.
     if (mayLinger && this.#linger && evict.some((m) => this.#lingers(m))) return false;
-    this.#active.set(model, evict);
+    this.#swaps.start(model, evict);
     this.#swapper.onSwapStart(model, running, evict);
     this.#effects.startSwap(model, evict);
     return true;
@@ -261,37 +259,11 @@ export class BatchScheduler implements Scheduler {
 
   /** Ready, nothing to evict, not loading and not being evicted: its requests can be granted now. */
   #servable(model: string): boolean {
-    if (this.#busyWithSwap(model) || this.#effects.modelStatus(model) !== 'ready') return false;
-    return this.#evictionFor(model).length === 0 && !this.#collides(model, []);
-  }
-
-  #busyWithSwap(model: string): boolean {
-    return this.#active.has(model) || this.#orphans.has(model);
+    if (this.#swaps.busy(model) || this.#effects.modelStatus(model) !== 'ready') return false;
+    return this.#evictionFor(model).length === 0 && !this.#swaps.collides(model, []);
   }
 
   #evictionFor(model: string): readonly string[] {
-    return this.#swapper.evictionFor(model, this.#running(model));
-  }
-
-  /** Non-stopped models and the targets of other swaps in progress, sorted. */
-  #running(exclude: string): string[] {
-    const out = new Set(this.#effects.runningModels());
-    for (const target of this.#active.keys()) if (target !== exclude) out.add(target);
-    return [...out].sort();
-  }
-
-  /** We would evict a loading target, it would evict us, or our evictions overlap. */
-  #collides(target: string, evict: readonly string[]): boolean {
-    for (const [other, otherEvict] of this.#active) {
-      if (other === target) continue;
-      if (evict.includes(other) || otherEvict.includes(target) || evict.some((m) => otherEvict.includes(m))) return true;
-    }
-    return false;
-  }
-
-  /** An active swap nobody waits for any more: remember that its swapDone is still due. */
-  #forgetSwap(model: string): void {
-    if (!this.#active.delete(model)) return;
-    this.#orphans.set(model, (this.#orphans.get(model) ?? 0) + 1);
+    return this.#swapper.evictionFor(model, this.#swaps.running(this.#effects.runningModels(), model));
   }
 }
