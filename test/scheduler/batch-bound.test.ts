@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { BatchScheduler } from '../../src/scheduler/batch.ts';
 import { drive, type DriverRequest, type DriverResult } from './trace-driver.ts';
+import { waitBounds } from './wait-bound.ts';
 
 const MODELS = ['a', 'b', 'c', 'd'] as const;
 
@@ -88,24 +89,8 @@ function run(s: Scenario): DriverResult {
   );
 }
 
-/** Each request's bound, from the run's own arrivals and grants (k counted at its deadline). */
 function bounds(s: Scenario, res: DriverResult): number[] {
-  const maxWait = (m: string): number => s.maxWaitMs ?? 2 * s.loadMs[m]!;
-  const D = Math.max(...s.requests.map((r) => r.serviceMs));
-  const L = Math.max(...Object.values(s.loadMs));
-  const S = s.stopMs;
-  const T = s.tickMs ?? 0;
-  const deadline = s.requests.map((r) => r.atMs + maxWait(r.model));
-  return s.requests.map((r, i) => {
-    const due = deadline[i]!;
-    const ahead = new Set<string>();
-    s.requests.forEach((q, j) => {
-      const granted = q.atMs + res.waits[j]!;
-      if (q.model !== r.model && q.atMs <= due && granted > due && deadline[j]! < due) ahead.add(q.model);
-    });
-    const k = ahead.size;
-    return maxWait(r.model) + T + (S + L + D) + (k + 1) * (S + L) + k * D;
-  });
+  return waitBounds({ ...s, maxWaitMs: (m) => s.maxWaitMs ?? 2 * s.loadMs[m]!, loadMs: (m) => s.loadMs[m]! }, res.waits);
 }
 
 test('every request is served, and none waits beyond its bound', () => {
