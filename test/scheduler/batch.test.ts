@@ -209,3 +209,9 @@ test('a waiting request for a loading model keeps its swap; its cancel with othe
   h.swapDone('b');
   assert.deepEqual(h.fx.grants, [b2]);
 });
+
+/** Every request is overdue the moment it arrives: batch must still keep every promise of the suite. */
+runSchedulerSuite({
+  name: 'batch (maxWait 0, every request overdue)',
+  create: (effects, opts) => new BatchScheduler({ ...opts, effects, maxWaitMs: 0, now: () => 0 }),
+});
