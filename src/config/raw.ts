@@ -56,8 +56,11 @@ export type RawGroups = Readonly<Record<string, RawGroup>>;
 export interface RawRouting {
   readonly router?: { readonly use: 'group' | 'matrix'; readonly settings?: { readonly groups?: RawGroups; readonly matrix?: unknown } };
   readonly scheduler?: {
-    readonly use: 'serial' | 'fifo';
-    readonly settings?: { readonly fifo?: { readonly priority?: Readonly<Record<string, number>> } };
+    readonly use: 'serial' | 'fifo' | 'batch';
+    readonly settings?: {
+      readonly fifo?: { readonly priority?: Readonly<Record<string, number>> };
+      readonly batch?: { readonly priority?: Readonly<Record<string, number>>; readonly maxWait?: number };
+    };
   };
 }
 

@@ -122,28 +122,42 @@ export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList)
 }
 
 /**
- * `routing.scheduler`: serial unless `use: fifo`. Priority keys (ids or
- * aliases) are resolved to model ids; unknown or repeated models are issues,
- * and so are priorities with the serial scheduler (they would be ignored).
+ * `routing.scheduler`: serial unless `use: fifo` or `use: batch`. Priority
+ * keys (ids or aliases) are resolved to model ids; unknown or repeated models
+ * are issues, and so are settings for a scheduler that is not in use (they
+ * would be ignored). `batch.maxWait` is in seconds.
  */
 export function normalizeScheduler(raw: RawConfig, names: Names, issues: IssueList): SchedulerConfig {
   const scheduler = raw.routing?.scheduler;
-  const priorities = scheduler?.settings?.fifo?.priority;
-  const given = isMap(priorities) ? priorities : {};
-  const base: KeyPath = ['routing', 'scheduler', 'settings', 'fifo', 'priority'];
+  const use = scheduler?.use ?? 'serial';
+  const settings = ['routing', 'scheduler', 'settings'];
+  const fifo = priorities(scheduler?.settings?.fifo?.priority, [...settings, 'fifo', 'priority'], names, issues);
+  const batch = scheduler?.settings?.batch;
+  const batchPriority = priorities(batch?.priority, [...settings, 'batch', 'priority'], names, issues);
+  if (use !== 'fifo' && fifo.size > 0) {
+    issues.add([...settings, 'fifo', 'priority'], 'priorities only apply to the fifo scheduler: set routing.scheduler.use: fifo (modelswap defaults to serial) or remove them');
+  }
+  if (use !== 'batch' && batch !== undefined) {
+    issues.add([...settings, 'batch'], 'these settings only apply to the batch scheduler: set routing.scheduler.use: batch or remove them');
+  }
+  if (use === 'fifo') return { use, priority: fifo };
+  if (use === 'batch') {
+    const maxWait = batch?.maxWait;
+    return { use, priority: batchPriority, maxWaitMs: typeof maxWait === 'number' ? maxWait * 1000 : undefined };
+  }
+  return { use: 'serial' };
+}
+
+/** A priority map (model id or alias -> integer) resolved to model ids. */
+function priorities(given: unknown, base: KeyPath, names: Names, issues: IssueList): Map<string, number> {
   const priority = new Map<string, number>();
-  for (const [name, value] of Object.entries(given)) {
+  for (const [name, value] of Object.entries(isMap(given) ? given : {})) {
     const id = resolve(name, names);
     if (id === undefined) issues.add([...base, name], unknownName(name, names), name);
     else if (priority.has(id)) issues.add([...base, name], `model "${id}" already has a priority (via its id or another alias)`, name);
     else if (typeof value === 'number') priority.set(id, value);
   }
-  const use = scheduler?.use ?? 'serial';
-  if (use === 'fifo') return { use, priority };
-  if (priority.size > 0) {
-    issues.add(base, 'priorities only apply to the fifo scheduler: set routing.scheduler.use: fifo (modelswap defaults to serial) or remove them');
-  }
-  return { use };
+  return priority;
 }
 
 /**

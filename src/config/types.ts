@@ -146,7 +146,13 @@ export interface SelectorConfig {
 
 export type SchedulerConfig =
   | { readonly use: 'serial' }
-  | { readonly use: 'fifo'; readonly priority: ReadonlyMap<string, number> };
+  | { readonly use: 'fifo'; readonly priority: ReadonlyMap<string, number> }
+  | {
+    readonly use: 'batch';
+    readonly priority: ReadonlyMap<string, number>;
+    /** How long a request may wait before it forces a swap; undefined: twice its model's load time. */
+    readonly maxWaitMs: number | undefined;
+  };
 
 export interface Config {
   /** Model id -> model, in sorted id order. */

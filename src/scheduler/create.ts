@@ -2,11 +2,15 @@
  * Picks the scheduler named by `routing.scheduler.use` and its eviction policy:
  *   - `serial`: SerialScheduler + evict-all swapper (groups ignored, §5.3);
  *   - `fifo`:   FifoScheduler + group swapper, priority from `config.priority`
- *               (unlisted models: 0).
+ *               (unlisted models: 0);
+ *   - `batch`:  BatchScheduler + group swapper, priority as fifo's, `maxWaitMs`
+ *               from the config, the clock, load costs and tick period from
+ *               the deps (performance.now and no ticks by default).
  * Throws (from createGroupSwapper) if a model is in two groups.
  */
 import type { GroupConfig, SchedulerConfig } from '../config/types.ts';
 import { assertNever } from '../errors.ts';
+import { BatchScheduler } from './batch.ts';
 import { FifoScheduler } from './fifo.ts';
 import { createEvictAllSwapper, createGroupSwapper } from './group-swapper.ts';
 import { SerialScheduler } from './serial.ts';
@@ -20,6 +24,12 @@ export interface SchedulerDeps {
   readonly concurrencyLimit: (model: string) => number;
   /** Receives one line per real swap (from the swapper's onSwapStart). */
   readonly log?: (msg: string) => void;
+  /** The clock (ms) for schedulers that decide by age (batch); performance.now by default. */
+  readonly now?: () => number;
+  /** Expected load time of a model (ms), e.g. from the router's load history; undefined when unknown. */
+  readonly loadCostMs?: (model: string) => number | undefined;
+  /** How often the router calls `Scheduler.onTick` (ms); undefined when it does not. */
+  readonly tickMs?: number;
 }
 
 export function createScheduler(
@@ -39,6 +49,18 @@ export function createScheduler(
         effects, isKnown, concurrencyLimit,
         swapper: createGroupSwapper(groups, log),
         priority: (model) => priority.get(model) ?? 0,
+      });
+    }
+    case 'batch': {
+      const priority = new Map(config.priority);
+      return new BatchScheduler({
+        effects, isKnown, concurrencyLimit,
+        swapper: createGroupSwapper(groups, log),
+        priority: (model) => priority.get(model) ?? 0,
+        maxWaitMs: config.maxWaitMs,
+        now: deps.now ?? (() => performance.now()),
+        loadCostMs: deps.loadCostMs,
+        tickMs: deps.tickMs,
       });
     }
     default:

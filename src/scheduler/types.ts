@@ -89,6 +89,14 @@ export interface Scheduler {
    * `onServeDone(req.id)` follows. Called only before any other event.
    */
   adopt(req: SchedRequest): void;
+  /**
+   * Optional: time has passed. A scheduler that decides by request age
+   * (batch) implements it so a deadline is acted on even when no other event
+   * comes; the router then calls it on the run loop at least every
+   * `SchedulerOptions.tickMs`. Same rules as every other method: synchronous,
+   * acts only through Effects.
+   */
+  onTick?(): void;
   /** Read-only counts for /running and TTL decisions. */
   load(model: string): ModelLoad;
   /**
@@ -119,6 +127,19 @@ export interface SchedulerOptions {
   readonly isKnown: (model: string) => boolean;
   /** Per-model admission limit (concurrencyLimit). */
   readonly concurrencyLimit: (model: string) => number;
-  /** Higher is served first (fifo only); default 0. */
+  /** Higher is served first (fifo; a tie-breaker under batch); default 0. */
   readonly priority: (model: string) => number;
+  /**
+   * The clock, in ms, monotonic (the router's `performance.now`, a test's fake
+   * clock). Only schedulers that decide by request age read it.
+   */
+  readonly now?: () => number;
+  /** Expected time to load `model`, in ms (the router's load history); undefined when unknown. */
+  readonly loadCostMs?: (model: string) => number | undefined;
+  /**
+   * The longest the router lets pass between two `onTick` calls, in ms;
+   * undefined when it never calls `onTick`. A scheduler must not rely on time
+   * passing without an event unless this is set.
+   */
+  readonly tickMs?: number;
 }

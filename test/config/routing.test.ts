@@ -145,7 +145,37 @@ routing:
       'routing.scheduler.settings.fifo.priority',
       /only apply to the fifo scheduler/,
     );
-    oneIssue(`${MODELS}\nrouting: { scheduler: { use: lifo } }`, 'routing.scheduler.use', /one of serial, fifo, got "lifo"/);
+    oneIssue(`${MODELS}\nrouting: { scheduler: { use: lifo } }`, 'routing.scheduler.use', /one of serial, fifo, batch, got "lifo"/);
+  });
+
+  it('reads batch settings: maxWait in seconds (unset: undefined, the per-model default), priorities by id or alias', () => {
+    const c = load(`${MODELS}
+routing:
+  scheduler:
+    use: batch
+    settings: { batch: { maxWait: 1.5, priority: { alpha: 2 } } }
+`);
+    assert.deepEqual(c.scheduler, { use: 'batch', priority: new Map([['a', 2]]), maxWaitMs: 1500 });
+    assert.deepEqual(load(`${MODELS}\nrouting: { scheduler: { use: batch } }`).scheduler, { use: 'batch', priority: new Map(), maxWaitMs: undefined });
+  });
+
+  it('rejects batch settings with another scheduler, a negative maxWait and unknown batch priorities', () => {
+    oneIssue(
+      `${MODELS}\nrouting: { scheduler: { use: fifo, settings: { batch: { maxWait: 1 } } } }`,
+      'routing.scheduler.settings.batch',
+      /only apply to the batch scheduler/,
+    );
+    oneIssue(`${MODELS}\nrouting: { scheduler: { use: batch, settings: { batch: { maxWait: -1 } } } }`, 'routing.scheduler.settings.batch.maxWait', />= 0|minimum|≥ 0/);
+    oneIssue(
+      `${MODELS}\nrouting: { scheduler: { use: batch, settings: { batch: { priority: { nope: 1 } } } } }`,
+      'routing.scheduler.settings.batch.priority.nope',
+      /unknown model or alias "nope"/,
+    );
+    oneIssue(
+      `${MODELS}\nrouting: { scheduler: { use: batch, settings: { fifo: { priority: { a: 1 } } } } }`,
+      'routing.scheduler.settings.fifo.priority',
+      /only apply to the fifo scheduler/,
+    );
   });
 });
 

@@ -13,8 +13,8 @@ import { Router } from '../../src/router/router.ts';
 import { createScheduler } from '../../src/scheduler/create.ts';
 import { FakeUpstream } from './fake-upstream.ts';
 
-export type SchedulerName = 'serial' | 'fifo';
-export const SCHEDULERS: readonly SchedulerName[] = ['serial', 'fifo'];
+export type SchedulerName = 'serial' | 'fifo' | 'batch';
+export const SCHEDULERS: readonly SchedulerName[] = ['serial', 'fifo', 'batch'];
 
 export interface ConfigOptions {
   /** ttl of model `a`, seconds (default 0: never). */

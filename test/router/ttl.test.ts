@@ -5,12 +5,12 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { RouterHarness, SCHEDULERS, flush } from './harness.ts';
+import { RouterHarness, SCHEDULERS, flush, type SchedulerName } from './harness.ts';
 
 const T = { timeout: 10_000 };
 const TTL_MS = 10_000;
 
-function setup(t: TestContext, use: 'serial' | 'fifo'): RouterHarness {
+function setup(t: TestContext, use: SchedulerName): RouterHarness {
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
   return new RouterHarness(use, { ttlSeconds: TTL_MS / 1000 });
 }

@@ -19,11 +19,13 @@ const groups: readonly GroupConfig[] = [
 ];
 const fifo: SchedulerConfig = { use: 'fifo', priority: new Map([['f2', 5]]) };
 
-function build(config: SchedulerConfig, log?: (msg: string) => void): { fx: FakeEffects; s: Scheduler } {
+function build(config: SchedulerConfig, log?: (msg: string) => void, now?: () => number): { fx: FakeEffects; s: Scheduler } {
   const fx = new FakeEffects();
-  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log });
+  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log, now });
   return { fx, s };
 }
+
+const batch = (maxWaitMs?: number): SchedulerConfig => ({ use: 'batch', priority: new Map(), maxWaitMs });
 
 test('fifo: two same-group requests serialise even before either process starts', () => {
   const { fx, s } = build(fifo);
@@ -74,7 +76,7 @@ test('serial: loading a model evicts every other, even a non-swap or persistent 
 });
 
 test('one log line per real swap, none for joins or fast paths', () => {
-  for (const config of [fifo, { use: 'serial' } as const]) {
+  for (const config of [fifo, { use: 'serial' } as const, batch()]) {
     const lines: string[] = [];
     const { fx, s } = build(config, (l) => lines.push(l));
     s.onRequest(fx.request('a'));
@@ -82,6 +84,42 @@ test('one log line per real swap, none for joins or fast paths', () => {
     assert.equal(lines.length, 1, config.use);
     assert.match(lines[0] ?? '', /loading a/);
   }
+});
+
+test('batch: groups decide evictions (a swap group stops its previous member, non-exclusive groups load in parallel)', () => {
+  const { fx, s } = build(batch());
+  fx.setStatus('ready', 'a', 'p');
+  s.onRequest(fx.request('b'));
+  s.onRequest(fx.request('f1'));
+  assert.deepEqual(fx.starts, [{ model: 'b', evict: ['a'] }, { model: 'f1', evict: [] }]);
+});
+
+test('batch: priority comes from the config map and breaks ties between equal queues', () => {
+  const fx = new FakeEffects();
+  const config: SchedulerConfig = { use: 'batch', priority: new Map([['b', 5]]), maxWaitMs: undefined };
+  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 });
+  fx.setStatus('ready', 'm1');
+  const m1 = fx.request('m1');
+  s.onRequest(m1); // busy m1: the exclusive pair's loads must wait for it
+  s.onRequest(fx.request('a'));
+  s.onRequest(fx.request('b'));
+  assert.equal(fx.starts.length, 0);
+  s.onServeDone(m1.id);
+  assert.deepEqual(fx.starts.map((st) => st.model), ['b'], 'b (priority 5) before the older a; both are one swap group');
+});
+
+test('batch: maxWait from the config, on the clock from the deps', () => {
+  let now = 0;
+  const { fx, s } = build(batch(1000), undefined, () => now);
+  fx.setStatus('ready', 'a');
+  s.onRequest(fx.request('a'));
+  s.onRequest(fx.request('b')); // needs a gone (swap group), a is busy
+  now = 999;
+  s.onRequest(fx.request('a'));
+  assert.equal(fx.grants.length, 2, 'b is not overdue yet');
+  now = 1000;
+  s.onRequest(fx.request('a'));
+  assert.equal(fx.grants.length, 2, 'b is overdue: a takes no new request');
 });
 
 test('a model in two groups is rejected when the scheduler is built', () => {
