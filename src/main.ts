@@ -18,7 +18,7 @@ import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
 import type { ModelDiff } from './router/reload.ts';
 import { Metrics } from './metrics/prometheus.ts';
-import { Router } from './router/router.ts';
+import { Router, SCHEDULER_TICK_MS } from './router/router.ts';
 import { createScheduler } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
 import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
@@ -98,7 +98,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
     groups = new GroupStateFile(opts.stateFile, logger);
   }
-  const router = new Router({
+  const router: Router = new Router({
     config,
     logger,
     createUpstream: (model, onStatus) =>
@@ -115,6 +115,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         isKnown: (m) => current.models.has(m),
         concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,
         log: (msg) => logger.info(msg),
+        now: () => performance.now(),
+        loadCostMs: (m): number | undefined => router.loadEstimate(m),
+        tickMs: SCHEDULER_TICK_MS,
       }),
   });
   let current = config;

@@ -14,6 +14,7 @@ export type RouterEvent =
   | { readonly type: 'serveDone'; readonly id: RequestId; readonly model: string; readonly times: LeaseTimes; readonly outcome: ServeOutcome | undefined }
   | { readonly type: 'status'; readonly model: string; readonly upstream: Upstream; readonly status: ProcessStatus; readonly detail: StatusDetail }
   | { readonly type: 'loadTick' }
+  | { readonly type: 'schedulerTick' }
   | { readonly type: 'unload'; readonly models: readonly string[] | 'all'; readonly reason: UnloadReason }
   | { readonly type: 'retiredStopped'; readonly model: string; readonly upstream: Upstream }
   | { readonly type: 'idleCheck'; readonly model: string }

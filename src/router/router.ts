@@ -42,6 +42,9 @@ export interface RouterDeps {
   readonly createScheduler: (effects: Effects, config: Config) => Scheduler;
 }
 
+/** How often a scheduler that asks for ticks (`onTick`) gets one. */
+export const SCHEDULER_TICK_MS = 50;
+
 const NO_CHANGE: ModelDiff = { kept: [], changed: [], added: [], removed: [] };
 
 export class Router {
@@ -56,6 +59,8 @@ export class Router {
   /** Models whose load a preload asked for (the reason the feed gives for their start). */
   readonly #preloading = new Set<string>();
   #tick: NodeJS.Timeout | undefined;
+  /** Runs only while the scheduler has an `onTick` (time-based decisions); none otherwise, so an idle proxy never wakes. */
+  #schedulerTick: NodeJS.Timeout | undefined;
   #scheduler: Scheduler;
   /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
   #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
@@ -111,6 +116,17 @@ export class Router {
       logger: this.#log,
     });
     this.#scheduler = deps.createScheduler(this.#effects, deps.config);
+    this.#armSchedulerTick();
+  }
+
+  #armSchedulerTick(): void {
+    const wants = this.#scheduler.onTick !== undefined && this.#closing === undefined;
+    if (wants && this.#schedulerTick === undefined) {
+      this.#schedulerTick = setInterval(() => this.#loop.post({ type: 'schedulerTick' }), SCHEDULER_TICK_MS).unref();
+    } else if (!wants && this.#schedulerTick !== undefined) {
+      clearInterval(this.#schedulerTick);
+      this.#schedulerTick = undefined;
+    }
   }
 
   /**
@@ -217,6 +233,7 @@ export class Router {
   async #doClose(deadlineMs: number): Promise<void> {
     this.#ttl.stop();
     clearInterval(this.#tick);
+    this.#armSchedulerTick();
     this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
     if (this.#scheduler.inFlight().length > 0 && deadlineMs > 0 && !this.#destroyed) {
       let timer: NodeJS.Timeout | undefined;
@@ -238,6 +255,7 @@ export class Router {
     const diff = this.#models.apply(pending.config, this.#grants.waitedFor(), (m) => old.load(m).inFlight > 0);
     // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
     this.#scheduler = this.#deps.createScheduler(this.#effects, this.#models.config);
+    this.#armSchedulerTick();
     for (const r of old.inFlight()) this.#scheduler.adopt(r);
     for (const r of [...this.#grants.waiting(), ...this.#held.splice(0)].sort((a, b) => a.id - b.id)) {
       if (this.#grants.isWaiting(r.id)) this.#scheduler.onRequest(r);
@@ -303,6 +321,9 @@ export class Router {
           clearInterval(this.#tick);
           this.#tick = undefined;
         }
+        return;
+      case 'schedulerTick':
+        if (this.#closing === undefined) this.#scheduler.onTick?.();
         return;
       case 'retiredStopped':
         this.#models.retiredStopped(ev.model, ev.upstream);
