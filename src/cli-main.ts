@@ -69,6 +69,20 @@ async function main(): Promise<void> {
   }
 
   process.on('exit', () => killAllGroupsSync());
+  // Signals are handled from before start-up: one that arrives while modelswap
+  // starts (after it printed 'listening', say) shuts it down cleanly once it has started.
+  let shutdown: ((signal: NodeJS.Signals) => void) | undefined;
+  let early: NodeJS.Signals | undefined;
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (shutdown === undefined) {
+      early ??= signal;
+      return;
+    }
+    shutdown(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let app;
   try {
     // named after the config (or the folder) and the address, so two instances do not share one
@@ -87,26 +101,24 @@ async function main(): Promise<void> {
   // V8's JIT/GC helper threads must not preempt the event loop when they wake (helper-threads.ts).
   void setV8HelperPolicy('batch').then((r) => running.logger.debug(r, r.ok ? 'V8 helper threads under SCHED_BATCH' : 'V8 helper threads keep their scheduling policy'));
   const reloader = new ConfigReloader({ sources, logger: running.logger, apply: (c) => running.reload(c) });
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
+  shutdown = (signal) => {
     signals += 1;
     if (signals > 1) {
-      app.logger.warn({ signal }, 'second signal: stopping now');
+      running.logger.warn({ signal }, 'second signal: stopping now');
       killAllGroupsSync();
       process.exit(1);
     }
     reloader.close();
-    app.logger.info({ signal }, 'shutting down (in-flight requests get up to 30 s)');
-    app.close(30_000).then(
+    running.logger.info({ signal }, 'shutting down (in-flight requests get up to 30 s)');
+    running.close(30_000).then(
       () => process.exit(0),
       (err: unknown) => {
-        app.logger.error({ err }, 'shutdown failed');
+        running.logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (early !== undefined) shutdown(early);
   // SIGHUP reloads the config (as in llama-swap). Handling it also keeps Node's
   // default, exiting without cleanup, from orphaning every upstream.
   process.on('SIGHUP', () => {
