@@ -39,6 +39,13 @@ function readTls(tls: CliArgs['tls']): { cert: Buffer; key: Buffer } | undefined
   return { cert: read('--tls-cert-file', tls.certFile), key: read('--tls-key-file', tls.keyFile) };
 }
 
+/** `auto` is pretty on a terminal; colours only on a terminal that has them (NO_COLOR, FORCE_COLOR respected). */
+function stdoutLogFormat(format: CliArgs['logFormat']): { logFormat: 'json' | 'pretty'; logColor: boolean } {
+  const tty = process.stdout.isTTY === true;
+  const logFormat = format === 'auto' ? (tty ? 'pretty' : 'json') : format;
+  return { logFormat, logColor: logFormat === 'pretty' && tty && process.stdout.hasColors() };
+}
+
 async function main(): Promise<void> {
   let command;
   try {
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
   try {
     // named after the config (or the folder) and the address, so two instances do not share one
     const stateFile = args.stateFile ?? defaultStateFilePath(args.config ?? args.configDir ?? '', `${listen.host}:${listen.port}`);
-    app = await startModelswap({ config, host: listen.host, port: listen.port, stateFile, ...(tls === undefined ? {} : { tls }) });
+    app = await startModelswap({ config, host: listen.host, port: listen.port, stateFile, ...stdoutLogFormat(args.logFormat), ...(tls === undefined ? {} : { tls }) });
   } catch (err) {
     if (err instanceof TlsError) fail(2, err.message);
     if (err instanceof ListenError || err instanceof StateFileInUseError) fail(1, err.message);
