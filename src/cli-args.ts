@@ -67,6 +67,7 @@ export const DEFAULT_TLS_LISTEN = '127.0.0.1:8443';
 export const HELP = `Usage: modelswap --config <file> [--config-dir <dir>] [--listen <host:port>]
                  [--watch-config] [--tls-cert-file <file> --tls-key-file <file>]
                  [--state-file <path>] [--log-format auto|pretty|json]
+       modelswap ps|load|unload|logs|top [--url <url>] [--json] …
 
 OpenAI-compatible proxy that starts the inference server a request names,
 evicts others to free memory, and unloads idle ones.
@@ -93,6 +94,16 @@ Options (llama-swap's spelling works too: -config x, -config=x, --config=x):
                              [auto]; /logs always serves JSON lines
   -v, --version              print the version and exit
   -h, --help                 print this help and exit
+
+Client commands (against a running modelswap; --url, MODELSWAP_API_KEY):
+  modelswap ps               loaded models: state, pid, in flight, queued,
+                             TTL left
+  modelswap load <model>     load a model and wait until it is ready
+  modelswap unload [<model>] unload one model, or every model
+  modelswap logs [-f] [<model>]
+                             the log history (-f: then follow it)
+  modelswap top              a live view of models, loads and queues
+  (modelswap ps --help lists the client commands' options)
 `;
 
 const LONG = new Map<string, OptionName>(Object.keys(OPTIONS).map((k) => [k, k as OptionName]));

@@ -1,11 +1,13 @@
 /**
  * `modelswap --config <file> [--config-dir <dir>] [--listen <host:port>] …`
- * (the flags: ./cli-args.ts).
+ * (the flags: ./cli-args.ts), or a client command against a running
+ * modelswap: `modelswap ps|load|unload|logs|top …` (./client/main.ts).
  * Exit codes: 0 clean shutdown; 1 cannot listen or unexpected failure; 2 bad
  * usage, bad config (the message lists every problem) or unusable TLS files.
  */
 import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, UsageError, type CliArgs } from './cli-args.ts';
+import { isClientCommand, runClient } from './client/main.ts';
 import { ConfigError, loadConfigSources } from './config/load.ts';
 import { ConfigReloader } from './config-reloader.ts';
 import { setV8HelperPolicy } from './helper-threads.ts';
@@ -47,6 +49,10 @@ function stdoutLogFormat(format: CliArgs['logFormat']): { logFormat: 'json' | 'p
 }
 
 async function main(): Promise<void> {
+  if (isClientCommand(process.argv[2])) {
+    // stdout and stderr are synchronous for files, pipes and terminals on POSIX: nothing is lost
+    process.exit(await runClient(process.argv.slice(2)));
+  }
   let command;
   try {
     command = parseCliArgs(process.argv.slice(2));
