@@ -5,9 +5,13 @@
  * sleeps, and ends by SIGINT (exit 0) or by the server going away (exit 1).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test, type TestContext } from 'node:test';
 import { postJson, startFromYaml, type Started } from '../helpers/modelswap.ts';
-import { spawnCli, type Spawned } from '../helpers/spawned.ts';
+import { CLI, spawnCli, spawnWatched, type Spawned } from '../helpers/spawned.ts';
+
+/** util-linux `script` runs a command on a pseudo-terminal: how a test sees what a person sees. */
+const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 
 const YAML = `
 models:
@@ -97,4 +101,17 @@ test('top --once prints one frame; --json prints events as JSON lines; top ends 
   await app.close(2000);
   assert.equal(await live.exited, 1);
   assert.equal(live.stderr(), `modelswap: the connection to modelswap at ${app.url} ended (it stopped or restarted)\n`);
+});
+
+test('top on a terminal redraws in place on the alternate screen and restores the screen on exit', { timeout: 60_000, skip: HAS_SCRIPT ? false : 'util-linux script is not installed' }, async (t) => {
+  const app = await startFromYaml(t, YAML);
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+  delete env.MODELSWAP_API_KEY;
+  const cmd = [process.execPath, CLI, 'top', '--frames', '2', '--url', app.url].map((a) => `'${a}'`).join(' ');
+  const r = spawnWatched(t, 'script', ['-qec', cmd, '/dev/null'], { env });
+  assert.equal(await r.exited, 0, r.stderr());
+  const out = r.stdout();
+  assert.ok(out.startsWith('\x1b[?1049h\x1b[?25l\x1b[H\x1b[2Jmodelswap top — '), JSON.stringify(out.slice(0, 60)));
+  assert.equal(out.split('\x1b[H\x1b[2J').length - 1, 2, 'two frames, each drawn over the last');
+  assert.ok(out.trimEnd().endsWith('\x1b[?25h\x1b[?1049l'), JSON.stringify(out.slice(-40)));
 });

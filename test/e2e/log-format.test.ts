@@ -5,19 +5,30 @@
  * The real CLI as a child process (stdout is a pipe here).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { FAKE } from '../helpers/modelswap.ts';
 import { freePortRange } from '../helpers/ports.ts';
-import { spawnCli, type Spawned } from '../helpers/spawned.ts';
+import { CLI, spawnCli, spawnWatched, type Spawned } from '../helpers/spawned.ts';
+
+/** util-linux `script` runs a command on a pseudo-terminal: how a test sees what a person sees. */
+const HAS_SCRIPT = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+const sq = (s: string): string => `'${s.replaceAll("'", "'\\''")}'`;
+
+function configFile(port: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-logfmt-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, `startPort: ${port + 1}\nmodels:\n  a: { cmd: "${FAKE} --port \${PORT} --model-id a" }\n`);
+  return file;
+}
 
 async function serve(t: TestContext, head: string, flags: readonly string[]): Promise<{ url: string; run: Spawned }> {
   const port = await freePortRange(3);
-  const dir = mkdtempSync(join(tmpdir(), 'modelswap-logfmt-'));
-  const file = join(dir, 'config.yaml');
-  writeFileSync(file, `startPort: ${port + 1}\n${head}\nmodels:\n  a: { cmd: "${FAKE} --port \${PORT} --model-id a" }\n`);
+  const file = configFile(port);
+  if (head !== '') writeFileSync(file, `${head}\n`, { flag: 'a' });
   const run = spawnCli(t, ['--config', file, '--listen', `127.0.0.1:${port}`, ...flags]);
   await run.waitFor(/modelswap listening/);
   return { url: `http://127.0.0.1:${port}`, run };
@@ -50,4 +61,16 @@ test('auto on a pipe and --log-format json write JSON lines; a bad value exits 2
   const bad = spawnCli(t, ['--config', 'x.yaml', '--log-format', 'fancy']);
   assert.equal(await bad.exited, 2);
   assert.match(bad.stderr(), /--log-format expects auto, pretty or json, got "fancy"/);
+});
+
+test('auto on a terminal: coloured readable lines', { timeout: 60_000, skip: HAS_SCRIPT ? false : 'util-linux script is not installed' }, async (t) => {
+  const port = await freePortRange(3);
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS']) delete env[k];
+  const cmd = [process.execPath, CLI, '--config', configFile(port), '--listen', `127.0.0.1:${port}`].map(sq).join(' ');
+  const run = spawnWatched(t, 'script', ['-qec', cmd, '/dev/null'], { env });
+  await run.waitFor(/\x1b\[2m\d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[32mINFO \x1b\[0m modelswap listening on http:\/\/127\.0\.0\.1:\d+ — try: curl /);
+  run.child.kill('SIGTERM'); // script ends the session: the proxy stops
+  await run.exited;
+  await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the proxy is gone');
 });
