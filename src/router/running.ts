@@ -12,7 +12,7 @@ export interface RunningInfo {
   readonly cmd: string;
   readonly ttl: number;
   /**
-   * Seconds left before the ttl unloads it (0.1 s steps): counted from its
+   * Seconds left before the ttl unloads it (to the millisecond): counted from its
    * last use (a grant, a request done, a load), only while it is ready and
    * idle; null when no countdown runs (no ttl, busy, not ready).
    */
@@ -33,7 +33,7 @@ export function runningInfo(models: ModelTable, load: (model: string) => ModelLo
     out.push({
       model, state, inFlight: l.inFlight, queued: l.waiting, pid: up.pid(),
       proxy: m.proxy, cmd: m.cmd.join(' '), ttl: m.ttlMs / 1000,
-      ttlLeft: left === undefined ? null : Math.round(left / 100) / 10, name: m.name, description: m.description,
+      ttlLeft: left === undefined ? null : Math.round(left) / 1000, name: m.name, description: m.description,
     });
   }
   return out;
