@@ -36,7 +36,7 @@ export interface StartOptions {
   /**
    * How the proxy's own log lines reach stdout: `json` (pino's lines, the
    * default) or `pretty` (one readable line each, src/log/pretty.ts;
-   * `color` adds ANSI colours). The histories `/logs` serves stay JSON lines.
+   * `logColor` adds ANSI colours). The histories `/logs` serves stay JSON lines.
    */
   readonly logFormat?: 'json' | 'pretty';
   readonly logColor?: boolean;
