@@ -37,7 +37,12 @@ export interface CliArgs {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | undefined;
   readonly watchConfig: boolean;
   readonly stateFile: string | undefined;
+  /** `auto`: pretty when stdout is a terminal, JSON lines otherwise. */
+  readonly logFormat: LogFormat;
 }
+
+export type LogFormat = 'auto' | 'pretty' | 'json';
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'pretty', 'json'];
 
 export type CliCommand = CliArgs | { readonly kind: 'help' } | { readonly kind: 'version' };
 
@@ -49,6 +54,7 @@ const OPTIONS = {
   'tls-key-file': { type: 'string' },
   'watch-config': { type: 'boolean', short: 'w' },
   'state-file': { type: 'string' },
+  'log-format': { type: 'string' },
   version: { type: 'boolean', short: 'v' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -60,7 +66,8 @@ export const DEFAULT_TLS_LISTEN = '127.0.0.1:8443';
 
 export const HELP = `Usage: modelswap --config <file> [--config-dir <dir>] [--listen <host:port>]
                  [--watch-config] [--tls-cert-file <file> --tls-key-file <file>]
-                 [--state-file <path>]
+                 [--state-file <path>] [--log-format auto|pretty|json]
+       modelswap ps|load|unload|logs|top [--url <url>] [--json] …
 
 OpenAI-compatible proxy that starts the inference server a request names,
 evicts others to free memory, and unloads idle ones.
@@ -81,8 +88,22 @@ Options (llama-swap's spelling works too: -config x, -config=x, --config=x):
       --state-file <path>    records live upstreams so that the next start
                              reaps them if modelswap was killed
                              [$XDG_RUNTIME_DIR or tmp dir/modelswap-<hash>.json]
+      --log-format <format>  the proxy's log lines on stdout: pretty (time,
+                             level, model, message), json (one JSON object a
+                             line), or auto: pretty on a terminal, else json
+                             [auto]; /logs always serves JSON lines
   -v, --version              print the version and exit
   -h, --help                 print this help and exit
+
+Client commands (against a running modelswap; --url, MODELSWAP_API_KEY):
+  modelswap ps               loaded models: state, pid, in flight, queued,
+                             TTL left
+  modelswap load <model>     load a model and wait until it is ready
+  modelswap unload [<model>] unload one model, or every model
+  modelswap logs [-f] [<model>]
+                             the log history (-f: then follow it)
+  modelswap top              a live view of models, loads and queues
+  (modelswap ps --help lists the client commands' options)
 `;
 
 const LONG = new Map<string, OptionName>(Object.keys(OPTIONS).map((k) => [k, k as OptionName]));
@@ -172,7 +193,15 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
     tls,
     watchConfig: values['watch-config'] === true,
     stateFile: nonEmpty(values['state-file'], '--state-file'),
+    logFormat: logFormat(values['log-format']),
   };
+}
+
+function logFormat(value: string | undefined): LogFormat {
+  if (value === undefined) return 'auto';
+  const found = LOG_FORMATS.find((f) => f === value);
+  if (found === undefined) throw new UsageError(`--log-format expects auto, pretty or json, got ${JSON.stringify(value)}`);
+  return found;
 }
 
 function nonEmpty(value: string | undefined, flag: string): string | undefined {

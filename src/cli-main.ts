@@ -1,11 +1,13 @@
 /**
  * `modelswap --config <file> [--config-dir <dir>] [--listen <host:port>] …`
- * (the flags: ./cli-args.ts).
+ * (the flags: ./cli-args.ts), or a client command against a running
+ * modelswap: `modelswap ps|load|unload|logs|top …` (./client/main.ts).
  * Exit codes: 0 clean shutdown; 1 cannot listen or unexpected failure; 2 bad
  * usage, bad config (the message lists every problem) or unusable TLS files.
  */
 import { readFileSync } from 'node:fs';
 import { HELP, parseCliArgs, UsageError, type CliArgs } from './cli-args.ts';
+import { isClientCommand, runClient } from './client/main.ts';
 import { ConfigError, loadConfigSources } from './config/load.ts';
 import { ConfigReloader } from './config-reloader.ts';
 import { setV8HelperPolicy } from './helper-threads.ts';
@@ -39,7 +41,18 @@ function readTls(tls: CliArgs['tls']): { cert: Buffer; key: Buffer } | undefined
   return { cert: read('--tls-cert-file', tls.certFile), key: read('--tls-key-file', tls.keyFile) };
 }
 
+/** `auto` is pretty on a terminal; colours only on a terminal that has them (NO_COLOR, FORCE_COLOR respected). */
+function stdoutLogFormat(format: CliArgs['logFormat']): { logFormat: 'json' | 'pretty'; logColor: boolean } {
+  const tty = process.stdout.isTTY === true;
+  const logFormat = format === 'auto' ? (tty ? 'pretty' : 'json') : format;
+  return { logFormat, logColor: logFormat === 'pretty' && tty && process.stdout.hasColors() };
+}
+
 async function main(): Promise<void> {
+  if (isClientCommand(process.argv[2])) {
+    // stdout and stderr are synchronous for files, pipes and terminals on POSIX: nothing is lost
+    process.exit(await runClient(process.argv.slice(2)));
+  }
   let command;
   try {
     command = parseCliArgs(process.argv.slice(2));
@@ -87,7 +100,7 @@ async function main(): Promise<void> {
   try {
     // named after the config (or the folder) and the address, so two instances do not share one
     const stateFile = args.stateFile ?? defaultStateFilePath(args.config ?? args.configDir ?? '', `${listen.host}:${listen.port}`);
-    app = await startModelswap({ config, host: listen.host, port: listen.port, stateFile, ...(tls === undefined ? {} : { tls }) });
+    app = await startModelswap({ config, host: listen.host, port: listen.port, stateFile, ...stdoutLogFormat(args.logFormat), ...(tls === undefined ? {} : { tls }) });
   } catch (err) {
     if (err instanceof TlsError) fail(2, err.message);
     if (err instanceof ListenError || err instanceof StateFileInUseError) fail(1, err.message);

@@ -12,6 +12,7 @@ import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
 import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
+import { prettyLines } from './log/pretty.ts';
 import { pinoTimestamp } from './log/time-format.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
@@ -25,6 +26,7 @@ import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
 import { LOG_REDACT } from './server/redact.ts';
 import { sendError } from './server/openai-error.ts';
 import { createUpgradeHandler } from './server/websocket.ts';
+import { startHint } from './server/start-hint.ts';
 
 export interface StartOptions {
   readonly config: Config;
@@ -33,6 +35,13 @@ export interface StartOptions {
   readonly port?: number;
   /** Where stdout-bound log text goes (default process.stdout). */
   readonly stdout?: (text: string) => void;
+  /**
+   * How the proxy's own log lines reach stdout: `json` (pino's lines, the
+   * default) or `pretty` (one readable line each, src/log/pretty.ts;
+   * `logColor` adds ANSI colours). The histories `/logs` serves stay JSON lines.
+   */
+  readonly logFormat?: 'json' | 'pretty';
+  readonly logColor?: boolean;
   /** Run hooks.on_startup.preload (default true). */
   readonly preload?: boolean;
   /**
@@ -90,7 +99,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       throw new TlsError(`cannot use the TLS certificate and key: ${(err as Error).message}`, { cause: err });
     }
   }
-  const logs = new LogHub(config.logToStdout, opts.stdout);
+  const write = opts.stdout ?? ((t: string) => void process.stdout.write(t));
+  const color = opts.logColor === true;
+  const logs = new LogHub(config.logToStdout, opts.logFormat === 'pretty' ? (t) => write(prettyLines(t, { color })) : write);
   const timestamp = pinoTimestamp(config.logTimeFormat);
   const logger = pino({ level: config.logLevel, base: undefined, redact: LOG_REDACT, ...(timestamp === undefined ? {} : { timestamp }) }, { write: (s: string) => logs.writeProxy(s) });
   let groups: GroupStateFile | undefined;
@@ -156,7 +167,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const addr = server.address() as AddressInfo;
   const url = `${opts.tls === undefined ? 'http' : 'https'}://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
   logConfigWarnings(logger, config); // before "listening", which tells a watcher start-up is done
-  logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, 'modelswap listening');
+  logger.info({ url, models: [...config.models.keys()], scheduler: config.scheduler.use }, `modelswap listening on ${url} — ${startHint(url)}`);
   const userGroups = config.groups.filter((g) => g.id !== DEFAULT_GROUP_ID).map((g) => g.id);
   if (config.scheduler.use === 'serial' && userGroups.length > 0) {
     logger.warn({ groups: userGroups }, 'the serial scheduler keeps one model loaded at a time and ignores groups; set routing.scheduler.use: fifo to apply them');

@@ -184,7 +184,7 @@ export class Router {
 
   /** A read for /running (may be stale by the time it is sent). Lists models not stopped or with requests. */
   running(): RunningInfo[] {
-    return runningInfo(this.#models, (m) => this.#scheduler.load(m), (m) => this.#publisher.loadOf(m));
+    return runningInfo(this.#models, (m) => this.#scheduler.load(m), (m) => this.#publisher.loadOf(m), (m) => this.#ttl.leftMs(m));
   }
 
   /**

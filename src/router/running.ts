@@ -12,6 +12,12 @@ export interface RunningInfo {
   readonly proxy: string;
   readonly cmd: string;
   readonly ttl: number;
+  /**
+   * Seconds left before the ttl unloads it (to the millisecond): counted from its
+   * last use (a grant, a request done, a load), only while it is ready and
+   * idle; null when no countdown runs (no ttl, busy, not ready).
+   */
+  readonly ttlLeft: number | null;
   readonly name: string | undefined;
   readonly description: string | undefined;
   /** While it loads: since when, how long so far, the estimate from earlier loads, what it evicts. */
@@ -19,7 +25,12 @@ export interface RunningInfo {
 }
 
 /** Models whose process is not stopped, or that have requests in flight or waiting, in id order. */
-export function runningInfo(models: ModelTable, load: (model: string) => ModelLoad, progress: (model: string) => LoadProgress | undefined): RunningInfo[] {
+export function runningInfo(
+  models: ModelTable,
+  load: (model: string) => ModelLoad,
+  progress: (model: string) => LoadProgress | undefined,
+  ttlLeftMs: (model: string) => number | undefined,
+): RunningInfo[] {
   const out: RunningInfo[] = [];
   for (const [model, up] of models.entries()) {
     const l = load(model);
@@ -27,9 +38,11 @@ export function runningInfo(models: ModelTable, load: (model: string) => ModelLo
     if ((state === 'stopped' || state === 'shutdown') && l.inFlight === 0 && l.waiting === 0) continue;
     const m = models.model(model)!;
     const loading = progress(model);
+    const left = state === 'ready' ? ttlLeftMs(model) : undefined;
     out.push({
       model, state, inFlight: l.inFlight, queued: l.waiting, pid: up.pid(),
-      proxy: m.proxy, cmd: m.cmd.join(' '), ttl: m.ttlMs / 1000, name: m.name, description: m.description,
+      proxy: m.proxy, cmd: m.cmd.join(' '), ttl: m.ttlMs / 1000,
+      ttlLeft: left === undefined ? null : Math.round(left) / 1000, name: m.name, description: m.description,
       ...(loading !== undefined ? { load: loading } : {}),
     });
   }

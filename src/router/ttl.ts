@@ -43,6 +43,17 @@ export class TtlClock {
   }
 
   /**
+   * Milliseconds until the model is unloaded for idleness, while its
+   * countdown runs (it has a ttl and nothing in flight or waiting);
+   * undefined otherwise. Only meaningful for a ready model.
+   */
+  leftMs(model: string): number | undefined {
+    const ttl = this.#deps.ttlMs(model);
+    if (ttl <= 0 || this.#stopped || !isIdle(this.#deps.load(model))) return undefined;
+    return Math.max(0, ttl - (Date.now() - (this.#lastUse.get(model) ?? 0)));
+  }
+
+  /**
    * The timer fired: true when the model has been idle for its whole ttl (it
    * should be unloaded now). Otherwise re-arms if it is still idle.
    */

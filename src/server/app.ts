@@ -216,6 +216,8 @@ export function createApp(deps: AppDeps): RequestListener {
         const id = decodePath(path.slice('/logs/stream'.length).replace(/^\//, ''));
         return streamLog(res, logRing(logs, config, id), !url.searchParams.has('no-history'));
       }
+      // One history without following it (`modelswap logs <model>`): proxy, upstream or a model.
+      if (path.startsWith('/logs/')) return sendLogHistory(res, logRing(logs, config, decodePath(path.slice('/logs/'.length))));
     }
     if (method === 'PUT' && path === '/api/profiles/active') return switchProfile(req, res, profiles, config.maxBodyBytes);
     if (method === 'POST' && path === '/api/models/unload') {

@@ -74,6 +74,7 @@ export function ollamaTags(config: Config, status: (model: string) => string, cr
 /**
  * `GET /api/ps`: every model whose server is not stopped (starting, ready or
  * stopping; `/v1/models` calls these "loaded" too). `expires_at`:
+ * 0. the router's countdown runs (ready and idle) -> now + what is left of it;
  * 1. no TTL -> NEVER_EXPIRES;
  * 2. last grant known -> that grant + TTL, or now if requests are still in
  *    flight or queued past it (the countdown waits for them);
@@ -90,6 +91,7 @@ export function ollamaPs(running: readonly RunningInfo[], clock: GrantClock, now
 }
 
 function expiresAt(r: RunningInfo, lastGrant: number | undefined, now: number): string {
+  if (r.ttlLeft !== null) return new Date(now + r.ttlLeft * 1000).toISOString(); // (0)
   if (r.ttl <= 0) return NEVER_EXPIRES; // (1)
   const ttlMs = r.ttl * 1000;
   if (lastGrant === undefined) return new Date(now + ttlMs).toISOString(); // (3)

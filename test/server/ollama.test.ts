@@ -6,7 +6,7 @@ import type { RunningInfo } from '../../src/router/router.ts';
 import { GrantClock, NEVER_EXPIRES, ollamaPs, ollamaTags } from '../../src/server/ollama.ts';
 
 const row = (model: string, over: Partial<RunningInfo> = {}): RunningInfo => ({
-  model, state: 'ready', inFlight: 0, queued: 0, pid: 1, proxy: 'http://127.0.0.1:1', cmd: 'x', ttl: 0, name: undefined, description: undefined, ...over,
+  model, state: 'ready', inFlight: 0, queued: 0, pid: 1, proxy: 'http://127.0.0.1:1', cmd: 'x', ttl: 0, ttlLeft: null, name: undefined, description: undefined, ...over,
 });
 
 test('/api/ps: expires_at is never / last grant + ttl / now if busy past it / now + ttl when the grant is unknown', () => {
@@ -27,6 +27,14 @@ test('/api/ps: expires_at is never / last grant + ttl / now if busy past it / no
     'busy-late': new Date(now).toISOString(),
     unknown: new Date(now + 60_000).toISOString(),
   });
+});
+
+test('/api/ps: a countdown the router runs wins over the grant clock (it also counts from the end of the last request)', () => {
+  const now = Date.parse('2026-01-01T00:00:00.000Z');
+  const clock = new GrantClock();
+  clock.granted('counting', now - 10_000);
+  const { models } = ollamaPs([row('counting', { ttl: 60, ttlLeft: 57.5 })], clock, now);
+  assert.equal(models[0]!.expires_at, new Date(now + 57_500).toISOString());
 });
 
 test('/api/ps lists only models whose server is not stopped, with every field Ollama clients read', () => {
