@@ -16,6 +16,7 @@ import { setOwn } from './macros.ts';
 import { normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
 import type { RawConfig, RawModel } from './raw.ts';
 import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings } from './routing.ts';
+import { normalizeSimulate } from './simulate-options.ts';
 import { configSchema } from './schema.ts';
 import type { Config, ModelConfig } from './types.ts';
 
@@ -113,6 +114,7 @@ function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList
     capabilities: normalizeCapabilities(ok('capabilities')),
     ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), path, warnings),
     startError: proxy?.includes('${PORT}') === true ? defaultProxyWithoutPort(id) : undefined,
+    simulate: normalizeSimulate(ok('simulate')),
   };
 }
 

@@ -46,6 +46,7 @@ describe('config defaults', () => {
       capabilities: undefined,
       ignoreWebsockets: false,
       startError: undefined,
+      simulate: { loadMs: 10_000, stopMs: 1000 },
     });
   });
 

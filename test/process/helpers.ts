@@ -57,6 +57,7 @@ export function modelConfig(port: number, over: Partial<ModelConfig> = {}): Mode
     capabilities: undefined,
     ignoreWebsockets: false,
     startError: undefined,
+    simulate: { loadMs: 10_000, stopMs: 1000 },
     ...over,
   };
 }
