@@ -13,6 +13,7 @@ import { ListenError, startModelswap, TlsError } from './main.ts';
 import { killAllGroupsSync } from './process/kill-group.ts';
 import { StateFileInUseError } from './process/reap.ts';
 import { defaultStateFilePath } from './process/state-file.ts';
+import { simulateCli } from './simulate/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -40,6 +41,7 @@ function readTls(tls: CliArgs['tls']): { cert: Buffer; key: Buffer } | undefined
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'simulate') return void (process.exitCode = simulateCli(process.argv.slice(3)));
   let command;
   try {
     command = parseCliArgs(process.argv.slice(2));
