@@ -31,6 +31,11 @@ export class VirtualClock<E> {
     return this.#heap.length;
   }
 
+  /** When the earliest event is due; undefined when none is left. */
+  nextAt(): number | undefined {
+    return this.#heap[0]?.at;
+  }
+
   /** Schedule `event` at absolute time `at`; the past is refused (a bug in the caller). */
   at(at: number, event: E): void {
     assert.ok(Number.isFinite(at) && at >= this.#now, `event scheduled at ${at} ms, before now (${this.#now} ms)`);
