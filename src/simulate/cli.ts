@@ -12,12 +12,12 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig, type ConfigEnv } from '../config/load.ts';
+import { simulateDefaults } from '../config/simulate-options.ts';
 import type { Config } from '../config/types.ts';
 import { formatJsonLines, formatTable, summarize, type SimSummary } from './report.ts';
 import { simulateRun } from './run.ts';
 import { configFor, parseSchedulerList, schedulerNames } from './schedulers.ts';
 import { parseTrace, TraceError, type TraceRequest } from './trace.ts';
-import { simulateDefaults } from '../config/simulate-options.ts';
 
 export interface SimulateIo {
   readonly stdout: (text: string) => void;
@@ -26,6 +26,8 @@ export interface SimulateIo {
   /** For `${env.NAME}` in the config; default process.env. */
   readonly env?: ConfigEnv;
 }
+
+const DEFAULTS = simulateDefaults();
 
 export const SIMULATE_HELP = `Usage: modelswap simulate --config <file> --trace <file> [--scheduler <a,b,...>] [--json]
 
@@ -36,7 +38,7 @@ loads), makespan, wait p50/p99/max (grant - arrival) and time spent loading.
   --config <file>      the modelswap config (models, groups, priorities); each
                        model's load and stop times come from
                        models.<id>.simulate { loadMs, stopMs } (default
-                       ${simulateDefaults().loadMs} and ${simulateDefaults().stopMs} ms)
+                       ${DEFAULTS.loadMs} and ${DEFAULTS.stopMs} ms)
   --trace <file>       JSON Lines, one request per line:
                        {"t": <arrival ms>, "model": "<id>", "ms": <service ms>}
   --scheduler <names>  comma-separated, from: ${schedulerNames().join(', ')} [all of them]
@@ -51,7 +53,7 @@ const usage = (io: SimulateIo, message: string): number => {
 function describeTrace(trace: readonly TraceRequest[], config: Config): string {
   const span = Math.max(...trace.map((r) => r.t)) - Math.min(...trace.map((r) => r.t));
   const models = [...new Set(trace.map((r) => config.aliases.get(r.model) ?? r.model))].filter((m) => config.models.has(m)).sort();
-  const d = simulateDefaults();
+  const d = DEFAULTS;
   const times = models.map((m) => {
     const s = config.models.get(m)!.simulate;
     const dflt = s.loadMs === d.loadMs && s.stopMs === d.stopMs ? ' (defaults)' : '';
