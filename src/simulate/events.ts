@@ -2,7 +2,8 @@
  * Everything that happens on the simulator's virtual clock. The run loop
  * (./run.ts) takes these one at a time; only `arrival`, `swapDone` and
  * `serveDone` reach the scheduler, as `onRequest`, `onSwapDone` and
- * `onServeDone`. The others are the simulated processes' own steps.
+ * `onServeDone`, and an `idleCheck` that finds its model's TTL run out, as
+ * `onUnload`. The others are the simulated processes' own steps.
  */
 import type { ProxyError } from '../errors.ts';
 import type { RequestId } from '../scheduler/types.ts';
@@ -18,5 +19,7 @@ export type SimEvent =
   | { readonly type: 'stopped'; readonly model: string; readonly token: number }
   /** The swap started for `model` is over (`error` set when it did not make it ready). */
   | { readonly type: 'swapDone'; readonly model: string; readonly error: ProxyError | undefined }
+  /** A model's TTL may have run out (see ./sim-ttl.ts); stale when `token` is not the model's current one. */
+  | { readonly type: 'idleCheck'; readonly model: string; readonly token: number }
   /** A granted request finished its service time. */
   | { readonly type: 'serveDone'; readonly id: RequestId };

@@ -10,8 +10,8 @@
  * Like the proxy's HTTP layer, a request names a model or an alias (resolved
  * here); a model that can never start (`startError`) fails at once
  * (UPSTREAM_START_FAILED); an unknown one is refused by the scheduler
- * (MODEL_NOT_FOUND, a 404 in the proxy). TTL unloads are not simulated: a
- * model stays loaded until a swap evicts it.
+ * (MODEL_NOT_FOUND, a 404 in the proxy). Models with a `ttl` are unloaded
+ * when idle as the router unloads them (./sim-ttl.ts).
  */
 import type { Config } from '../config/types.ts';
 import { assertNever } from '../errors.ts';
@@ -21,6 +21,7 @@ import type { SimEvent } from './events.ts';
 import { SimRecorder } from './recorder.ts';
 import { SimEffects } from './sim-effects.ts';
 import { SimProcesses } from './sim-processes.ts';
+import { SimTtl } from './sim-ttl.ts';
 import type { TraceRequest } from './trace.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
@@ -33,7 +34,14 @@ export function simulateRun(config: Config, trace: readonly TraceRequest[]): Sim
   const recorder = new SimRecorder();
   const processes = new SimProcesses(clock, (m) => config.models.get(m)!.simulate);
   const service = new Map<RequestId, number>();
-  const effects = new SimEffects({ clock, processes, recorder, serviceMs: (id) => service.get(id) ?? 0 });
+  const modelOf = new Map<RequestId, string>();
+  const ttl = new SimTtl({ clock, ttlMs: (m) => config.models.get(m)?.ttlMs ?? 0, load: (m) => scheduler.load(m) });
+  const onGrant = (id: RequestId): void => {
+    const model = modelOf.get(id)!;
+    ttl.clear(model);
+    ttl.touch(model);
+  };
+  const effects = new SimEffects({ clock, processes, recorder, serviceMs: (id) => service.get(id) ?? 0, onGrant });
   // The same dependencies the proxy passes (src/main.ts), minus the log line per swap.
   const scheduler = createScheduler(config.scheduler, config.groups, {
     effects,
@@ -43,8 +51,10 @@ export function simulateRun(config: Config, trace: readonly TraceRequest[]): Sim
 
   trace.forEach((r, i) => {
     const id = i + 1;
+    const model = config.aliases.get(r.model) ?? r.model;
     service.set(id, r.ms);
-    clock.at(r.t, { type: 'arrival', id, model: config.aliases.get(r.model) ?? r.model });
+    modelOf.set(id, model);
+    clock.at(r.t, { type: 'arrival', id, model });
   });
 
   const budget = 1000 + EVENTS_PER_REQUEST * trace.length;
@@ -73,10 +83,19 @@ export function simulateRun(config: Config, trace: readonly TraceRequest[]): Sim
         return;
       case 'swapDone':
         scheduler.onSwapDone(ev.model, ev.error);
+        if (ev.error === undefined) ttl.touch(ev.model);
+        ttl.armIfIdle(ev.model);
         return;
-      case 'serveDone':
+      case 'serveDone': {
+        const model = modelOf.get(ev.id)!;
         recorder.done(ev.id, clock.now);
+        ttl.touch(model);
         scheduler.onServeDone(ev.id);
+        ttl.armIfIdle(model);
+        return;
+      }
+      case 'idleCheck':
+        if (processes.status(ev.model) === 'ready' && ttl.expired(ev.model, ev.token)) scheduler.onUnload([ev.model], 'ttl');
         return;
       default:
         assertNever(ev);

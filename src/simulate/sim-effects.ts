@@ -32,6 +32,8 @@ export interface SimEffectsDeps {
   readonly recorder: SimRecorder;
   /** A request's service time, ms. */
   readonly serviceMs: (id: RequestId) => number;
+  /** Told of each grant (on the scheduler's call, so it must not call the scheduler). */
+  readonly onGrant?: (id: RequestId) => void;
 }
 
 export class SimEffects implements Effects {
@@ -39,6 +41,7 @@ export class SimEffects implements Effects {
   readonly #procs: SimProcesses;
   readonly #rec: SimRecorder;
   readonly #serviceMs: (id: RequestId) => number;
+  readonly #onGrant: (id: RequestId) => void;
   readonly #swaps = new Map<string, Swap>();
 
   constructor(deps: SimEffectsDeps) {
@@ -46,6 +49,7 @@ export class SimEffects implements Effects {
     this.#procs = deps.processes;
     this.#rec = deps.recorder;
     this.#serviceMs = deps.serviceMs;
+    this.#onGrant = deps.onGrant ?? (() => {});
   }
 
   modelStatus(model: string): ModelStatus {
@@ -76,6 +80,7 @@ export class SimEffects implements Effects {
 
   grantServe(id: RequestId): boolean {
     this.#rec.granted(id, this.#clock.now);
+    this.#onGrant(id);
     this.#clock.after(this.#serviceMs(id), { type: 'serveDone', id });
     return true;
   }

@@ -97,6 +97,23 @@ models:
     assert.equal(s.unfinished, 0);
   });
 
+  it('a model with a ttl is unloaded once idle that long, and loaded again by the next request', () => {
+    const rows: Row[] = [[0, 'a', 100], [500, 'a', 100], [3000, 'a', 100], [3100, 'a', 100]];
+    // Used last at 1100 (end of both requests): unloaded at 2100 (ttl 1 s), stopped at 2300; loaded again at 3000.
+    const withTtl = run('fifo', rows, { loadMs: 1000, stopMs: 200 }, '', '    ttl: 1\n');
+    assert.deepEqual(withTtl.waits, [1000, 500, 1000, 900]);
+    assert.deepEqual([withTtl.swaps, withTtl.evictions, withTtl.makespanMs], [2, 0, 4100]);
+    const noTtl = run('fifo', rows, { loadMs: 1000, stopMs: 200 });
+    assert.deepEqual([noTtl.swaps, noTtl.waitMaxMs, noTtl.makespanMs], [1, 1000, 3200]);
+  });
+
+  it('a ttl never unloads a model that is busy, nor one used again in time', () => {
+    // ttl 1 s; a request every 900 ms, each 600 ms long: the model is never idle for 1 s.
+    const rows: Row[] = Array.from({ length: 6 }, (_, i) => [i * 900, 'a', 600] as const);
+    const s = run('serial', rows, { loadMs: 100, stopMs: 0 }, '', '    ttl: 1\n');
+    assert.deepEqual([s.swaps, s.served], [1, 6]);
+  });
+
   it('is deterministic', () => {
     const rows: Row[] = Array.from({ length: 60 }, (_, i) => [i * 37 % 500, 'abc'[i % 3]!, 50 + (i * 13) % 90] as const);
     for (const s of ['fifo', 'serial']) assert.deepEqual(run(s, rows), run(s, rows));

@@ -30,6 +30,7 @@ function setup() {
         case 'stopped': processes.stopped(ev.model, ev.token); break;
         case 'swapDone': toScheduler.push(`${clock.now} swapDone ${ev.model}${ev.error === undefined ? '' : ` ${ev.error.code}`}`); break;
         case 'serveDone': toScheduler.push(`${clock.now} serveDone ${ev.id}`); break;
+        case 'idleCheck': toScheduler.push(`${clock.now} idleCheck ${ev.model}`); break;
         case 'arrival': if (ev.id >= 0) toScheduler.push(`${clock.now} arrival ${ev.id}`); break;
       }
     }
