@@ -50,7 +50,8 @@ export class SimRecorder {
     this.loadingMs += loadMs;
   }
 
+  /** Every request's outcome, by request id (the trace's line order), whatever the order of arrival. */
   outcomes(): readonly RequestOutcome[] {
-    return [...this.#requests.values()];
+    return [...this.#requests].sort(([a], [b]) => a - b).map(([, o]) => o);
   }
 }
