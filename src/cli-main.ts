@@ -15,6 +15,7 @@ import { ListenError, startModelswap, TlsError } from './main.ts';
 import { killAllGroupsSync } from './process/kill-group.ts';
 import { StateFileInUseError } from './process/reap.ts';
 import { defaultStateFilePath } from './process/state-file.ts';
+import { simulateCli } from './simulate/cli.ts';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -49,6 +50,7 @@ function stdoutLogFormat(format: CliArgs['logFormat']): { logFormat: 'json' | 'p
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'simulate') return void (process.exitCode = simulateCli(process.argv.slice(3)));
   if (isClientCommand(process.argv[2])) {
     // stdout and stderr are synchronous for files, pipes and terminals on POSIX: nothing is lost
     process.exit(await runClient(process.argv.slice(2)));

@@ -19,6 +19,7 @@ import { normalizePeers } from './peers.ts';
 import { normalizeProfiles } from './profiles.ts';
 import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings, usesMatrix } from './routing.ts';
 import { normalizeSelectors } from './selectors.ts';
+import { normalizeSimulate } from './simulate-options.ts';
 import { configSchema } from './schema.ts';
 import type { Config, ModelConfig } from './types.ts';
 
@@ -119,6 +120,7 @@ function normalizeModel(id: string, raw: RawModel, g: Globals, issues: IssueList
     ignoreWebsockets: normalizeIgnoreWebsockets(ok('compat'), id),
     sendLoadingState: typeof ok('sendLoadingState') === 'boolean' ? raw.sendLoadingState === true : g.sendLoadingState,
     startError: proxy?.includes('${PORT}') === true ? defaultProxyWithoutPort(id) : undefined,
+    simulate: normalizeSimulate(ok('simulate')),
   };
 }
 

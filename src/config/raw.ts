@@ -35,6 +35,7 @@ export interface RawModel {
     readonly context?: number;
   };
   readonly sendLoadingState?: boolean;
+  readonly simulate?: { readonly loadMs?: number; readonly stopMs?: number };
 }
 
 export interface RawFilters {

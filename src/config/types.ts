@@ -41,6 +41,16 @@ export interface ModelCapabilities {
   readonly context: number;
 }
 
+/**
+ * `simulate`: the model's load and stop times for `modelswap simulate`, which
+ * replays a request trace on a virtual clock. The proxy never reads them.
+ * Already resolved against the schema's defaults.
+ */
+export interface ModelSimulate {
+  readonly loadMs: number;
+  readonly stopMs: number;
+}
+
 export interface ModelConfig {
   /** The key under `models:`; also `${MODEL_ID}`. */
   readonly id: string;
@@ -83,6 +93,7 @@ export interface ModelConfig {
    * and it is never preloaded. undefined for a model that can start.
    */
   readonly startError: string | undefined;
+  readonly simulate: ModelSimulate;
 }
 
 export interface GroupConfig {

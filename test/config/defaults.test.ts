@@ -47,6 +47,7 @@ describe('config defaults', () => {
       ignoreWebsockets: false,
       sendLoadingState: false,
       startError: undefined,
+      simulate: { loadMs: 10_000, stopMs: 1000 },
     });
   });
 

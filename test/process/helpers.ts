@@ -58,6 +58,7 @@ export function modelConfig(port: number, over: Partial<ModelConfig> = {}): Mode
     ignoreWebsockets: false,
     sendLoadingState: false,
     startError: undefined,
+    simulate: { loadMs: 10_000, stopMs: 1000 },
     ...over,
   };
 }
