@@ -109,7 +109,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         groups,
       }),
     createScheduler: (effects, current) =>
-      createScheduler(current.scheduler, current.groups, {
+      createScheduler(current, {
         effects,
         isKnown: (m) => current.models.has(m),
         concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,

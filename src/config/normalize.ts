@@ -15,7 +15,7 @@ import type { IssueList, KeyPath } from './issues.ts';
 import { setOwn } from './macros.ts';
 import { normalizeCapabilities, normalizeFilters, normalizeIgnoreWebsockets, normalizeTimeouts } from './model-options.ts';
 import type { RawConfig, RawModel } from './raw.ts';
-import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings } from './routing.ts';
+import { normalizeGroups, normalizePreload, normalizeRouter, normalizeScheduler, routerWarnings } from './routing.ts';
 import { configSchema } from './schema.ts';
 import type { Config, ModelConfig } from './types.ts';
 
@@ -176,8 +176,14 @@ function ignorePaths(raw: RawConfig, issues: IssueList): RegExp[] {
 /**
  * Builds the Config from the macro-expanded tree. `warnings` receives the
  * accepted settings that have no effect; the caller adds them to the Config.
+ * `orderOf` lists a map's keys in file order (matrix sets break ties by it).
  */
-export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: IssueList): Omit<Config, 'warnings'> {
+export function normalizeConfig(
+  raw: RawConfig,
+  issues: IssueList,
+  warnings: IssueList,
+  orderOf: (path: KeyPath) => readonly string[] | undefined = () => undefined,
+): Omit<Config, 'warnings'> {
   const globals: Globals = {
     sendLoadingState: raw.sendLoadingState === true,
     globalTTL: raw.globalTTL,
@@ -200,6 +206,7 @@ export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: Iss
     models,
     aliases,
     groups: normalizeGroups(raw, names, issues),
+    router: normalizeRouter(raw, names, issues, warnings, orderOf),
     scheduler: normalizeScheduler(raw, names, issues),
     healthCheckTimeoutMs: ms(raw.healthCheckTimeout),
     logLevel: raw.logLevel,

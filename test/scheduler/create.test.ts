@@ -21,7 +21,7 @@ const fifo: SchedulerConfig = { use: 'fifo', priority: new Map([['f2', 5]]) };
 
 function build(config: SchedulerConfig, log?: (msg: string) => void): { fx: FakeEffects; s: Scheduler } {
   const fx = new FakeEffects();
-  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log });
+  const s = createScheduler({ scheduler: config, groups }, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log });
   return { fx, s };
 }
 
@@ -88,5 +88,5 @@ test('a model in two groups is rejected when the scheduler is built', () => {
   const fx = new FakeEffects();
   const bad: GroupConfig[] = [...groups, { id: 'dup', members: ['a'], swap: true, exclusive: true, persistent: false }];
   const deps = { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 };
-  assert.throws(() => createScheduler(fifo, bad, deps), /more than one group/);
+  assert.throws(() => createScheduler({ scheduler: fifo, groups: bad }, deps), /more than one group/);
 });
