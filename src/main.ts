@@ -13,6 +13,7 @@ import type { Config } from './config/types.ts';
 import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
 import { pinoTimestamp } from './log/time-format.ts';
+import { detectMemory } from './process/memory-probe.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
@@ -97,7 +98,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
     groups = new GroupStateFile(opts.stateFile, logger);
   }
-  const router = new Router({
+  // `auto` memory budgets: what the machine has, read once at start-up.
+  const detectedMemory = config.router.use === 'memory' ? await detectMemory() : undefined;
+  const router: Router = new Router({
     config,
     logger,
     createUpstream: (model, onStatus) =>
@@ -114,6 +117,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         isKnown: (m) => current.models.has(m),
         concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,
         log: (msg) => logger.info(msg),
+        detectedMemory,
+        // called on the run loop, once the router exists
+        reloadMs: (m) => router.loadEstimate(m),
       }),
   });
   let current = config;
