@@ -98,8 +98,8 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
     groups = new GroupStateFile(opts.stateFile, logger);
   }
-  // `auto` memory budgets: what the machine has, read once at start-up.
-  const detectedMemory = config.router.use === 'memory' ? await detectMemory() : undefined;
+  // `auto` memory budgets: what the machine has, read once, when a config first uses the memory router.
+  let detectedMemory = config.router.use === 'memory' ? await detectMemory() : undefined;
   const router: Router = new Router({
     config,
     logger,
@@ -178,6 +178,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const reload = async (next: Config): Promise<ModelDiff> => {
     if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
     if (next.logTimeFormat !== current.logTimeFormat) logger.warn('logTimeFormat changed: it takes effect after a restart');
+    if (next.router.use === 'memory') detectedMemory ??= await detectMemory();
     const diff = await router.reload(next);
     current = next;
     logConfigWarnings(logger, next);

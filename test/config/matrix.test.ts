@@ -104,6 +104,11 @@ routing:
     assert.match(issues[0]?.message ?? '', /already has a cost/);
   });
 
+  it('var names follow llama-swap\'s rule (letters, digits, - and ., at most 32)', () => {
+    const issues = issuesOf(`matrix: { vars: { a_b: a, ${'x'.repeat(33)}: a, ok.v-1: a }, sets: { s: ok.v-1 } }\nmodels:\n${stub(['a'])}`);
+    assert.deepEqual(issues.map((i) => i.path), ['matrix.vars.a_b', `matrix.vars.${'x'.repeat(33)}`]);
+  });
+
   it('an empty sets map is one schema problem, not two', () => {
     const issues = issuesOf(`matrix: { sets: {} }\nmodels:\n${stub(['a'])}`);
     assert.deepEqual(issues.map((i) => i.path), ['matrix.sets']);

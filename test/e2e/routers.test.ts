@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { postJson, startFromYaml } from '../helpers/modelswap.ts';
+import { parseConfig } from '../../src/config/load.ts';
+import { FAKE, postJson, startFromYaml } from '../helpers/modelswap.ts';
+import { freePortRange } from '../helpers/ports.ts';
 
 const model = (id: string, extra = ''): string => `  ${id}: { cmd: "\${fake} --port \${PORT} --model-id \${MODEL_ID}"${extra} }`;
 
@@ -61,4 +63,16 @@ ${model('huge', ', resources: { vram: 20GiB }')}
   assert.equal(r.status, 422);
   assert.equal(r.json.error.code, 'model_too_large');
   assert.match(r.json.error.message, /needs 20 GiB of GPU memory, more than the budget allows \(device 0: 16 GiB\)/);
+});
+
+test('memory: a reload that turns the memory router on reads the machine then (auto RAM = its total)', async (t) => {
+  const models = `startPort: ${await freePortRange(10)}\nmodels:\n${model('giant', ', resources: { ram: 100000GiB }')}\n${model('small', ', resources: { ram: 1MiB }')}`;
+  const app = await startFromYaml(t, `routing: { scheduler: { use: fifo } }\n${models}`);
+  const chat = (m: string) => postJson(`${app.url}/v1/chat/completions`, { model: m, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal((await chat('giant')).status, 200, 'the group router does not read resources');
+  await app.reload(parseConfig(`routing: { router: { use: memory }, scheduler: { use: fifo } }\n${models.replaceAll('${fake}', FAKE)}`, { env: {} }));
+  const r = await chat('giant');
+  assert.equal(r.status, 422);
+  assert.match(r.json.error.message, /97\.66 TiB of RAM, more than the budget allows \(RAM: [\d.]+ [GT]iB\)/);
+  assert.equal((await chat('small')).status, 200);
 });
