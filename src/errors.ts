@@ -16,6 +16,7 @@ export type ProxyErrorCode =
   | 'UPSTREAM_ERROR' // upstream died or reset mid-request (502)
   | 'UPSTREAM_TIMEOUT' // no response headers within the model's timeouts.responseHeader (504)
   | 'MODEL_UNLOADED' // the model was unloaded while the request waited (503)
+  | 'MODEL_TOO_LARGE' // the model needs more memory than its budget has: it can never start (422)
   | 'WOULD_START_MODEL' // the request may not start its model, which is not ready (409, upstream.ignorePaths)
   | 'SHUTTING_DOWN' // the proxy is shutting down (503)
   | 'NO_TARGET' // a selector has no target it can choose now (503)

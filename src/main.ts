@@ -14,6 +14,7 @@ import { ProxyError } from './errors.ts';
 import { LogHub } from './log/hub.ts';
 import { prettyLines } from './log/pretty.ts';
 import { pinoTimestamp } from './log/time-format.ts';
+import { detectMemory } from './process/memory-probe.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
@@ -109,6 +110,8 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     await reapOrphans(opts.stateFile, logger); // before anything can spawn (or hold a model's port)
     groups = new GroupStateFile(opts.stateFile, logger);
   }
+  // `auto` memory budgets: what the machine has, read once, when a config first uses the memory router.
+  let detectedMemory = config.router.use === 'memory' ? await detectMemory() : undefined;
   const router: Router = new Router({
     config,
     logger,
@@ -121,7 +124,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         groups,
       }),
     createScheduler: (effects, current) =>
-      createScheduler(current.scheduler, current.groups, {
+      createScheduler(current, {
         effects,
         isKnown: (m) => current.models.has(m),
         concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,
@@ -129,6 +132,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         now: () => performance.now(),
         loadCostMs: (m): number | undefined => router.loadEstimate(m),
         tickMs: SCHEDULER_TICK_MS,
+        detectedMemory,
+        // called on the run loop, once the router exists
+        reloadMs: (m) => router.loadEstimate(m),
       }),
   });
   let current = config;
@@ -190,6 +196,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const reload = async (next: Config): Promise<ModelDiff> => {
     if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
     if (next.logTimeFormat !== current.logTimeFormat) logger.warn('logTimeFormat changed: it takes effect after a restart');
+    if (next.router.use === 'memory') detectedMemory ??= await detectMemory();
     const diff = await router.reload(next);
     current = next;
     logConfigWarnings(logger, next);

@@ -124,7 +124,7 @@ function buildConfig(src: SourceView, source: string | undefined, issues: IssueL
   // 6.
   let config: Omit<Config, 'warnings'> | undefined;
   try {
-    config = normalizeConfig(expanded as unknown as RawConfig, issues, warnings);
+    config = normalizeConfig(expanded as unknown as RawConfig, issues, warnings, src.keyOrder);
   } catch (err) {
     // A shape an earlier phase reported can still trip a check here; the report is what matters then.
     if (issues.size === 0) throw err;

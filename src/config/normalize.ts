@@ -17,7 +17,7 @@ import { COMFYUI_MODEL, normalizeCapabilities, normalizeFilters, normalizeIgnore
 import type { RawConfig, RawModel } from './raw.ts';
 import { normalizePeers } from './peers.ts';
 import { normalizeProfiles } from './profiles.ts';
-import { normalizeGroups, normalizePreload, normalizeScheduler, routerWarnings, usesMatrix } from './routing.ts';
+import { normalizeGroups, normalizePreload, normalizeRouter, normalizeScheduler, routerWarnings, usesGroups } from './routing.ts';
 import { normalizeSelectors } from './selectors.ts';
 import { normalizeSimulate } from './simulate-options.ts';
 import { configSchema } from './schema.ts';
@@ -182,8 +182,14 @@ function ignorePaths(raw: RawConfig, issues: IssueList): RegExp[] {
 /**
  * Builds the Config from the macro-expanded tree. `warnings` receives the
  * accepted settings that have no effect; the caller adds them to the Config.
+ * `orderOf` lists a map's keys in file order (matrix sets break ties by it).
  */
-export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: IssueList): Omit<Config, 'warnings'> {
+export function normalizeConfig(
+  raw: RawConfig,
+  issues: IssueList,
+  warnings: IssueList,
+  orderOf: (path: KeyPath) => readonly string[] | undefined = () => undefined,
+): Omit<Config, 'warnings'> {
   const globals: Globals = {
     sendLoadingState: raw.sendLoadingState === true,
     globalTTL: raw.globalTTL,
@@ -206,12 +212,13 @@ export function normalizeConfig(raw: RawConfig, issues: IssueList, warnings: Iss
   const scheduler = normalizeScheduler(raw, names, issues);
   const { peers, peerModels } = normalizePeers(raw, names, issues, warnings);
   const targetNames = { ...names, peerModels };
-  const selectors = normalizeSelectors(raw, targetNames, { groups, scheduler, groupsUsed: !usesMatrix(raw) }, issues, warnings);
+  const selectors = normalizeSelectors(raw, targetNames, { groups, scheduler, groupsUsed: usesGroups(raw) }, issues, warnings);
   const profiles = normalizeProfiles(raw, targetNames, new Set(Object.keys(raw.selectors ?? {})), issues);
   return {
     models,
     aliases,
     groups,
+    router: normalizeRouter(raw, names, issues, warnings, orderOf),
     scheduler,
     peers,
     peerModels,

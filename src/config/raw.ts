@@ -36,6 +36,22 @@ export interface RawModel {
   };
   readonly sendLoadingState?: boolean;
   readonly simulate?: { readonly loadMs?: number; readonly stopMs?: number };
+  readonly resources?: RawResources;
+}
+
+/** A size: bytes, or a string such as `7.5GiB`. */
+export type RawSize = number | string;
+
+export interface RawResources {
+  readonly vram?: RawSize;
+  readonly device?: string | number | readonly (string | number)[];
+  readonly ram?: RawSize;
+}
+
+export interface RawMemory {
+  readonly devices?: 'auto' | Readonly<Record<string, RawSize>>;
+  readonly ram?: 'auto' | RawSize;
+  readonly persistent?: readonly string[];
 }
 
 export interface RawFilters {
@@ -55,7 +71,10 @@ export interface RawGroup {
 export type RawGroups = Readonly<Record<string, RawGroup>>;
 
 export interface RawRouting {
-  readonly router?: { readonly use: 'group' | 'matrix'; readonly settings?: { readonly groups?: RawGroups; readonly matrix?: unknown } };
+  readonly router?: {
+    readonly use: 'group' | 'matrix' | 'memory';
+    readonly settings?: { readonly groups?: RawGroups; readonly matrix?: unknown; readonly memory?: RawMemory };
+  };
   readonly scheduler?: {
     readonly use: 'serial' | 'fifo' | 'batch';
     readonly settings?: {

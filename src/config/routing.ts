@@ -1,12 +1,15 @@
 /**
- * Normalization of the cross-model parts of the config: groups, scheduler and
- * start-up preload. Each takes the set of model ids and the alias map built by
+ * Normalization of the cross-model parts of the config: the router (groups,
+ * matrix or memory), scheduler and start-up preload. Each takes the set of model ids and the alias map built by
  * normalize.ts and reports every problem it finds.
  */
 import { didYouMean } from './issues.ts';
 import type { IssueList, KeyPath } from './issues.ts';
+import { assertNever } from '../errors.ts';
+import { normalizeMatrix } from './matrix.ts';
+import { normalizeMemory } from './memory.ts';
 import type { RawConfig, RawGroups } from './raw.ts';
-import type { GroupConfig, SchedulerConfig } from './types.ts';
+import type { GroupConfig, RouterConfig, SchedulerConfig } from './types.ts';
 
 /** Id of the implicit group holding every model not listed in a group. */
 export const DEFAULT_GROUP_ID = '(default)';
@@ -29,36 +32,74 @@ function isMap(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** Which router the config chooses, and where its groups come from (the legacy top-level keys or routing.router). */
-function routerChoice(raw: RawConfig): { legacy: boolean; matrix: boolean } {
+type RouterUse = 'group' | 'matrix' | 'memory';
+
+/** Which router the config chooses, and where its settings come from (the legacy top-level keys or routing.router). */
+function routerChoice(raw: RawConfig): { legacy: boolean; use: RouterUse } {
   const legacy = (isMap(raw.groups) && Object.keys(raw.groups).length > 0) || raw.matrix !== undefined;
-  const matrix = legacy ? raw.matrix !== undefined : raw.routing?.router?.use === 'matrix';
-  return { legacy, matrix };
+  const use = legacy ? (raw.matrix !== undefined ? 'matrix' : 'group') : (raw.routing?.router?.use ?? 'group');
+  return { legacy, use };
 }
 
-/** Whether the config chooses the matrix router (whose sets modelswap does not apply: groups are then not used). */
-export function usesMatrix(raw: RawConfig): boolean {
-  return routerChoice(raw).matrix;
+/** Whether the config's router is the group router (the matrix and memory routers do not use groups). */
+export function usesGroups(raw: RawConfig): boolean {
+  return routerChoice(raw).use === 'group';
 }
 
 /**
  * Warnings about the router: the legacy top-level `groups`/`matrix` (accepted,
- * with where to move them) and the matrix router, which is accepted but not
- * active yet.
+ * with where to move them), a matrix or memory router under the serial
+ * scheduler (which keeps one model loaded at a time), and `resources` that no
+ * router reads.
  */
 export function routerWarnings(raw: RawConfig, warnings: IssueList): void {
-  const { legacy, matrix } = routerChoice(raw);
+  const { legacy, use } = routerChoice(raw);
   if (legacy && isMap(raw.groups) && Object.keys(raw.groups).length > 0) {
     warnings.add(['groups'], 'top-level groups is the legacy spelling: move it to routing.router.settings.groups');
   }
   if (legacy && raw.matrix !== undefined) {
     warnings.add(['matrix'], 'top-level matrix is the legacy spelling: move it to routing.router.settings.matrix (with routing.router.use: matrix)');
   }
-  if (matrix) {
+  if (use !== 'group' && (raw.routing?.scheduler?.use ?? 'serial') === 'serial') {
     warnings.add(
       legacy ? ['matrix'] : ['routing', 'router', 'use'],
-      'accepted but not active yet: the matrix router is not implemented in modelswap, so every model is in the (default) group and only one model runs at a time',
+      use === 'matrix'
+        ? 'the serial scheduler (the default) keeps one model loaded at a time, so the matrix has no effect: set routing.scheduler.use: fifo to let its sets run together'
+        : 'the serial scheduler (the default) keeps one model loaded at a time, so the budgets only refuse models that can never fit: set routing.scheduler.use: fifo to let models share memory',
     );
+  }
+  if (use !== 'memory') {
+    const models = isMap(raw.models) ? raw.models : {};
+    for (const id of Object.keys(models).sort()) {
+      if (models[id]?.resources !== undefined) {
+        warnings.add(['models', id, 'resources'], 'only the memory router reads resources: set routing.router.use: memory with routing.router.settings.memory');
+      }
+    }
+  }
+}
+
+/** `routing.router` as the scheduler's eviction policy reads it. */
+export function normalizeRouter(
+  raw: RawConfig,
+  names: Names,
+  issues: IssueList,
+  warnings: IssueList,
+  orderOf: (path: KeyPath) => readonly string[] | undefined,
+): RouterConfig {
+  const { legacy, use } = routerChoice(raw);
+  switch (use) {
+    case 'group':
+      return { use };
+    case 'matrix': {
+      const base: KeyPath = legacy ? ['matrix'] : ['routing', 'router', 'settings', 'matrix'];
+      const block = legacy ? raw.matrix : raw.routing?.router?.settings?.matrix;
+      if (block === undefined) return { use, matrix: { program: { sets: [] }, evictCosts: new Map() } }; // reported by normalizeGroups
+      return { use, matrix: normalizeMatrix(block, base, names, issues, orderOf([...base, 'sets'])) };
+    }
+    case 'memory':
+      return { use, memory: normalizeMemory(raw, names, issues, warnings) };
+    default:
+      return assertNever(use);
   }
 }
 
@@ -67,11 +108,12 @@ export function routerWarnings(raw: RawConfig, warnings: IssueList): void {
  * `groups` (both at once is an issue, and so are legacy keys together with
  * routing.router), followed by `(default)` with the ungrouped models in
  * sorted order. `(default)` is omitted when it would be empty, so with no
- * models there are no groups. With the matrix router (not active yet) no
- * group is used: every model is in `(default)`.
+ * models there are no groups. With the matrix or memory router no group is
+ * used: every model is in `(default)`, which they do not read.
  */
 export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList): GroupConfig[] {
-  const { legacy, matrix } = routerChoice(raw);
+  const { legacy, use } = routerChoice(raw);
+  const matrix = use === 'matrix';
   const legacyGroups = isMap(raw.groups) && Object.keys(raw.groups).length > 0;
   if (legacy && raw.routing?.router !== undefined) {
     const key = legacyGroups ? 'groups' : 'matrix';
@@ -83,7 +125,7 @@ export function normalizeGroups(raw: RawConfig, names: Names, issues: IssueList)
   if (!legacy && matrix && raw.routing?.router?.settings?.matrix === undefined) {
     issues.add(['routing', 'router', 'use'], 'use is matrix but routing.router.settings.matrix is not set');
   }
-  const given = matrix ? {} : legacy ? raw.groups : raw.routing?.router?.settings?.groups;
+  const given = use !== 'group' ? {} : legacy ? raw.groups : raw.routing?.router?.settings?.groups;
   const source: RawGroups = isMap(given) ? (given as RawGroups) : {};
   const base: KeyPath = legacy ? ['groups'] : ['routing', 'router', 'settings', 'groups'];
   const groupOf = new Map<string, string>();

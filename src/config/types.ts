@@ -4,6 +4,7 @@
  * it directly. Durations are milliseconds here (seconds in YAML).
  */
 import type { ConfigIssue } from './issues.ts';
+import type { MatrixProgram } from './matrix-compile.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogToStdout = 'proxy' | 'upstream' | 'both' | 'none';
@@ -154,6 +155,44 @@ export interface SelectorConfig {
   readonly unlisted: boolean;
   readonly metadata: Readonly<Record<string, unknown>> | undefined;
 }
+/** What a model needs to run (`models.<id>.resources`), in bytes. */
+export interface ResourceNeed {
+  /** GPU memory, on the one device the model is placed on; 0 = none. */
+  readonly vram: number;
+  /** Devices it may be placed on (any one), in preference order; undefined = any device of the budget. */
+  readonly devices: readonly string[] | undefined;
+  /** System memory; 0 = none. */
+  readonly ram: number;
+}
+
+/** `routing.router.settings.memory` with the models' declarations (`use: memory`). */
+export interface MemoryConfig {
+  /** Device id -> bytes, or `auto`: read at start-up (nvidia-smi, rocm-smi). */
+  readonly devices: ReadonlyMap<string, number> | 'auto';
+  /** Bytes of system memory models may use together, or `auto`: the machine's total. */
+  readonly ram: number | 'auto';
+  /** Model id -> what it declares; a model not listed needs nothing. */
+  readonly needs: ReadonlyMap<string, ResourceNeed>;
+  /** Models never evicted to make room for another (they stop on unload or TTL only). */
+  readonly persistent: readonly string[];
+}
+
+/** llama-swap's matrix router: which models may run together, and what evicting each costs. */
+export interface MatrixConfig {
+  readonly program: MatrixProgram;
+  /** Model id -> eviction cost (a positive integer); unlisted models cost 1. */
+  readonly evictCosts: ReadonlyMap<string, number>;
+}
+
+/**
+ * The eviction policy (`routing.router`): `group` reads `Config.groups`,
+ * `matrix` the compiled sets, `memory` the models' declared resources and the
+ * budgets (groups are then not used).
+ */
+export type RouterConfig =
+  | { readonly use: 'group' }
+  | { readonly use: 'matrix'; readonly matrix: MatrixConfig }
+  | { readonly use: 'memory'; readonly memory: MemoryConfig };
 
 export type SchedulerConfig =
   | { readonly use: 'serial' }
@@ -172,6 +211,7 @@ export interface Config {
   readonly aliases: ReadonlyMap<string, string>;
   /** Every model is in exactly one group; ungrouped models are in `(default)`. */
   readonly groups: readonly GroupConfig[];
+  readonly router: RouterConfig;
   readonly scheduler: SchedulerConfig;
   readonly healthCheckTimeoutMs: number;
   readonly logLevel: LogLevel;

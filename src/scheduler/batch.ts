@@ -65,7 +65,7 @@ import { rankCandidates, type Candidate } from './batch-rank.ts';
 import { Reservations, unloadedError } from './reservations.ts';
 import { SwapBook } from './swap-book.ts';
 import type {
-  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
+  Effects, EvictionContext, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
 } from './types.ts';
 import { WaitingBook } from './waiting-book.ts';
 
@@ -92,6 +92,8 @@ export class BatchScheduler implements Scheduler {
   readonly #maxWait: (model: string) => number;
   readonly #linger: boolean;
   readonly #res: Reservations;
+  /** What a swapper needs to prefer idle models: in flight, loading or being evicted. */
+  readonly #context: EvictionContext = { busy: (m) => this.#res.inFlight(m) > 0 || this.#swaps.busy(m) };
   readonly #waiting = new WaitingBook();
   readonly #swaps = new SwapBook();
   /** When each model's latest request arrived. */
@@ -110,7 +112,7 @@ export class BatchScheduler implements Scheduler {
     this.#cost = (m) => Math.max(1, cost?.(m) ?? DEFAULT_LOAD_COST_MS);
     this.#maxWait = fixed === undefined ? (m) => LOADS_WORTH_WAITING * this.#cost(m) : () => fixed;
     this.#linger = opts.tickMs !== undefined;
-    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit);
+    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit, opts.refusal);
   }
 
   onRequest(req: SchedRequest): void {
@@ -239,7 +241,7 @@ export class BatchScheduler implements Scheduler {
   /** Start a swap for `model` if it can start now; returns whether it did. */
   #tryStart(model: string, mayLinger: boolean): boolean {
     const running = this.#swaps.running(this.#effects.runningModels(), model);
-    const evict = this.#swapper.evictionFor(model, running);
+    const evict = this.#swapper.evictionFor(model, running, this.#context);
     if (this.#swaps.collides(model, evict)) return false;
     // A model still serving is never evicted: the resident keeps serving while its queue lasts.
     if (evict.some((m) => this.#res.inFlight(m) > 0)) return false;
@@ -264,6 +266,6 @@ export class BatchScheduler implements Scheduler {
   }
 
   #evictionFor(model: string): readonly string[] {
-    return this.#swapper.evictionFor(model, this.#swaps.running(this.#effects.runningModels(), model));
+    return this.#swapper.evictionFor(model, this.#swaps.running(this.#effects.runningModels(), model), this.#context);
   }
 }

@@ -1,20 +1,34 @@
 /**
  * Picks the scheduler named by `routing.scheduler.use` and its eviction policy:
- *   - `serial`: SerialScheduler + evict-all swapper (groups ignored, §5.3);
- *   - `fifo`:   FifoScheduler + group swapper, priority from `config.priority`
+ *   - `serial`: SerialScheduler + evict-all swapper (the router is ignored:
+ *               one model at a time; the memory router still refuses, at
+ *               admission, a model that can never fit);
+ *   - `fifo`:   FifoScheduler + the router's swapper (`routing.router.use`:
+ *               groups, matrix or memory), priority from `config.priority`
  *               (unlisted models: 0);
- *   - `batch`:  BatchScheduler + group swapper, priority as fifo's, `maxWaitMs`
- *               from the config, the clock, load costs and tick period from
- *               the deps (performance.now and no ticks by default).
+ *   - `batch`:  BatchScheduler + the router's swapper, priority as fifo's,
+ *               `maxWaitMs` from the config, the clock, load costs and tick
+ *               period from the deps (performance.now and no ticks by default).
  * Throws (from createGroupSwapper) if a model is in two groups.
  */
-import type { GroupConfig, SchedulerConfig } from '../config/types.ts';
+import type { GroupConfig, RouterConfig, SchedulerConfig } from '../config/types.ts';
 import { assertNever } from '../errors.ts';
 import { BatchScheduler } from './batch.ts';
 import { FifoScheduler } from './fifo.ts';
 import { createEvictAllSwapper, createGroupSwapper } from './group-swapper.ts';
+import { createMatrixSwapper } from './matrix-swapper.ts';
+import { createMemorySwapper, resolveBudget } from './memory-swapper.ts';
+import type { DetectedMemory } from './memory-swapper.ts';
 import { SerialScheduler } from './serial.ts';
-import type { Effects, Scheduler } from './types.ts';
+import type { Effects, Scheduler, Swapper } from './types.ts';
+
+/** The parts of `Config` a scheduler is built from. */
+export interface SchedulingConfig {
+  readonly scheduler: SchedulerConfig;
+  readonly groups: readonly GroupConfig[];
+  /** The eviction policy; default `{ use: 'group' }`. */
+  readonly router?: RouterConfig;
+}
 
 export interface SchedulerDeps {
   readonly effects: Effects;
@@ -30,40 +44,65 @@ export interface SchedulerDeps {
   readonly loadCostMs?: (model: string) => number | undefined;
   /** How often the router calls `Scheduler.onTick` (ms); undefined when it does not. */
   readonly tickMs?: number;
+  /** For the memory router: what `auto` budgets resolve to (read once at start-up). Absent: no GPU, RAM not budgeted. */
+  readonly detectedMemory?: DetectedMemory;
+  /** For the memory router: a model's last load time in ms (from the router's load history), undefined if never loaded. */
+  readonly reloadMs?: (model: string) => number | undefined;
 }
 
-export function createScheduler(
-  config: SchedulerConfig,
-  groups: readonly GroupConfig[],
-  deps: SchedulerDeps,
-): Scheduler {
-  const { effects, isKnown, concurrencyLimit, log } = deps;
-  switch (config.use) {
-    case 'serial':
-      return new SerialScheduler({
-        effects, isKnown, concurrencyLimit, swapper: createEvictAllSwapper(log), priority: () => 0,
+interface Policy {
+  readonly swapper: Swapper;
+  readonly refusal?: (model: string) => string | undefined;
+}
+
+function routerPolicy(config: SchedulingConfig, deps: SchedulerDeps, priority: (model: string) => number): Policy {
+  const router = config.router ?? { use: 'group' };
+  switch (router.use) {
+    case 'group':
+      return { swapper: createGroupSwapper(config.groups, deps.log) };
+    case 'matrix':
+      return { swapper: createMatrixSwapper(router.matrix, deps.log) };
+    case 'memory': {
+      const { needs, persistent } = router.memory;
+      const swapper = createMemorySwapper({
+        budget: resolveBudget(router.memory, deps.detectedMemory), needs, persistent, priority, reloadMs: deps.reloadMs, log: deps.log,
       });
-    case 'fifo': {
-      const priority = new Map(config.priority);
-      return new FifoScheduler({
-        effects, isKnown, concurrencyLimit,
-        swapper: createGroupSwapper(groups, log),
-        priority: (model) => priority.get(model) ?? 0,
+      return { swapper, refusal: (m) => swapper.refusal(m) };
+    }
+    default:
+      return assertNever(router);
+  }
+}
+
+export function createScheduler(config: SchedulingConfig, deps: SchedulerDeps): Scheduler {
+  const { effects, isKnown, concurrencyLimit, log } = deps;
+  const scheduler = config.scheduler;
+  switch (scheduler.use) {
+    case 'serial': {
+      const { refusal } = routerPolicy(config, deps, () => 0);
+      return new SerialScheduler({
+        effects, isKnown, concurrencyLimit, swapper: createEvictAllSwapper(log), priority: () => 0, refusal,
       });
     }
+    case 'fifo': {
+      const priorities = new Map(scheduler.priority);
+      const priority = (model: string): number => priorities.get(model) ?? 0;
+      const { swapper, refusal } = routerPolicy(config, deps, priority);
+      return new FifoScheduler({ effects, isKnown, concurrencyLimit, swapper, priority, refusal });
+    }
     case 'batch': {
-      const priority = new Map(config.priority);
+      const priorities = new Map(scheduler.priority);
+      const priority = (model: string): number => priorities.get(model) ?? 0;
+      const { swapper, refusal } = routerPolicy(config, deps, priority);
       return new BatchScheduler({
-        effects, isKnown, concurrencyLimit,
-        swapper: createGroupSwapper(groups, log),
-        priority: (model) => priority.get(model) ?? 0,
-        maxWaitMs: config.maxWaitMs,
+        effects, isKnown, concurrencyLimit, swapper, priority, refusal,
+        maxWaitMs: scheduler.maxWaitMs,
         now: deps.now ?? (() => performance.now()),
         loadCostMs: deps.loadCostMs,
         tickMs: deps.tickMs,
       });
     }
     default:
-      return assertNever(config);
+      return assertNever(scheduler);
   }
 }

@@ -5,7 +5,8 @@
  * A A B B C C. There is no starvation protection (llama-swap #612, #797).
  *
  * `onRequest` decision tree, in order (the numbers are repeated in the body):
- *   (1) Unknown model (or shutting down): refuse at admission, MODEL_NOT_FOUND.
+ *   (1) Unknown model (or shutting down): refuse at admission, MODEL_NOT_FOUND;
+ *       a model that can never fit its memory budget: MODEL_TOO_LARGE.
  *   (2) Admission: `reserved >= concurrencyLimit` → CONCURRENCY_LIMIT
  *       (Retry-After 1); otherwise reserve until served-done, cancel or error.
  *   (3) Join: a swap for the same model is in flight → become its waiter; one
@@ -13,7 +14,9 @@
  *       swapDone has not arrived yet → queue instead, so `startSwap` is never
  *       called twice for one model at once; see `#orphans`.)
  *   (4) `running` = non-stopped models ∪ targets of other in-flight swaps,
- *       sorted; `evict = swapper.evictionFor(model, running)`.
+ *       sorted; `evict = swapper.evictionFor(model, running, context)`, where
+ *       the context says which models are busy (serving or loading), so a
+ *       policy that may choose (memory) prefers idle ones.
  *   (5) Fast path: target ready, `evict` empty, no collision → grant now,
  *       without consulting the queue.
  *   (6) Collision with an active swap (we would evict its target, it would
@@ -30,7 +33,7 @@ import assert from 'node:assert/strict';
 import { ProxyError } from '../errors.ts';
 import { Reservations, unloadedError } from './reservations.ts';
 import type {
-  Effects, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
+  Effects, EvictionContext, ModelLoad, RequestId, Scheduler, SchedulerOptions, SchedRequest, Swapper, UnloadReason,
 } from './types.ts';
 
 interface ActiveSwap {
@@ -53,12 +56,14 @@ export class FifoScheduler implements Scheduler {
   /** Admitted, not granted, not waiting on a swap; sorted by priority then arrival. */
   #queue: SchedRequest[] = [];
   #shutdown: ProxyError | undefined;
+  /** What the swapper may ask: a model serving or loading cannot be stopped now. */
+  readonly #context: EvictionContext = { busy: (m) => this.#res.inFlight(m) > 0 || this.#active.has(m) };
 
   constructor(opts: SchedulerOptions) {
     this.#effects = opts.effects;
     this.#swapper = opts.swapper;
     this.#priority = opts.priority;
-    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit);
+    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit, opts.refusal);
   }
 
   onRequest(req: SchedRequest): void {
@@ -160,7 +165,7 @@ export class FifoScheduler implements Scheduler {
 
     // (4) What runs (or is about to), and what the swapper would stop.
     const running = this.#running(req.model);
-    const evict = this.#swapper.evictionFor(req.model, running);
+    const evict = this.#swapper.evictionFor(req.model, running, this.#context);
     const collides = this.#collides(req.model, evict);
 
     // (5) Fast path: ready, nothing to evict, nobody evicting us. The queue is not consulted.

@@ -31,24 +31,36 @@ export class Reservations {
   readonly #effects: Effects;
   readonly #isKnown: (model: string) => boolean;
   readonly #limit: (model: string) => number;
+  readonly #refusal: (model: string) => string | undefined;
   readonly #byId = new Map<RequestId, Entry>();
   readonly #reserved = new Map<string, number>();
   readonly #inFlight = new Map<string, number>();
 
-  constructor(effects: Effects, isKnown: (model: string) => boolean, limit: (model: string) => number) {
+  constructor(
+    effects: Effects,
+    isKnown: (model: string) => boolean,
+    limit: (model: string) => number,
+    refusal: (model: string) => string | undefined = () => undefined,
+  ) {
     this.#effects = effects;
     this.#isKnown = isKnown;
     this.#limit = limit;
+    this.#refusal = refusal;
   }
 
   /**
-   * Admit `req` or refuse it with `grantError` (MODEL_NOT_FOUND, CONCURRENCY_LIMIT).
+   * Admit `req` or refuse it with `grantError` (MODEL_NOT_FOUND, MODEL_TOO_LARGE, CONCURRENCY_LIMIT).
    * Returns whether it was admitted; a refused request holds no reservation.
    */
   admit(req: SchedRequest): boolean {
     assert.ok(!this.#byId.has(req.id), `request ${req.id} admitted twice`);
     if (!this.#isKnown(req.model)) {
       this.#effects.grantError(req.id, new ProxyError('MODEL_NOT_FOUND', `model not found: ${req.model}`));
+      return false;
+    }
+    const refused = this.#refusal(req.model);
+    if (refused !== undefined) {
+      this.#effects.grantError(req.id, new ProxyError('MODEL_TOO_LARGE', refused));
       return false;
     }
     const limit = this.#limit(req.model);

@@ -55,7 +55,7 @@ export class SerialScheduler implements Scheduler {
   constructor(opts: SchedulerOptions) {
     this.#effects = opts.effects;
     this.#swapper = opts.swapper;
-    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit);
+    this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit, opts.refusal);
   }
 
   onRequest(req: SchedRequest): void {

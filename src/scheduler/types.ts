@@ -107,14 +107,25 @@ export interface Scheduler {
   inFlight(): readonly SchedRequest[];
 }
 
+/** Read-only facts a scheduler may give a Swapper along with the running models. */
+export interface EvictionContext {
+  /**
+   * Whether evicting `model` would have to wait: it has requests in flight, or
+   * it is the target of a swap still in progress. A scheduler never stops such
+   * a model; an eviction naming one makes the request wait.
+   */
+  busy(model: string): boolean;
+}
+
 /** Eviction policy. */
 export interface Swapper {
   /**
    * Which of `running` must stop before `target` may run. A pure function: no
    * logging, no mutation, no process handles. `running` may include `target`
-   * (never evict the target itself).
+   * (never evict the target itself). `context`, when given, lets a policy
+   * prefer idle models; without it every model counts as idle.
    */
-  evictionFor(target: string, running: readonly string[]): readonly string[];
+  evictionFor(target: string, running: readonly string[], context?: EvictionContext): readonly string[];
   /** Called once per real swap, just before it starts: the only place a swapper may log. */
   onSwapStart(target: string, running: readonly string[], evict: readonly string[]): void;
 }
@@ -142,4 +153,10 @@ export interface SchedulerOptions {
    * passing without an event unless this is set.
    */
   readonly tickMs?: number;
+  /**
+   * Why a known model can never be served under this configuration (e.g. it
+   * needs more memory than the budget has): refused at admission with
+   * MODEL_TOO_LARGE instead of waiting forever. Undefined = always admissible.
+   */
+  readonly refusal?: (model: string) => string | undefined;
 }

@@ -28,6 +28,7 @@ function classify(code: ProxyErrorCode): { status: number; type: string; code: s
     case 'UPSTREAM_TIMEOUT': return { status: 504, type: 'server_error', code: 'upstream_timeout' };
     case 'UPSTREAM_NOT_READY': return { status: 503, type: 'server_error', code: 'upstream_not_ready' };
     case 'MODEL_UNLOADED': return { status: 503, type: 'server_error', code: 'model_unloaded' };
+    case 'MODEL_TOO_LARGE': return { status: 422, type: 'invalid_request_error', code: 'model_too_large' };
     case 'WOULD_START_MODEL': return { status: 409, type: 'invalid_request_error', code: 'model_not_ready' };
     case 'SHUTTING_DOWN': return { status: 503, type: 'server_error', code: 'shutting_down' };
     case 'NO_TARGET': return { status: 503, type: 'server_error', code: 'no_target_available' };

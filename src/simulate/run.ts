@@ -44,7 +44,7 @@ export function simulateRun(config: Config, trace: readonly TraceRequest[]): Sim
   };
   const effects = new SimEffects({ clock, processes, recorder, serviceMs: (id) => service.get(id) ?? 0, onGrant });
   // The same dependencies the proxy passes (src/main.ts), minus the log line per swap.
-  const scheduler = createScheduler(config.scheduler, config.groups, {
+  const scheduler = createScheduler(config, {
     effects,
     isKnown: (m) => config.models.has(m),
     concurrencyLimit: (m) => config.models.get(m)?.concurrencyLimit ?? 10,

@@ -109,15 +109,19 @@ models: { m: { ${M} } }
     assert.match(issues[1]?.message ?? '', /expected a non-empty map/);
   });
 
-  it('routing.router.use: matrix (or the legacy top-level matrix) is accepted with a warning; groups are then not used', () => {
+  it('routing.router.use: matrix (or the legacy top-level matrix) is active; groups are then not used, and serial warns that it keeps one model', () => {
     const matrix = 'matrix: { vars: { a: m }, sets: { all: "a" } }';
-    const c = load(`routing: { router: { use: matrix, settings: { ${matrix}, groups: { g: { members: [m] } } } } }\nmodels: { m: { ${M} } }`);
-    assert.deepEqual(c.warnings.map((w) => w.path), ['routing.router.use']);
-    assert.match(c.warnings[0]?.message ?? '', /matrix router is not implemented/);
+    const c = load(`routing: { router: { use: matrix, settings: { ${matrix}, groups: { g: { members: [m] } } } }, scheduler: { use: fifo } }\nmodels: { m: { ${M} } }`);
+    assert.deepEqual(c.warnings, []);
+    assert.equal(c.router.use, 'matrix');
     assert.deepEqual(c.groups.map((g) => g.id), ['(default)']);
+    const serial = load(`routing: { router: { use: matrix, settings: { ${matrix} } } }\nmodels: { m: { ${M} } }`);
+    assert.deepEqual(serial.warnings.map((w) => w.path), ['routing.router.use']);
+    assert.match(serial.warnings[0]?.message ?? '', /serial scheduler.*the matrix has no effect.*fifo/);
     oneIssue(`routing: { router: { use: matrix } }\nmodels: { m: { ${M} } }`, 'routing.router.use', /settings\.matrix is not set/);
     const legacy = load(`${matrix}\nmodels: { m: { ${M} } }`);
-    assert.deepEqual(legacy.warnings.map((w) => w.message.split(':')[0]), ['top-level matrix is the legacy spelling', 'accepted but not active yet']);
+    assert.deepEqual(legacy.warnings.map((w) => w.message.split(':')[0]), ['top-level matrix is the legacy spelling', 'the serial scheduler (the default) keeps one model loaded at a time, so the matrix has no effect']);
+    assert.equal(legacy.router.use, 'matrix');
   });
 });
 

@@ -17,7 +17,7 @@ test('a scheduler that throws on a request fails that request with INTERNAL and 
     logger: pino({ level: 'warn' }, { write: (l: string) => void lines.push(l) }),
     createUpstream: (m) => (m.id === 'a' ? a : new FakeUpstream(m.id)),
     createScheduler: (effects) => {
-      const real = createScheduler(config.scheduler, config.groups, {
+      const real = createScheduler(config, {
         effects, isKnown: (m) => config.models.has(m), concurrencyLimit: () => 10,
       });
       return {

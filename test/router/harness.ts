@@ -65,7 +65,7 @@ export class RouterHarness {
         return f;
       },
       createScheduler: (effects, current) =>
-        createScheduler(current.scheduler, current.groups, {
+        createScheduler(current, {
           effects,
           isKnown: (m) => current.models.has(m),
           concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,

@@ -36,7 +36,7 @@ class ReloadHarness {
         return f;
       },
       createScheduler: (effects, current) =>
-        createScheduler(current.scheduler, current.groups, {
+        createScheduler(current, {
           effects, isKnown: (m) => current.models.has(m), concurrencyLimit: () => 10,
         }),
     });

@@ -21,7 +21,7 @@ const fifo: SchedulerConfig = { use: 'fifo', priority: new Map([['f2', 5]]) };
 
 function build(config: SchedulerConfig, log?: (msg: string) => void, now?: () => number): { fx: FakeEffects; s: Scheduler } {
   const fx = new FakeEffects();
-  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log, now });
+  const s = createScheduler({ scheduler: config, groups }, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log, now });
   return { fx, s };
 }
 
@@ -97,7 +97,7 @@ test('batch: groups decide evictions (a swap group stops its previous member, no
 test('batch: priority comes from the config map and breaks ties between equal queues', () => {
   const fx = new FakeEffects();
   const config: SchedulerConfig = { use: 'batch', priority: new Map([['b', 5]]), maxWaitMs: undefined };
-  const s = createScheduler(config, groups, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 });
+  const s = createScheduler({ scheduler: config, groups }, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 });
   fx.setStatus('ready', 'm1');
   const m1 = fx.request('m1');
   s.onRequest(m1); // busy m1: the exclusive pair's loads must wait for it
@@ -126,5 +126,5 @@ test('a model in two groups is rejected when the scheduler is built', () => {
   const fx = new FakeEffects();
   const bad: GroupConfig[] = [...groups, { id: 'dup', members: ['a'], swap: true, exclusive: true, persistent: false }];
   const deps = { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 };
-  assert.throws(() => createScheduler(fifo, bad, deps), /more than one group/);
+  assert.throws(() => createScheduler({ scheduler: fifo, groups: bad }, deps), /more than one group/);
 });

@@ -1,0 +1,78 @@
+/**
+ * The matrix and memory routers end to end: a real modelswap, real fake
+ * upstreams, the fifo scheduler. Which models stay loaded after each request
+ * is read from /running.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseConfig } from '../../src/config/load.ts';
+import { FAKE, postJson, startFromYaml } from '../helpers/modelswap.ts';
+import { freePortRange } from '../helpers/ports.ts';
+
+const model = (id: string, extra = ''): string => `  ${id}: { cmd: "\${fake} --port \${PORT} --model-id \${MODEL_ID}"${extra} }`;
+
+async function loaded(url: string): Promise<string[]> {
+  const res = await fetch(`${url}/running`);
+  const body = (await res.json()) as { running: Array<{ model: string; state: string }> };
+  return body.running.filter((r) => r.state === 'ready').map((r) => r.model).sort();
+}
+
+test('matrix: models of one set stay together, a model of another set evicts them', async (t) => {
+  const app = await startFromYaml(t, `
+routing:
+  router:
+    use: matrix
+    settings:
+      matrix:
+        vars: { l: llm, v: tts }
+        evict_costs: { v: 5 }
+        sets: { pair: "l & v", solo: big }
+  scheduler: { use: fifo }
+models:
+${model('llm')}
+${model('tts')}
+${model('big')}
+`);
+  const chat = (m: string) => postJson(`${app.url}/v1/chat/completions`, { model: m, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal((await chat('llm')).status, 200);
+  assert.equal((await chat('tts')).status, 200);
+  assert.deepEqual(await loaded(app.url), ['llm', 'tts']);
+  assert.equal((await chat('big')).status, 200);
+  assert.deepEqual(await loaded(app.url), ['big']);
+});
+
+test('memory: models share a device while they fit; one that never fits gets 422 at once', async (t) => {
+  const app = await startFromYaml(t, `
+routing:
+  router: { use: memory, settings: { memory: { devices: { "0": 16GiB }, ram: 64GiB } } }
+  scheduler: { use: fifo }
+models:
+${model('a', ', resources: { vram: 6GiB, device: 0 }')}
+${model('b', ', resources: { vram: 6GiB, device: 0 }')}
+${model('c', ', resources: { vram: 8GiB }')}
+${model('huge', ', resources: { vram: 20GiB }')}
+`);
+  const chat = (m: string) => postJson(`${app.url}/v1/chat/completions`, { model: m, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal((await chat('a')).status, 200);
+  assert.equal((await chat('b')).status, 200);
+  assert.deepEqual(await loaded(app.url), ['a', 'b'], '12 of 16 GiB');
+  assert.equal((await chat('c')).status, 200);
+  assert.equal((await loaded(app.url)).length, 2, 'c (8 GiB) fits only after one 6 GiB model goes');
+  assert.ok((await loaded(app.url)).includes('c'));
+  const r = await chat('huge');
+  assert.equal(r.status, 422);
+  assert.equal(r.json.error.code, 'model_too_large');
+  assert.match(r.json.error.message, /needs 20 GiB of GPU memory, more than the budget allows \(device 0: 16 GiB\)/);
+});
+
+test('memory: a reload that turns the memory router on reads the machine then (auto RAM = its total)', async (t) => {
+  const models = `startPort: ${await freePortRange(10)}\nmodels:\n${model('giant', ', resources: { ram: 100000GiB }')}\n${model('small', ', resources: { ram: 1MiB }')}`;
+  const app = await startFromYaml(t, `routing: { scheduler: { use: fifo } }\n${models}`);
+  const chat = (m: string) => postJson(`${app.url}/v1/chat/completions`, { model: m, messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal((await chat('giant')).status, 200, 'the group router does not read resources');
+  await app.reload(parseConfig(`routing: { router: { use: memory }, scheduler: { use: fifo } }\n${models.replaceAll('${fake}', FAKE)}`, { env: {} }));
+  const r = await chat('giant');
+  assert.equal(r.status, 422);
+  assert.match(r.json.error.message, /97\.66 TiB of RAM, more than the budget allows \(RAM: [\d.]+ [GT]iB\)/);
+  assert.equal((await chat('small')).status, 200);
+});
