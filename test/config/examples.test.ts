@@ -102,7 +102,7 @@ describe('schema/config.schema.json', () => {
       .map(([k]) => k)
       .sort();
     assert.deepEqual(inactive, [
-      'captureBuffer', 'metricsMaxInMemory', 'peers', 'performance', 'profiles', 'selectors', 'store', 'ui',
+      'peers', 'performance', 'profiles', 'selectors',
     ]);
     assert.equal(JSON.stringify(schema).includes('unsupported'), false);
   });
