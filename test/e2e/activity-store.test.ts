@@ -4,10 +4,13 @@
  * message naming it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { ActivityStoreError } from '../../src/activity/store.ts';
 import { parseConfig } from '../../src/config/load.ts';
 import { startModelswap } from '../../src/main.ts';
@@ -45,4 +48,19 @@ test('a store.path that cannot be written is a start-up error naming it', async 
     assert.match(err.message, /cannot use "\/nonexistent-dir\/activity\.sqlite" as the activity store \(store\.path\)/);
     return true;
   });
+});
+
+test('the CLI exits 2 when store.path cannot be written, naming it', { timeout: 30_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'modelswap-store-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, `store: { path: ${join(dir, 'no-such-folder', 'a.sqlite')} }\nmodels: { a: { cmd: "x --port \${PORT}" } }\n`);
+  const cli = fileURLToPath(new URL('../../src/cli.ts', import.meta.url));
+  const child = spawn(process.execPath, [cli, '--config', file, '--listen', '127.0.0.1:0', '--state-file', join(dir, 'state.json')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  child.stdout.resume();
+  const [code] = (await once(child, 'exit')) as [number | null];
+  assert.equal(code, 2, stderr);
+  assert.match(stderr, /no-such-folder\/a\.sqlite.*activity store/);
 });
