@@ -1,9 +1,10 @@
 /**
  * Turns the router's event feed into activity rows. The listener runs on
- * the router's loop, so it only builds a row and queues it; rows reach the
- * store in batches (one transaction every `flushMs`, or as soon as
- * `batchRows` wait), never on the request's path. A read (`flush` first)
- * sees every request that has ended.
+ * the router's loop, so it only builds a row and queues it (about 1 µs);
+ * rows reach the store in batches, one transaction each, from a timer
+ * (`flushMs` after the first row waits) or from the next turn of the event
+ * loop once `batchRows` wait, never inside the listener or on a request's
+ * path. A read (`flush` first) sees every request that has ended.
  *
  * Recorded: every request a client sent over HTTP to a model (the inference
  * routes and `/upstream/<model>/…`), served or refused. Not recorded:
@@ -37,6 +38,7 @@ export class ActivityRecorder {
   readonly #marks = new SwapMarks();
   #pending: ActivityRow[] = [];
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #nextId: number;
   #closed = false;
 
@@ -61,14 +63,16 @@ export class ActivityRecorder {
       promptPerSecond: speed(u?.promptPerSecond), tokensPerSecond: speed(u?.tokensPerSecond), sessionId: ev.request.sessionId ?? null,
     });
     this.#o.captures?.claim(ev.id, id);
-    if (this.#pending.length >= (this.#o.batchRows ?? 200)) this.flush();
+    if (this.#pending.length >= (this.#o.batchRows ?? 200)) this.#immediate ??= setImmediate(() => this.flush());
     else this.#timer ??= setTimeout(() => this.flush(), this.#o.flushMs ?? 250).unref();
   };
 
   /** Writes what waits now (before a read, and at close). */
   flush(): void {
     clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
     this.#timer = undefined;
+    this.#immediate = undefined;
     const rows = this.#pending;
     if (rows.length === 0) return;
     this.#pending = [];

@@ -33,7 +33,8 @@ it('a row is queued, not written, by the listener; the timer writes the batch in
   store.close();
 });
 
-it('a full batch is written at once; refusals get the status of their error; preloads and other events are not rows', async () => {
+it('a full batch is written on the next turn, not in the listener; refusals get the status of their error; preloads and other events are not rows', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
   const store = await ActivityStore.open({ maxRows: 100, retentionMs: 0 });
   const rec = new ActivityRecorder({ store, onError: assert.fail, batchRows: 3 });
   rec.listener(done(1, { request: undefined })); // a preload
@@ -43,6 +44,8 @@ it('a full batch is written at once; refusals get the status of their error; pre
   rec.listener(done(4, { errorCode: 'UPSTREAM_START_FAILED', error: 'exited' }));
   assert.equal(store.page(all).total, 0);
   rec.listener(done(5, { clientAborted: true, error: 'client closed the request before its grant' }));
+  assert.equal(store.page(all).total, 0, 'not inside the listener');
+  t.mock.timers.tick(0);
   const { rows } = store.page(all);
   assert.deepEqual(rows.map((r) => [r.id, r.status, r.error]), [[1, 429, 'too many'], [2, 502, 'exited'], [3, null, 'client closed the request before its grant']]);
   rec.close();
