@@ -7,8 +7,9 @@
  * path. A read (`flush` first) sees every request that has ended.
  *
  * Recorded: every request a client sent over HTTP to a model (the inference
- * routes and `/upstream/<model>/…`), served or refused. Not recorded:
- * preloads and `POST /api/models/load`, which carry no request.
+ * routes, and `/upstream/<model>/…` except GET and HEAD), served or refused.
+ * Not recorded: what carries no request info (preloads, `POST
+ * /api/models/load`, those `/upstream` GETs).
  */
 import { ProxyError } from '../errors.ts';
 import type { FeedEvent } from '../router/feed.ts';

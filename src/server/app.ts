@@ -109,7 +109,8 @@ export function createApp(deps: AppDeps): RequestListener {
       assertCanStart(config.models.get(model)!);
       assertMayStart(config, model, rest, () => router.status(model));
       const body = await readBody(req, config.maxBodyBytes);
-      await serve(req, res, model, `${rest}${url.search}`, body);
+      // The activity history keeps what a client asks of a model, not a browsed server's pages and polls.
+      await serve(req, res, model, `${rest}${url.search}`, body, { record: req.method !== 'GET' && req.method !== 'HEAD' });
       return;
     }
     throw new ProxyError('MODEL_NOT_FOUND', `no configured model or alias matches ${quote(url.pathname)}`);

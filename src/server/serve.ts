@@ -46,6 +46,8 @@ export interface ServeOptions {
    * model name the client sent.
    */
   readonly loading?: { readonly asked: string };
+  /** Record it in the activity history (default true). */
+  readonly record?: boolean;
 }
 
 export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts: ServeOptions = {}): Promise<void> {
@@ -57,7 +59,7 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
   let loading = opts.loading !== undefined && deps.router.status(model) !== 'ready'
     ? LoadingStream.start(res, deps.router, model, opts.loading.asked)
     : undefined;
-  const request = requestInfo(req, deps.sessionHeaders);
+  const request = opts.record === false ? undefined : requestInfo(req, deps.sessionHeaders);
   try {
     for (let retry = 0; ; retry++) {
       let lease;
@@ -73,7 +75,7 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       loading?.done(lease.waitedMs);
       loading = undefined;
       deps.onGrant(model);
-      const capture = deps.captures?.begin(request.path, req.rawHeaders, body);
+      const capture = request === undefined ? undefined : deps.captures?.begin(request.path, req.rawHeaders, body);
       let result;
       try {
         result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model), usage: req.method === 'POST', onAnswer: capture?.onAnswer });

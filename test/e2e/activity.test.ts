@@ -122,7 +122,7 @@ models:
   assert.equal((await get(`${app.url}/api/captures/abc`)).status, 400);
 });
 
-test('a request refused before its grant is recorded with its status; a preload is not', { timeout: 30_000 }, async (t) => {
+test('a request refused before its grant is recorded with its status; a preload and /upstream GETs are not', { timeout: 30_000 }, async (t) => {
   const app = await startFromYaml(t, `
 hooks: { on_startup: { preload: [a] } }
 models:
@@ -142,4 +142,11 @@ models:
   assert.deepEqual(row.evicted, ['a']);
   assert.equal(row.has_capture, false, 'captures are off by default');
   assert.equal((await fetch(`${app.url}/api/captures/${row.id}`)).status, 404);
+
+  // /upstream: what a client asks of the model is recorded, a browsed server's GETs are not
+  assert.equal((await fetch(`${app.url}/upstream/a/health`)).status, 200);
+  const posted = await fetch(`${app.url}/upstream/a/v1/chat/completions?api_key=x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"messages":[]}' });
+  assert.equal(posted.status, 200);
+  const rows = ((await (await fetch(`${app.url}/api/metrics/activity`)).json()) as Page).data;
+  assert.deepEqual(rows.map((r) => [r.model, r.method, r.req_path]), [['a', 'POST', '/upstream/a/v1/chat/completions'], ['broken', 'POST', '/v1/chat/completions']]);
 });
