@@ -11,6 +11,7 @@ import { isClientCommand, runClient } from './client/main.ts';
 import { ConfigError, loadConfigSources } from './config/load.ts';
 import { ConfigReloader } from './config-reloader.ts';
 import { setV8HelperPolicy } from './helper-threads.ts';
+import { ActivityStoreError } from './activity/store.ts';
 import { ListenError, startModelswap, TlsError } from './main.ts';
 import { killAllGroupsSync } from './process/kill-group.ts';
 import { StateFileInUseError } from './process/reap.ts';
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
     const stateFile = args.stateFile ?? defaultStateFilePath(args.config ?? args.configDir ?? '', `${listen.host}:${listen.port}`);
     app = await startModelswap({ config, host: listen.host, port: listen.port, stateFile, ...stdoutLogFormat(args.logFormat), ...(tls === undefined ? {} : { tls }) });
   } catch (err) {
-    if (err instanceof TlsError) fail(2, err.message);
+    if (err instanceof TlsError || err instanceof ActivityStoreError) fail(2, err.message);
     if (err instanceof ListenError || err instanceof StateFileInUseError) fail(1, err.message);
     throw err;
   }

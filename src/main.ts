@@ -8,6 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { pino, type Logger } from 'pino';
+import { Activity } from './activity/activity.ts';
 import { DEFAULT_GROUP_ID } from './config/routing.ts';
 import type { Config } from './config/types.ts';
 import { ProxyError } from './errors.ts';
@@ -139,7 +140,14 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   });
   let current = config;
   const metrics = new Metrics(router);
-  const app = createApp({ config: () => current, router, logger, logs, metrics });
+  let activity: Activity;
+  try {
+    activity = await Activity.open(config.activity, router, (err, rows) => logger.error({ err, rows }, 'activity history: a batch of rows could not be written'));
+  } catch (err) {
+    await router.destroy(); // a store.path that cannot be used is a start-up error (ActivityStoreError)
+    throw err;
+  }
+  const app = createApp({ config: () => current, router, logger, logs, metrics, activity });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
     : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
@@ -188,6 +196,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       upgrades.destroyAll(); // websockets have no end to wait for: close them now, releasing their models
       await router.close(deadlineMs);
       metrics.close();
+      activity.close();
       groups?.flush(); // the last removals: a clean shutdown leaves no state file
       server.closeAllConnections();
       await closed;
@@ -197,6 +206,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
     if (next.logTimeFormat !== current.logTimeFormat) logger.warn('logTimeFormat changed: it takes effect after a restart');
     if (next.router.use === 'memory') detectedMemory ??= await detectMemory();
+    const { sessionHeaders: _n, ...was } = current.activity;
+    const { sessionHeaders: _c, ...now } = next.activity;
+    if (JSON.stringify(now) !== JSON.stringify(was)) logger.warn('metricsMaxInMemory, captureBuffer or store changed: they take effect after a restart');
     const diff = await router.reload(next);
     current = next;
     logConfigWarnings(logger, next);

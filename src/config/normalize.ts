@@ -9,6 +9,7 @@
  * all): a value with an issue at or below its path is not checked again and
  * gets a placeholder, so each problem is reported once.
  */
+import { normalizeActivity } from './activity.ts';
 import { splitCommand } from './command.ts';
 import { defaultProxyWithoutPort } from './expand.ts';
 import type { IssueList, KeyPath } from './issues.ts';
@@ -234,5 +235,6 @@ export function normalizeConfig(
     maxBodyBytes: raw.maxBodyBytes,
     logTimeFormat: raw.logTimeFormat,
     upstreamIgnorePaths: ignorePaths(raw, issues),
+    activity: normalizeActivity(raw),
   };
 }

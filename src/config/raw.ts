@@ -107,6 +107,10 @@ export interface RawConfig {
   readonly logRequests?: boolean;
   readonly logTimeFormat: LogTimeFormat;
   readonly upstream?: { readonly ignorePaths: readonly string[] };
+  readonly metricsMaxInMemory: number;
+  readonly captureBuffer: number;
+  readonly store?: { readonly path: string; readonly retention: string; readonly maxRows: number };
+  readonly ui?: { readonly activity?: { readonly session_id?: readonly string[] } };
   readonly models: Readonly<Record<string, RawModel>>;
 }
 

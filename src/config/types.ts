@@ -204,6 +204,22 @@ export type SchedulerConfig =
     readonly maxWaitMs: number | undefined;
   };
 
+/** The activity history and request captures. */
+export interface ActivityConfig {
+  /** Rows kept when the history is in memory (no storePath). */
+  readonly maxInMemory: number;
+  /** Capture cache size; 0 = no captures. */
+  readonly captureBytes: number;
+  /** SQLite file of the history; undefined = in memory. */
+  readonly storePath: string | undefined;
+  /** With storePath: rows older than this are deleted; 0 = kept. */
+  readonly retentionMs: number;
+  /** With storePath: rows kept at most; 0 = no limit. */
+  readonly maxRows: number;
+  /** Headers (lower case, in order) whose first value present is a request's session id. */
+  readonly sessionHeaders: readonly string[];
+}
+
 export interface Config {
   /** Model id -> model, in sorted id order. */
   readonly models: ReadonlyMap<string, ModelConfig>;
@@ -235,6 +251,7 @@ export interface Config {
   readonly profiles: ReadonlyMap<string, ProfileConfig>;
   /** Selector id -> selector, in sorted id order. */
   readonly selectors: ReadonlyMap<string, SelectorConfig>;
+  readonly activity: ActivityConfig;
   /** Accepted settings that have no effect (yet), each with its path and line: logged at start-up. */
   readonly warnings: readonly ConfigIssue[];
 }

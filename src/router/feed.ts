@@ -9,6 +9,7 @@
  * do slow work (the SSE writer buffers and drops on its own). With no
  * listener, the router builds no event at all (`active`).
  */
+import type { ProxyErrorCode } from '../errors.ts';
 import type { ProcessStatus } from '../process/types.ts';
 
 /** Why a model changed state, as far as the router knows. */
@@ -22,6 +23,19 @@ export interface TokenUsage {
   readonly completionTokens?: number;
   /** Generation speed, tokens per second (llama-server's timings). */
   readonly tokensPerSecond?: number;
+  /** Prompt processing speed, tokens per second (llama-server's timings). */
+  readonly promptPerSecond?: number;
+  /** Prompt tokens served from a cache (OpenAI's cached_tokens, Anthropic's cache_read_input_tokens, llama-server's cache_n). */
+  readonly cachedTokens?: number;
+}
+
+/** What the HTTP layer tells the router of a request it queues, carried to the request's `done` event. */
+export interface RequestInfo {
+  readonly method: string;
+  /** The path the client asked for, without the query. */
+  readonly path: string;
+  /** The session id the client sent in one of the configured headers (ui.activity.session_id). */
+  readonly sessionId?: string;
 }
 
 export type FeedEvent =
@@ -50,12 +64,17 @@ export type FeedEvent =
   | { readonly type: 'queue'; readonly at: number; readonly model: string; readonly inFlight: number; readonly waiting: number }
   /** A request was granted (`waitedMs` since it arrived). */
   | { readonly type: 'request'; readonly at: number; readonly phase: 'granted'; readonly id: number; readonly model: string; readonly waitedMs: number }
-  /** A request ended: served (with what the HTTP layer saw) or failed before its grant (`error`). */
+  /**
+   * A request ended: served (with what the HTTP layer saw) or failed before its grant (`error`).
+   * `request` is absent for what no client asked over HTTP (a preload, a load through the API).
+   */
   | {
     readonly type: 'request'; readonly at: number; readonly phase: 'done'; readonly id: number; readonly model: string;
     readonly waitedMs: number; readonly durationMs: number;
     readonly status?: number; readonly ttfbMs?: number; readonly clientAborted?: boolean; readonly error?: string;
-    readonly usage?: TokenUsage;
+    /** Failed before its grant: the error's code (the HTTP status follows from it). */
+    readonly errorCode?: ProxyErrorCode;
+    readonly usage?: TokenUsage; readonly contentType?: string; readonly request?: RequestInfo;
   };
 
 /** A model as a late subscriber first sees it. */

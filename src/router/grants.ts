@@ -9,7 +9,7 @@
  */
 import { ProxyError } from '../errors.ts';
 import type { RequestId, SchedRequest } from '../scheduler/types.ts';
-import type { TokenUsage } from './feed.ts';
+import type { RequestInfo, TokenUsage } from './feed.ts';
 
 /** What the HTTP layer saw of a served request, for the feed. */
 export interface ServeOutcome {
@@ -21,6 +21,8 @@ export interface ServeOutcome {
   readonly error?: string;
   /** What the answer reported of its tokens. */
   readonly usage?: TokenUsage;
+  /** The answer's Content-Type. */
+  readonly contentType?: string;
 }
 
 /** When a request arrived and was granted (performance.now()). */
@@ -42,6 +44,7 @@ export interface Lease {
 
 interface Waiter {
   readonly model: string;
+  readonly request: RequestInfo | undefined;
   readonly arrivedAt: number;
   readonly signal: AbortSignal | undefined;
   readonly resolve: (lease: Lease) => void;
@@ -55,9 +58,9 @@ export interface GrantsDeps {
   /** A request was granted: record its use and return its upstream's base URL. */
   readonly onGrant: (id: RequestId, model: string, waitedMs: number) => string;
   /** A lease was released (once per lease): post its serveDone. */
-  readonly onRelease: (id: RequestId, model: string, times: LeaseTimes, outcome: ServeOutcome | undefined) => void;
+  readonly onRelease: (id: RequestId, model: string, times: LeaseTimes, outcome: ServeOutcome | undefined, request: RequestInfo | undefined) => void;
   /** A waiting request ended with an error (not its caller leaving). */
-  readonly onFail: (id: RequestId, model: string, err: ProxyError, waitedMs: number) => void;
+  readonly onFail: (id: RequestId, model: string, err: ProxyError, waitedMs: number, request: RequestInfo | undefined) => void;
 }
 
 const clientClosed = (): ProxyError => new ProxyError('CLIENT_CLOSED', 'client closed the request');
@@ -71,11 +74,11 @@ export class Grants {
     this.#deps = deps;
   }
 
-  /** Register request `id` for `model`; the promise settles when it ends. */
-  wait(id: RequestId, model: string, signal: AbortSignal | undefined): Promise<Lease> {
+  /** Register request `id` for `model`; the promise settles when it ends. `request` travels to its end. */
+  wait(id: RequestId, model: string, signal: AbortSignal | undefined, request?: RequestInfo): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
       const onAbort = (): void => this.#deps.onAbort(id);
-      this.#waiting.set(id, { model, arrivedAt: performance.now(), signal, resolve, reject, onAbort });
+      this.#waiting.set(id, { model, request, arrivedAt: performance.now(), signal, resolve, reject, onAbort });
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -100,7 +103,7 @@ export class Grants {
       release: (outcome) => {
         if (released) return;
         released = true;
-        this.#deps.onRelease(id, w.model, times, outcome);
+        this.#deps.onRelease(id, w.model, times, outcome, w.request);
       },
     });
     return true;
@@ -111,14 +114,14 @@ export class Grants {
     const w = this.#take(id);
     if (w === undefined) return;
     w.reject(err);
-    this.#deps.onFail(id, w.model, err, performance.now() - w.arrivedAt);
+    this.#deps.onFail(id, w.model, err, performance.now() - w.arrivedAt, w.request);
   }
 
-  /** Its caller left: end request `id` with CLIENT_CLOSED. Returns its model, or undefined if it already ended. */
-  withdraw(id: RequestId): string | undefined {
+  /** Its caller left: end request `id` with CLIENT_CLOSED. Returns what it was, or undefined if it already ended. */
+  withdraw(id: RequestId): { readonly model: string; readonly waitedMs: number; readonly request: RequestInfo | undefined } | undefined {
     const w = this.#take(id);
     w?.reject(clientClosed());
-    return w?.model;
+    return w === undefined ? undefined : { model: w.model, waitedMs: Math.round(performance.now() - w.arrivedAt), request: w.request };
   }
 
   /** Requests still waiting, in arrival order. */

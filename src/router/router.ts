@@ -17,7 +17,7 @@ import { assertNever, ProxyError } from '../errors.ts';
 import type { ProcessStatus, StatusDetail, Upstream } from '../process/types.ts';
 import type { Effects, Scheduler, UnloadReason } from '../scheduler/types.ts';
 import type { RouterEvent } from './events.ts';
-import type { FeedListener, ModelSnapshot } from './feed.ts';
+import type { FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
 import { FeedPublisher } from './feed-publisher.ts';
 import { Grants, type Lease } from './grants.ts';
 import { RunLoop } from './run-loop.ts';
@@ -97,10 +97,13 @@ export class Router {
         if (this.#publisher.feed.active) this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'granted', id, model, waitedMs: Math.round(waitedMs) });
         return this.#models.model(model)!.proxy;
       },
-      onRelease: (id, model, times, outcome) => post({ type: 'serveDone', id, model, times, outcome }),
-      onFail: (id, model, err, waitedMs) => {
+      onRelease: (id, model, times, outcome, request) => post({ type: 'serveDone', id, model, times, outcome, request }),
+      onFail: (id, model, err, waitedMs, request) => {
         if (!this.#publisher.feed.active) return;
-        this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'done', id, model, waitedMs: Math.round(waitedMs), durationMs: Math.round(waitedMs), error: err.message });
+        this.#publisher.feed.publish({
+          type: 'request', at: Date.now(), phase: 'done', id, model, waitedMs: Math.round(waitedMs), durationMs: Math.round(waitedMs), error: err.message,
+          errorCode: err.code, ...(request !== undefined ? { request } : {}),
+        });
       },
     });
     this.#effects = createRouterEffects({
@@ -145,12 +148,13 @@ export class Router {
    * Wait for a grant to serve `model` (a resolved model id). Rejects with a
    * ProxyError (MODEL_NOT_FOUND, CONCURRENCY_LIMIT, UPSTREAM_*, MODEL_UNLOADED,
    * SHUTTING_DOWN, CLIENT_CLOSED). When `signal` aborts before the grant, the
-   * request is withdrawn from the scheduler and never granted.
+   * request is withdrawn from the scheduler and never granted. `opts.request`
+   * (what a client asked over HTTP) is carried to the request's `done` event.
    */
-  acquire(model: string, signal?: AbortSignal, opts: { readonly preload?: boolean } = {}): Promise<Lease> {
+  acquire(model: string, signal?: AbortSignal, opts: { readonly preload?: boolean; readonly request?: RequestInfo } = {}): Promise<Lease> {
     if (signal?.aborted) return Promise.reject(new ProxyError('CLIENT_CLOSED', 'client closed the request'));
     const id = this.#nextId++;
-    const lease = this.#grants.wait(id, model, signal);
+    const lease = this.#grants.wait(id, model, signal, opts.request);
     this.#loop.post({ type: 'request', id, model, preload: opts.preload === true });
     return lease;
   }
@@ -279,9 +283,13 @@ export class Router {
         return;
       case 'cancel': {
         this.#scheduler.onCancel(ev.id);
-        const model = this.#grants.withdraw(ev.id);
-        if (model !== undefined && this.#publisher.feed.active) {
-          this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'done', id: ev.id, model, waitedMs: 0, durationMs: 0, clientAborted: true, error: 'client closed the request before its grant' });
+        const withdrawn = this.#grants.withdraw(ev.id);
+        const model = withdrawn?.model;
+        if (withdrawn !== undefined && this.#publisher.feed.active) {
+          this.#publisher.feed.publish({
+            type: 'request', at: Date.now(), phase: 'done', id: ev.id, model: withdrawn.model, waitedMs: withdrawn.waitedMs, durationMs: withdrawn.waitedMs, clientAborted: true,
+            error: 'client closed the request before its grant', ...(withdrawn.request !== undefined ? { request: withdrawn.request } : {}),
+          });
         }
         // The model may have just become idle (its last waiter left): restart its TTL clock.
         if (model !== undefined) this.#ttl.armIfIdle(model);
@@ -358,6 +366,7 @@ export class Router {
     this.#publisher.feed.publish({
       type: 'request', at: Date.now(), phase: 'done', id: ev.id, model: ev.model,
       waitedMs: Math.round(times.grantedAt - times.arrivedAt), durationMs: Math.round(performance.now() - times.arrivedAt), ...outcome,
+      ...(ev.request !== undefined ? { request: ev.request } : {}),
     });
   }
 

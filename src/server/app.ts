@@ -4,12 +4,14 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Activity } from '../activity/activity.ts';
 import type { Config } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
 import type { Metrics } from '../metrics/prometheus.ts';
 import type { Router } from '../router/router.ts';
 import { COMFYUI_MODEL } from '../config/model-options.ts';
+import { activityRoute } from './activity-routes.ts';
 import { ApiKeyCheck } from './auth.ts';
 import { readBody } from './body.ts';
 import { trackResponse } from './client-errors.ts';
@@ -59,6 +61,8 @@ export interface AppDeps {
   readonly logs: LogHub;
   /** Prometheus metrics for GET /metrics; none: 404. */
   readonly metrics?: Metrics;
+  /** The activity history (/api/metrics/activity, /api/captures/<id>); none: 404. */
+  readonly activity?: Activity;
 }
 
 export function createApp(deps: AppDeps): RequestListener {
@@ -81,7 +85,10 @@ export function createApp(deps: AppDeps): RequestListener {
   const grants = new GrantClock();
 
   const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts?: ServeOptions): Promise<void> =>
-    serveRequest({ router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts }, req, res, model, path, body, opts);
+    serveRequest({
+      router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts,
+      sessionHeaders: config.activity.sessionHeaders, captures: deps.activity?.captures,
+    }, req, res, model, path, body, opts);
 
   async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const body = await readBody(req, config.maxBodyBytes);
@@ -135,7 +142,8 @@ export function createApp(deps: AppDeps): RequestListener {
       assertCanStart(config.models.get(model)!);
       assertMayStart(config, model, rest, () => router.status(model));
       const body = await readBody(req, config.maxBodyBytes);
-      await serve(req, res, model, `${rest}${url.search}`, body);
+      // The activity history keeps what a client asks of a model, not a browsed server's pages and polls.
+      await serve(req, res, model, `${rest}${url.search}`, body, { record: req.method !== 'GET' && req.method !== 'HEAD' });
       return;
     }
     throw new ProxyError('MODEL_NOT_FOUND', `no configured model or alias matches ${quote(url.pathname)}`);
@@ -212,6 +220,7 @@ export function createApp(deps: AppDeps): RequestListener {
         return;
       }
       if (path === '/logs') return sendLogHistory(res, logs.combined);
+      if (deps.activity !== undefined && (await activityRoute(deps.activity, res, path, url.searchParams))) return;
       if (path === '/logs/stream' || path.startsWith('/logs/stream/')) {
         const id = decodePath(path.slice('/logs/stream'.length).replace(/^\//, ''));
         return streamLog(res, logRing(logs, config, id), !url.searchParams.has('no-history'));

@@ -93,6 +93,8 @@ export interface ForwardOptions {
   readonly replaceHeaders?: readonly (readonly [string, string])[];
   /** How error messages name the upstream; `upstream for model "<model>"` when omitted. */
   readonly upstreamName?: string;
+  /** Called with the upstream's answer before it is relayed (a capture taps its data events). */
+  readonly onAnswer?: (answer: IncomingMessage) => void;
 }
 
 /** How a forward ended, for the caller's retry decision and the event feed. */
@@ -110,6 +112,8 @@ export interface ForwardResult {
   readonly unreachable: ProxyError | undefined;
   /** The answer's token counts, when asked for and reported. */
   readonly usage?: TokenUsage | undefined;
+  /** The upstream answer's Content-Type, when one came. */
+  readonly contentType?: string | undefined;
 }
 
 /** Resolves when the client's response is over (finished, failed or abandoned), or unreachable; never rejects. */
@@ -120,6 +124,7 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
   const hasBody = o.body.length > 0 || !(method === 'GET' || method === 'HEAD');
   const t0 = performance.now();
   let ttfbMs: number | undefined;
+  let contentType: string | undefined;
   const tap = o.usage === true ? new UsageTap() : undefined;
 
   return new Promise<ForwardResult>((resolve) => {
@@ -128,7 +133,7 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
     const onClose = (): void => {
       const clientAborted = !res.writableFinished;
       if (clientAborted) up?.destroy();
-      resolve({ status: res.headersSent ? res.statusCode : 0, ttfbMs, clientAborted, unreachable: undefined, usage: tap?.usage() });
+      resolve({ status: res.headersSent ? res.statusCode : 0, ttfbMs, clientAborted, unreachable: undefined, usage: tap?.usage(), contentType });
     };
     res.once('close', onClose);
     const replace = o.replaceHeaders;
@@ -163,8 +168,10 @@ export function forward(o: ForwardOptions): Promise<ForwardResult> {
       sent.on('response', (answer) => {
         answered = true;
         ttfbMs = performance.now() - t0;
+        contentType = rawHeaderValue(answer.rawHeaders, 'content-type');
         if (tap !== undefined) answer.on('data', (chunk: Buffer) => tap.push(chunk));
-        relay(answer, res);
+        o.onAnswer?.(answer);
+        relay(answer, res, contentType);
       });
       sent.end(hasBody ? o.body : undefined);
     };
@@ -195,11 +202,11 @@ export function upstreamError(what: string, err: unknown): ProxyError {
 }
 
 /** Copy the upstream's status and headers, then its body chunk by chunk. */
-function relay(answer: IncomingMessage, res: ServerResponse): void {
+function relay(answer: IncomingMessage, res: ServerResponse, contentType: string | undefined): void {
   if (res.destroyed) return void answer.destroy();
   if (res.headersSent) return continueStream(answer, res);
   const raw = answer.rawHeaders;
-  const sse = rawHeaderValue(raw, 'content-type')?.startsWith('text/event-stream') === true;
+  const sse = contentType?.startsWith('text/event-stream') === true;
   const out = copyHeaders(raw, sse ? NOT_IN_SSE_ANSWER : HOP_BY_HOP);
   // SSE: tell a buffering reverse proxy in front of us (nginx) to pass events on at once.
   if (sse) out.push('X-Accel-Buffering', 'no');

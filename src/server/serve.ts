@@ -11,6 +11,8 @@
  * refusing gets the 502, with the model's last log lines.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CaptureStore } from '../activity/captures.ts';
+import { requestInfo } from '../activity/request-info.ts';
 import type { ModelTimeouts } from '../config/types.ts';
 import { ProxyError } from '../errors.ts';
 import type { LogHub } from '../log/hub.ts';
@@ -31,6 +33,10 @@ export interface ServeDeps {
   readonly onGrant: (model: string) => void;
   /** The model's upstream timeouts (connect, response headers), if any. */
   readonly timeouts: (model: string) => ModelTimeouts | undefined;
+  /** Headers whose value is the request's session id, for the activity history. */
+  readonly sessionHeaders: readonly string[];
+  /** Where request/response captures go; none when captures are off. */
+  readonly captures?: CaptureStore;
 }
 
 export interface ServeOptions {
@@ -40,6 +46,8 @@ export interface ServeOptions {
    * model name the client sent.
    */
   readonly loading?: { readonly asked: string };
+  /** Record it in the activity history (default true). */
+  readonly record?: boolean;
 }
 
 export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts: ServeOptions = {}): Promise<void> {
@@ -51,11 +59,12 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
   let loading = opts.loading !== undefined && deps.router.status(model) !== 'ready'
     ? LoadingStream.start(res, deps.router, model, opts.loading.asked)
     : undefined;
+  const request = opts.record === false ? undefined : requestInfo(req, deps.sessionHeaders);
   try {
     for (let retry = 0; ; retry++) {
       let lease;
       try {
-        lease = await deps.router.acquire(model, ac.signal);
+        lease = await deps.router.acquire(model, ac.signal, { request });
       } catch (err) {
         // Refused or failed while the loading stream is out: the error goes into the stream.
         if (loading === undefined || (err instanceof ProxyError && err.code === 'CLIENT_CLOSED')) throw err;
@@ -66,16 +75,18 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       loading?.done(lease.waitedMs);
       loading = undefined;
       deps.onGrant(model);
+      const capture = request === undefined ? undefined : deps.captures?.begin(request.path, req.rawHeaders, body);
       let result;
       try {
-        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model), usage: req.method === 'POST' });
+        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model), usage: req.method === 'POST', onAnswer: capture?.onAnswer });
       } catch (err) {
         lease.release({ error: String(err) });
         throw err;
       }
       const refused = result.unreachable;
       if (refused === undefined) {
-        lease.release({ status: result.status, ttfbMs: result.ttfbMs, clientAborted: result.clientAborted, usage: result.usage });
+        if (capture !== undefined) deps.captures!.hold(lease.id, capture.finish());
+        lease.release({ status: result.status, ttfbMs: result.ttfbMs, clientAborted: result.clientAborted, usage: result.usage, contentType: result.contentType });
         return;
       }
       // Keep the lease while we look: the model cannot be evicted meanwhile.

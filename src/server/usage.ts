@@ -40,17 +40,23 @@ function last(text: string, name: string): number | undefined {
 /**
  * The counts of the last `usage` (OpenAI: prompt/completion tokens;
  * Anthropic and Responses: input/output tokens) or llama-server `timings`
- * (prompt_n, predicted_n, predicted_per_second) in `text`.
+ * (prompt_n, predicted_n, predicted_per_second, prompt_per_second, cache_n)
+ * in `text`; cached prompt tokens also from `cached_tokens` or
+ * `cache_read_input_tokens`.
  */
 export function parseUsage(text: string): TokenUsage | undefined {
   if (!text.includes('"usage"') && !text.includes('"timings"')) return undefined;
   const promptTokens = last(text, 'prompt_tokens') ?? last(text, 'input_tokens') ?? last(text, 'prompt_n');
   const completionTokens = last(text, 'completion_tokens') ?? last(text, 'output_tokens') ?? last(text, 'predicted_n');
   const tokensPerSecond = last(text, 'predicted_per_second');
+  const promptPerSecond = last(text, 'prompt_per_second');
+  const cachedTokens = last(text, 'cached_tokens') ?? last(text, 'cache_read_input_tokens') ?? last(text, 'cache_n');
   if (promptTokens === undefined && completionTokens === undefined && tokensPerSecond === undefined) return undefined;
   return {
     ...(promptTokens !== undefined ? { promptTokens } : {}),
     ...(completionTokens !== undefined ? { completionTokens } : {}),
     ...(tokensPerSecond !== undefined ? { tokensPerSecond } : {}),
+    ...(promptPerSecond !== undefined ? { promptPerSecond } : {}),
+    ...(cachedTokens !== undefined ? { cachedTokens } : {}),
   };
 }

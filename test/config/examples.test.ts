@@ -102,7 +102,7 @@ describe('schema/config.schema.json', () => {
       .map(([k]) => k)
       .sort();
     assert.deepEqual(inactive, [
-      'captureBuffer', 'metricsMaxInMemory', 'performance', 'store', 'ui',
+      'performance',
     ]);
     assert.equal(JSON.stringify(schema).includes('unsupported'), false);
   });

@@ -34,7 +34,7 @@ describe("llama-swap's config.example.yaml", () => {
     doc.setIn(['routing', 'router', 'settings', 'groups', 'group1', 'members'], doc.createNode(['qwen-unlisted']));
     const c = parseConfig(doc.toString(), { env: ENV });
     assert.deepEqual(c.warnings.map((w) => w.path), [
-      'metricsMaxInMemory', 'captureBuffer', 'ui', 'performance',
+      'performance',
       'models.gpt-oss-120b.timeouts', 'models.unlisted-model.proxy', 'hooks.on_startup.preload[0]',
       'peers.openrouter.timeouts',
     ]);
@@ -57,12 +57,11 @@ describe("llama-swap's config.example.yaml", () => {
 });
 
 describe("llama-swap's docker/config.example.yaml", () => {
-  it('loads as it is, warning about logRequests, metricsMaxInMemory and the model that can never start', () => {
+  it('loads as it is, warning about logRequests and the model that can never start', () => {
     const c = parseConfig(fixture('docker/config.example.yaml'), { env: {} });
     assert.deepEqual([...c.models.keys()], ['qwen2.5', 'smollm2', 'z-image']);
     assert.deepEqual(c.warnings.map((w) => [w.path, w.line]), [
       ['logRequests', 6],
-      ['metricsMaxInMemory', 7],
       ['models.z-image.proxy', 24],
     ]);
     assert.equal(c.aliases.get('dall-e-3'), 'z-image');

@@ -79,19 +79,48 @@ describe('upstream.ignorePaths', () => {
   });
 });
 
+describe('the activity keys', () => {
+  it('are active, with their defaults (captures off, 30 days of a store file, the two session headers)', () => {
+    const d = load(`models: { m: { ${M} } }`);
+    assert.deepEqual(d.activity, { maxInMemory: 1000, captureBytes: 0, storePath: undefined, retentionMs: 0, maxRows: 0, sessionHeaders: ['x-session-id', 'x-litellm-session-id'] });
+    const c = load(`
+metricsMaxInMemory: 50
+captureBuffer: 5
+store: { path: /tmp/x.sqlite }
+ui: { activity: { session_id: [" X-Session-ID ", x-session-id, X-Conv] } }
+models: { m: { ${M} } }
+`);
+    assert.deepEqual(c.warnings, []);
+    assert.deepEqual(c.activity, { maxInMemory: 50, captureBytes: 5 * 1024 * 1024, storePath: '/tmp/x.sqlite', retentionMs: 30 * 86_400_000, maxRows: 1_000_000, sessionHeaders: ['x-session-id', 'x-conv'] });
+    const e = load(`store: { path: a.db, retention: 1d12h, maxRows: 0 }
+ui: { activity: { session_id: [] } }
+models: { m: { ${M} } }`);
+    assert.deepEqual([e.activity.retentionMs, e.activity.maxRows, e.activity.sessionHeaders], [36 * 3_600_000, 0, []]);
+    assert.equal(load(`store: { path: a.db, retention: "0" }
+models: { m: { ${M} } }`).activity.retentionMs, 0);
+  });
+
+  it('reject bad values with the key path', () => {
+    oneIssue(`store: { path: a.db, retention: soon }
+models: { m: { ${M} } }`, 'store.retention', /expected a duration such as 30d/);
+    oneIssue(`captureBuffer: -1
+models: { m: { ${M} } }`, 'captureBuffer', /.+/);
+    oneIssue(`metricsMaxInMemory: 0
+models: { m: { ${M} } }`, 'metricsMaxInMemory', /.+/);
+    oneIssue(`store: { retention: 1d }
+models: { m: { ${M} } }`, 'store.path', /.+/);
+  });
+});
+
 describe('accepted keys that are not active yet', () => {
   it('loads them with one warning each, naming what does not happen', () => {
     const c = load(`
-metricsMaxInMemory: 1000
-captureBuffer: 5
-store: { path: /tmp/x.sqlite }
-ui: { activity: { session_id: [X-Session-ID] } }
 performance: { disabled: false, every: 5s }
 models:
   m: { ${M} }
 `);
     assert.deepEqual(c.warnings.map((w) => [w.path, w.line]), [
-      ['metricsMaxInMemory', 2], ['captureBuffer', 3], ['store', 4], ['ui', 5], ['performance', 6],
+      ['performance', 2],
     ]);
     assert.ok(c.warnings.every((w) => w.message.startsWith('accepted but not active yet: ')), JSON.stringify(c.warnings));
   });

@@ -20,7 +20,7 @@ const DOCKER = readFileSync(new URL('../fixtures/llama-swap/docker/config.exampl
 test("llama-swap's docker example config starts unchanged, with its warnings logged at start-up", async (t) => {
   const cli = await startCli(t, DOCKER, 3);
   const warnings = cli.stdout().split('\n').filter((l) => l.includes('"level":40') && l.includes('config: '));
-  assert.deepEqual(warnings.map((l) => (JSON.parse(l) as { key: string }).key), ['logRequests', 'metricsMaxInMemory', 'models.z-image.proxy']);
+  assert.deepEqual(warnings.map((l) => (JSON.parse(l) as { key: string }).key), ['logRequests', 'models.z-image.proxy']);
 
   const list = (await (await fetch(`${cli.url}/v1/models`)).json()) as { data: { id: string }[] };
   assert.deepEqual(list.data.map((m) => m.id), ['qwen2.5', 'smollm2', 'z-image']);

@@ -31,3 +31,11 @@ test('the tap keeps only the tail: usage at the end of a large answer is found, 
   assert.deepEqual(tap.usage(), { promptTokens: 11, completionTokens: 5000 });
   assert.equal(new UsageTap().usage(), undefined);
 });
+
+test('prompt speed and cached prompt tokens (llama-server timings, OpenAI details, Anthropic cache reads)', () => {
+  assert.deepEqual(parseUsage('{"timings":{"cache_n":40,"prompt_n":2,"prompt_per_second":900.5,"predicted_n":7,"predicted_per_second":33}}'), {
+    promptTokens: 2, completionTokens: 7, tokensPerSecond: 33, promptPerSecond: 900.5, cachedTokens: 40,
+  });
+  assert.deepEqual(parseUsage('{"usage":{"prompt_tokens":50,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":32}}}'), { promptTokens: 50, completionTokens: 3, cachedTokens: 32 });
+  assert.deepEqual(parseUsage('{"usage":{"input_tokens":5,"cache_read_input_tokens":100,"output_tokens":2}}'), { promptTokens: 5, completionTokens: 2, cachedTokens: 100 });
+});

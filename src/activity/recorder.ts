@@ -1,0 +1,92 @@
+/**
+ * Turns the router's event feed into activity rows. The listener runs on
+ * the router's loop, so it only builds a row and queues it (about 1 µs);
+ * rows reach the store in batches, one transaction each, from a timer
+ * (`flushMs` after the first row waits) or from the next turn of the event
+ * loop once `batchRows` wait, never inside the listener or on a request's
+ * path. A read (`flush` first) sees every request that has ended.
+ *
+ * Recorded: every request a client sent over HTTP to a model (the inference
+ * routes, and `/upstream/<model>/…` except GET and HEAD), served or refused.
+ * Not recorded: what carries no request info (preloads, `POST
+ * /api/models/load`, those `/upstream` GETs).
+ */
+import { ProxyError } from '../errors.ts';
+import type { FeedEvent } from '../router/feed.ts';
+import { toOpenAIError } from '../server/openai-error.ts';
+import type { CaptureStore } from './captures.ts';
+import type { ActivityRow } from './row.ts';
+import type { ActivityStore } from './store.ts';
+import { SwapMarks } from './swap-marks.ts';
+
+export interface RecorderOptions {
+  readonly store: ActivityStore;
+  /** Captures to file under each row's id; none when captureBuffer is 0. */
+  readonly captures?: CaptureStore;
+  /** A batch could not be written (disk full, …): the rows are dropped. */
+  readonly onError: (err: unknown, rows: number) => void;
+  /** Longest a row waits before its batch is written (default 250 ms). */
+  readonly flushMs?: number;
+  /** A batch this large is written at once (default 200). */
+  readonly batchRows?: number;
+}
+
+const round = (n: number | undefined): number | null => (n === undefined ? null : Math.round(n));
+const speed = (n: number | undefined): number | null => (n === undefined ? null : Math.round(n * 100) / 100);
+
+export class ActivityRecorder {
+  readonly #o: RecorderOptions;
+  readonly #marks = new SwapMarks();
+  #pending: ActivityRow[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  #nextId: number;
+  #closed = false;
+
+  constructor(o: RecorderOptions) {
+    this.#o = o;
+    this.#nextId = o.store.lastId() + 1;
+  }
+
+  /** The feed listener. */
+  readonly listener = (ev: FeedEvent): void => {
+    const mark = this.#marks.observe(ev);
+    if (ev.type !== 'request' || ev.phase !== 'done' || ev.request === undefined || this.#closed) return;
+    const id = this.#nextId++;
+    const u = ev.usage;
+    const status = ev.status !== undefined && ev.status > 0 ? ev.status : ev.errorCode !== undefined ? toOpenAIError(new ProxyError(ev.errorCode, '')).status : null;
+    this.#pending.push({
+      id, ts: ev.at - ev.durationMs, model: ev.model, method: ev.request.method, path: ev.request.path,
+      status, contentType: ev.contentType ?? null, clientAborted: ev.clientAborted === true, error: ev.error ?? null,
+      queuedMs: ev.waitedMs, ttfbMs: round(ev.ttfbMs), durationMs: ev.durationMs,
+      causedSwap: mark !== undefined, evicted: mark?.evicted ?? [], loadMs: round(mark?.loadMs),
+      promptTokens: u?.promptTokens ?? null, completionTokens: u?.completionTokens ?? null, cachedTokens: u?.cachedTokens ?? null,
+      promptPerSecond: speed(u?.promptPerSecond), tokensPerSecond: speed(u?.tokensPerSecond), sessionId: ev.request.sessionId ?? null,
+    });
+    this.#o.captures?.claim(ev.id, id);
+    if (this.#pending.length >= (this.#o.batchRows ?? 200)) this.#immediate ??= setImmediate(() => this.flush());
+    else this.#timer ??= setTimeout(() => this.flush(), this.#o.flushMs ?? 250).unref();
+  };
+
+  /** Writes what waits now (before a read, and at close). */
+  flush(): void {
+    clearTimeout(this.#timer);
+    clearImmediate(this.#immediate);
+    this.#timer = undefined;
+    this.#immediate = undefined;
+    const rows = this.#pending;
+    if (rows.length === 0) return;
+    this.#pending = [];
+    try {
+      this.#o.store.insert(rows);
+    } catch (err) {
+      this.#o.onError(err, rows.length);
+    }
+  }
+
+  /** Writes the last rows; later events are ignored. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+}
