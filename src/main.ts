@@ -16,6 +16,7 @@ import { LogHub } from './log/hub.ts';
 import { prettyLines } from './log/pretty.ts';
 import { pinoTimestamp } from './log/time-format.ts';
 import { detectMemory } from './process/memory-probe.ts';
+import { footprintWarnings, measureFootprint } from './process/footprint.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
@@ -114,6 +115,17 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   // `auto` memory budgets: what the machine has, read once, when a config first uses the memory router.
   let detectedMemory = config.router.use === 'memory' ? await detectMemory() : undefined;
   const router: Router = new Router({
+    // Declared memory against what the server really holds once loaded: a wrong declaration is warned about.
+    onReady: (model, pid) => {
+      const need = current.router.use === 'memory' ? current.router.memory.needs.get(model) : undefined;
+      if (need === undefined || pid === undefined) return;
+      measureFootprint(pid).then(
+        (fp) => {
+          for (const w of footprintWarnings(model, need, fp)) logger.warn({ model, rss: fp.rss }, w);
+        },
+        (err: unknown) => logger.debug({ model, err }, 'could not measure the footprint'),
+      );
+    },
     config,
     logger,
     createUpstream: (model, onStatus) =>

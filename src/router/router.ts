@@ -40,6 +40,8 @@ export interface RouterDeps {
   readonly createUpstream: (model: ModelConfig, onStatus: (status: ProcessStatus, detail: StatusDetail) => void) => Upstream;
   /** Builds the scheduler around the router's Effects for a config (again on every reload). */
   readonly createScheduler: (effects: Effects, config: Config) => Scheduler;
+  /** A model's current process became ready (on the run loop; must not throw or block). */
+  readonly onReady?: (model: string, pid: number | undefined) => void;
 }
 
 /** How often a scheduler that asks for ticks (`onTick`) gets one. */
@@ -321,7 +323,9 @@ export class Router {
         return;
       }
       case 'status':
-        if (this.#models.upstream(ev.model) === ev.upstream) this.#publisher.status(ev.model, ev.status, ev.detail, this.#preloading.has(ev.model));
+        if (this.#models.upstream(ev.model) !== ev.upstream) return; // the old process of a reloaded model
+        this.#publisher.status(ev.model, ev.status, ev.detail, this.#preloading.has(ev.model));
+        if (ev.status === 'ready') this.#deps.onReady?.(ev.model, ev.detail.pid);
         return;
       case 'loadTick':
         this.#publisher.tick();

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import OpenAI from 'openai';
-import { postJson, startFromYaml } from '../helpers/modelswap.ts';
+import { postJson, startFromYaml, until } from '../helpers/modelswap.ts';
 import { freePortRange } from '../helpers/ports.ts';
 
 const ROUNDS = 20;
@@ -54,6 +54,9 @@ models:
     proxy: http://127.0.0.1:${port + 1}
     checkEndpoint: none
 `);
+  // Started, and its first lines logged, before the request meets the closed port.
+  (await app.router.acquire('refuser')).release();
+  await until(() => /server is listening/.test(app.logs.model('refuser').history()), 10_000, 'the server to log that it listens');
   const r = await postJson(`${app.url}/v1/chat/completions`, { model: 'refuser', messages: [{ role: 'user', content: 'x' }] });
   assert.equal(r.status, 502);
   assert.match(r.json.error.message, /ECONNREFUSED/);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../src/config/load.ts';
-import { FAKE, postJson, startFromYaml } from '../helpers/modelswap.ts';
+import { FAKE, postJson, startFromYaml, until } from '../helpers/modelswap.ts';
 import { freePortRange } from '../helpers/ports.ts';
 
 const model = (id: string, extra = ''): string => `  ${id}: { cmd: "\${fake} --port \${PORT} --model-id \${MODEL_ID}"${extra} }`;
@@ -75,4 +75,20 @@ test('memory: a reload that turns the memory router on reads the machine then (a
   assert.equal(r.status, 422);
   assert.match(r.json.error.message, /97\.66 TiB of RAM, more than the budget allows \(RAM: [\d.]+ [GT]iB\)/);
   assert.equal((await chat('small')).status, 200);
+});
+
+test('memory: once a model is ready, a declaration far from what its process group holds is warned about', async (t) => {
+  const app = await startFromYaml(t, `
+routing:
+  router: { use: memory, settings: { memory: { ram: 64GiB } } }
+  scheduler: { use: fifo }
+models:
+${model('tiny', ', resources: { ram: 1MiB }')}
+`);
+  assert.equal((await postJson(`${app.url}/v1/chat/completions`, { model: 'tiny', messages: [] })).status, 200);
+  // The fake server (a Node process) holds tens of MB: 1 MiB is far off.
+  await until(() => /"model":"tiny"/.test(app.logs.proxy.history()) && /declar/i.test(app.logs.proxy.history()), 10_000, 'the footprint warning');
+  const line = app.logs.proxy.history().split('\n').find((l) => /declar/i.test(l) && l.includes('"tiny"'));
+  assert.match(line ?? '', /"level":40/, 'a warning');
+  assert.match(line ?? '', /"rss":\d+/);
 });
