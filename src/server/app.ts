@@ -17,6 +17,7 @@ import { readBody } from './body.ts';
 import { trackResponse } from './client-errors.ts';
 import { streamEvents } from './events.ts';
 import { serve as serveRequest, type ServeOptions } from './serve.ts';
+import { InFlightResponses, infoRoute } from './routes-info.ts';
 import { logRing, sendLogHistory, streamLog } from './logs.ts';
 import { forwardedBody } from './filters.ts';
 import { assertCanStart, assertMayStart } from './gates.ts';
@@ -83,11 +84,12 @@ export function createApp(deps: AppDeps): RequestListener {
   };
   const created = Math.floor(Date.now() / 1000);
   const grants = new GrantClock();
+  const inflight = new InFlightResponses();
 
   const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts?: ServeOptions): Promise<void> =>
     serveRequest({
       router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts,
-      sessionHeaders: config.activity.sessionHeaders, captures: deps.activity?.captures,
+      sessionHeaders: config.activity.sessionHeaders, captures: deps.activity?.captures, inflight,
     }, req, res, model, path, body, opts);
 
   async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -193,6 +195,7 @@ export function createApp(deps: AppDeps): RequestListener {
       res.end(method === 'HEAD' ? undefined : body);
       return;
     }
+    if (infoRoute(method, path, res, inflight)) return;
     const routed = modelRoute(method, url);
     if (routed !== undefined) return inference(req, res, routed);
     if (path.startsWith('/upstream/')) return passthrough(req, res, url);

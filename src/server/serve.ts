@@ -19,6 +19,7 @@ import type { LogHub } from '../log/hub.ts';
 import type { Router } from '../router/router.ts';
 import { forward } from './forward.ts';
 import { LoadingStream } from './loading.ts';
+import type { InFlightResponses } from './routes-info.ts';
 import { sendError, toOpenAIError } from './openai-error.ts';
 
 /** How long a server that refused a connection gets to be seen exiting. */
@@ -37,6 +38,8 @@ export interface ServeDeps {
   readonly sessionHeaders: readonly string[];
   /** Where request/response captures go; none when captures are off. */
   readonly captures?: CaptureStore;
+  /** Requests being served, for POST /api/inflight/<id>/cancel. */
+  readonly inflight?: InFlightResponses;
 }
 
 export interface ServeOptions {
@@ -75,6 +78,7 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       loading?.done(lease.waitedMs);
       loading = undefined;
       deps.onGrant(model);
+      deps.inflight?.add(lease.id, res);
       const capture = request === undefined ? undefined : deps.captures?.begin(request.path, req.rawHeaders, body);
       let result;
       try {
