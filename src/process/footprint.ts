@@ -9,9 +9,10 @@
  * the budget can be exceeded for real, too high and models that would fit
  * are evicted.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { ResourceNeed } from '../config/types.ts';
 import { formatSize } from '../config/memory.ts';
+import { liveGroupMembers } from './kill-group.ts';
 import { gpuUsageByPid } from './memory-probe.ts';
 
 export interface Footprint {
@@ -23,24 +24,6 @@ export interface Footprint {
   readonly vram: ReadonlyMap<string, number> | undefined;
 }
 
-/** The pids of process group `pgid`, from one scan of /proc (zombies left out: they hold no memory). */
-export function groupPids(pgid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // "pid (comm) state ppid pgrp …": comm may hold spaces and parentheses.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z') out.push(pid);
-  }
-  return out.sort((a, b) => a - b);
-}
 
 /** VmRSS of one process in bytes; 0 if it is gone or has none (a kernel thread). */
 export function processRss(pid: number): number {
@@ -62,7 +45,7 @@ export async function measureFootprint(
   pgid: number,
   gpuUsage: () => Promise<ReadonlyMap<number, ReadonlyMap<string, number>> | undefined> = gpuUsageByPid,
 ): Promise<Footprint> {
-  const pids = groupPids(pgid);
+  const pids = (await liveGroupMembers(pgid)).sort((a, b) => a - b);
   const rss = pids.reduce((sum, pid) => sum + processRss(pid), 0);
   const byPid = await gpuUsage();
   if (byPid === undefined) return { pids, rss, vram: undefined };

@@ -11,7 +11,8 @@ import { totalmem } from 'node:os';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResourceNeed } from '../../src/config/types.ts';
-import { footprintWarnings, groupPids, measureFootprint, processRss } from '../../src/process/footprint.ts';
+import { footprintWarnings, measureFootprint, processRss } from '../../src/process/footprint.ts';
+import { liveGroupMembers } from '../../src/process/kill-group.ts';
 import { detectMemory, parseNvidiaApps, parseNvidiaGpus, parseRocmGpus } from '../../src/process/memory-probe.ts';
 
 const MIB = 2 ** 20;
@@ -40,7 +41,7 @@ describe('measureFootprint on a real process group', () => {
     t.after(() => { try { process.kill(-pgid, 'SIGKILL'); } catch { /* already gone */ } });
     await once(child.stdout, 'data');
 
-    const pids = groupPids(pgid);
+    const pids = (await liveGroupMembers(pgid)).sort((a, b) => a - b);
     assert.equal(pids.length, 2, `the child and its grandchild: ${pids.join(', ')}`);
     assert.ok(pids.includes(pgid));
     const fp = await measureFootprint(pgid, async () => new Map([[pids[1]!, new Map([['0', 3 * G]])], [999_999_999, new Map([['0', G]])]]));
