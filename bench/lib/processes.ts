@@ -136,19 +136,19 @@ export async function startProxy(yaml: string, port: number, opts: ProxyOptions 
 }
 
 /**
- * A modelswap with one model `model` (`argv` with its port) under fifo, the
- * model loaded; `direct` is the same upstream without the proxy. Used by the
- * hot-path scenarios: the serial scheduler serves one request at a time by
- * design, and llama-swap's default of 10 admitted requests per model would
- * answer concurrency 32 and 64 with 429s.
+ * A modelswap with one model `model` (`argv` with its port) under fifo (or
+ * `opts.scheduler`), the model loaded; `direct` is the same upstream without
+ * the proxy. Used by the hot-path scenarios: the serial scheduler serves one
+ * request at a time by design, and llama-swap's default of 10 admitted
+ * requests per model would answer concurrency 32 and 64 with 429s.
  */
-export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>, opts: ProxyOptions = {}): Promise<{ proxy: Proxy; direct: string }> {
+export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>, opts: ProxyOptions & { readonly scheduler?: 'fifo' | 'serial' } = {}): Promise<{ proxy: Proxy; direct: string }> {
   const base = await freePortRange(2);
   const upstream = base + 1;
   const yaml = `healthCheckTimeout: 120
 routing:
   scheduler:
-    use: fifo
+    use: ${opts.scheduler ?? 'fifo'}
 models:
   ${model}:
     cmd: ${argv(upstream).join(' ')}
@@ -220,7 +220,7 @@ export async function post(origin: string, path: string, body: unknown): Promise
 }
 
 /** bench/lib/bare-proxy.ts on `port` in front of `upstream`, once it listens; stop() ends it. */
-export async function startBareProxy(port: number, upstream: string): Promise<{ readonly origin: string; stop(): Promise<void> }> {
+export async function startBareProxy(port: number, upstream: string): Promise<{ readonly origin: string; readonly pid: number; stop(): Promise<void> }> {
   const child = execa(NODE, [join(ROOT, 'bench/lib/bare-proxy.ts'), String(port), upstream], { reject: false, buffer: false, stdin: 'ignore', stderr: 'inherit', cleanup: true });
   const listening = new Promise<void>((resolve, reject) => {
     onLines(child.stdout, (line) => line === 'listening' && resolve());
@@ -229,6 +229,7 @@ export async function startBareProxy(port: number, upstream: string): Promise<{ 
   await listening;
   return {
     origin: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await child;
