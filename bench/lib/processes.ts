@@ -3,7 +3,7 @@
  * process, as users run it), the load-generator process, a bare upstream for
  * measuring its own readiness, and /proc readings of CPU time and memory.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,26 @@ export function readProc(pid: number): ProcReading {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { cpuMs, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/**
+ * CPU time of every thread of `pid` so far, in µs, from each thread's
+ * schedstat (nanoseconds: finer than stat's 10 ms ticks, which at tens of
+ * requests a second would be a tick per request), and the main thread's
+ * context switches (its wake-ups). A thread that ended is no longer counted.
+ */
+export function readThreads(pid: number): { readonly cpuUs: number; readonly switches: number } {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const n = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { cpuUs: ns / 1000, switches: n('voluntary_ctxt_switches') + n('nonvoluntary_ctxt_switches') };
 }
 
 /**

@@ -6,23 +6,26 @@
  * them all. Every figure is judged on the median of per-round values.
  *
  * - Hot path: closed-loop small chat completions at each concurrency;
- *   latency, requests/s and each proxy's own CPU per request (utime + stime
- *   of its process from /proc, warm-up included on both sides of the ratio;
- *   the router's process only, not the child llama-server it spawned).
+ *   latency, requests/s and each proxy's own CPU per request (the CPU time
+ *   of its process's threads from /proc, warm-up included; the router's
+ *   process only, not the child llama-server it spawned).
  * - Streaming: one 500-token SSE stream at a time; time to first byte and
  *   time per token (first to last event ÷ events between: a real server
  *   stamps nothing, so per-event delay cannot be measured).
  * - Swaps (./side-swaps.ts): cold start and sequential A/B swaps.
  *
- * fifo, the bare forwarder and `direct` share one llama-server (the one
- * modelswap-fifo started); serial runs its own and the router its own child,
- * all with the same binary, model and flags. The upstream kind is a
+ * Every runner has a llama-server of its own (the router its own child),
+ * all with the same binary, model and flags: llama-server serves each
+ * kept-alive connection on a thread of a small pool until the connection
+ * has been idle for 5 s, so a proxy's pooled connections left from one phase
+ * would hold the threads a shared server needs for the next runner's phase.
+ * The upstream kind is a
  * parameter so that the code runs against the fake server where no
  * llama-server exists (the router is then left out).
  */
 import type { ClosedJob, ClosedResult, StreamJob, StreamResult } from '../lib/client.ts';
 import { freePortRange } from '../../test/helpers/ports.ts';
-import { readProc, runInClient, startBareProxy, startLoadedProxy } from '../lib/processes.ts';
+import { pollUntilHealthy, post, readThreads, runInClient, spawnDirect, startBareProxy, startLoadedProxy, stopDirect } from '../lib/processes.ts';
 import { startRouter } from '../lib/router.ts';
 import { median, round } from '../lib/stats.ts';
 import type { UpstreamKind } from '../lib/upstreams.ts';
@@ -63,6 +66,7 @@ export interface HotSample {
   /** The proxy process's CPU per request, µs; null for direct. */
   readonly cpuUsPerReq: number | null;
   readonly errors: number;
+  readonly firstError?: string | null;
 }
 
 export interface StreamSample {
@@ -126,6 +130,22 @@ export interface SideTarget {
   readonly router?: { readonly bin: string; readonly gguf: string };
 }
 
+/** The upstream alone on a free port, healthy and warmed by one request. */
+async function startServer(argv: (port: number) => string[], firstRequest: Record<string, unknown>): Promise<{ readonly origin: string; stop(): Promise<void> }> {
+  const port = await freePortRange(1);
+  const origin = `http://127.0.0.1:${port}`;
+  const s = spawnDirect(argv(port));
+  const stop = async (): Promise<void> => void (await stopDirect(s));
+  try {
+    await pollUntilHealthy(`${origin}/health`, s.spawnedAt);
+    await post(origin, '/v1/chat/completions', firstRequest);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { origin, stop };
+}
+
 async function startEndpoints(t: SideTarget, firstRequest: Record<string, unknown>): Promise<Endpoint[]> {
   const eps: Endpoint[] = [];
   const stopAll = async (): Promise<void> => {
@@ -135,9 +155,14 @@ async function startEndpoints(t: SideTarget, firstRequest: Record<string, unknow
     const argv = (port: number): string[] => t.kind.argv(port, 'bench', { tokens: 1000 });
     const fifo = await startLoadedProxy('bench', argv, firstRequest, { scheduler: 'fifo' });
     eps.push({ runner: 'fifo', origin: fifo.proxy.origin, pid: fifo.proxy.pid, stop: () => fifo.proxy.stop() });
-    eps.push({ runner: 'direct', origin: fifo.direct, pid: undefined, stop: async () => {} });
-    const bare = await startBareProxy(await freePortRange(1), fifo.direct);
-    eps.push({ runner: 'bare', origin: bare.origin, pid: bare.pid, stop: () => bare.stop() });
+    const direct = await startServer(argv, firstRequest);
+    eps.push({ runner: 'direct', origin: direct.origin, pid: undefined, stop: direct.stop });
+    const bareUpstream = await startServer(argv, firstRequest);
+    const bare = await startBareProxy(await freePortRange(1), bareUpstream.origin);
+    eps.push({ runner: 'bare', origin: bare.origin, pid: bare.pid, stop: async () => {
+      await bare.stop();
+      await bareUpstream.stop();
+    } });
     const serial = await startLoadedProxy('bench', argv, firstRequest, { scheduler: 'serial' });
     eps.push({ runner: 'serial', origin: serial.proxy.origin, pid: serial.proxy.pid, stop: () => serial.proxy.stop() });
     if (t.router !== undefined) {
@@ -167,21 +192,21 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
       for (const c of o.concurrencies) {
         for (const e of order) {
           const job: ClosedJob = { kind: 'closed', origin: e.origin, path: '/v1/chat/completions', body: hotBody, concurrency: c, warmupMs: o.warmupMs, durationMs: o.phaseMs };
-          const before = e.pid === undefined ? 0 : readProc(e.pid).cpuMs;
+          const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
           const res = await runInClient<ClosedResult>(job);
-          const cpuUsPerReq = e.pid === undefined ? null : ((readProc(e.pid).cpuMs - before) * 1000) / Math.max(1, res.totalRequests);
-          hot.push({ runner: e.runner, concurrency: c, p50Ms: res.latencyMs.p50, p99Ms: res.latencyMs.p99, reqPerSec: res.reqPerSec, cpuUsPerReq, errors: res.errors });
+          const cpuUsPerReq = e.pid === undefined ? null : (readThreads(e.pid).cpuUs - before) / Math.max(1, res.totalRequests);
+          hot.push({ runner: e.runner, concurrency: c, p50Ms: res.latencyMs.p50 ?? Number.NaN, p99Ms: res.latencyMs.p99 ?? Number.NaN, reqPerSec: res.reqPerSec, cpuUsPerReq, errors: res.errors, firstError: res.firstError });
         }
-        log(`  round ${r + 1} c${c}: ${hot.filter((h) => h.concurrency === c).map((h) => `${h.runner} p50 ${h.p50Ms.toFixed(2)} ms ${Math.round(h.reqPerSec)} req/s${h.cpuUsPerReq === null ? '' : ` ${Math.round(h.cpuUsPerReq)} µs CPU/req`}`).join(' | ')}`);
+        log(`  round ${r + 1} c${c}: ${hot.filter((h) => h.concurrency === c).map((h) => `${h.runner} p50 ${f(h.p50Ms, 2)} ms ${f(h.reqPerSec, 0)} req/s${h.cpuUsPerReq === null ? '' : ` ${f(h.cpuUsPerReq, 0)} µs CPU/req`}${h.errors > 0 ? `, ${h.errors} errors (${h.firstError})` : ''}`).join(' | ')}`);
       }
       const stream: StreamSample[] = [];
       if (o.streams > 0) {
         for (const e of order) {
           const job: StreamJob = { kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(o.streamTokens, t.kind, 'bench'), streams: o.streams, concurrency: 1, deadlineMs: 120_000, warmup: 1, warmupConcurrency: 1, idleHelpers: true };
           const res = await runInClient<StreamResult>(job);
-          stream.push({ runner: e.runner, ttfbMs: res.ttfbMs.p50, perTokenMs: res.perTokenMs?.p50 ?? Number.NaN, errors: res.errors });
+          stream.push({ runner: e.runner, ttfbMs: res.ttfbMs.p50 ?? Number.NaN, perTokenMs: res.perTokenMs?.p50 ?? Number.NaN, errors: res.errors });
         }
-        log(`  round ${r + 1} streams: ${stream.map((s) => `${s.runner} TTFB ${s.ttfbMs.toFixed(2)} ms, ${s.perTokenMs.toFixed(3)} ms/token`).join(' | ')}`);
+        log(`  round ${r + 1} streams: ${stream.map((s) => `${s.runner} TTFB ${f(s.ttfbMs, 2)} ms, ${f(s.perTokenMs, 3)} ms/token${s.errors > 0 ? `, ${s.errors} errors` : ''}`).join(' | ')}`);
       }
       rounds.push({ order: order.map((e) => e.runner), hot, stream });
     }
@@ -191,6 +216,9 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
   const swaps = await sideSwaps({ rounds: o.swapRounds, abSwaps: o.abSwaps }, log, t);
   return { runners, concurrencies: o.concurrencies, rounds, swaps, summary: summarizeSide(runners, o.concurrencies, rounds, swaps) };
 }
+
+/** A figure for the log: NaN and null (a summary of no samples, through JSON) as "n/a". */
+const f = (x: number | null, digits: number): string => (x === null || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
 
 const finiteMedian = (xs: readonly number[]): number | null => {
   const ok = xs.filter((x) => Number.isFinite(x));

@@ -13,11 +13,10 @@
  *
  * Prints every round and the medians; B ÷ A per round for CPU and req/s.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ClosedJob, ClosedResult } from '../lib/client.ts';
-import { runInClient, startLoadedProxy, type Proxy } from '../lib/processes.ts';
+import { readThreads, runInClient, startLoadedProxy, type Proxy } from '../lib/processes.ts';
 import { median } from '../lib/stats.ts';
 import { llamaServer } from '../lib/upstreams.ts';
 import { DEFAULT_GGUF } from '../scenarios/real.ts';
@@ -47,28 +46,13 @@ const rounds = Number(args.rounds);
 
 interface Sample { readonly cpuUs: number; readonly rps: number; readonly p50: number; readonly wakeups: number }
 
-/** CPU time of every thread of `pid` in ns (schedstat: finer than stat's 10 ms ticks), and the main thread's context switches (its wake-ups). */
-function threads(pid: number): { ns: number; switches: number } {
-  let ns = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended meanwhile
-    }
-  }
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const n = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { ns, switches: n('voluntary_ctxt_switches') + n('nonvoluntary_ctxt_switches') };
-}
-
 async function phase(proxy: Proxy, c: number): Promise<Sample> {
   const job: ClosedJob = { kind: 'closed', origin: proxy.origin, path: '/v1/chat/completions', body, concurrency: c, warmupMs: Number(args['warmup-ms']), durationMs: Number(args['phase-ms']) };
-  const before = threads(proxy.pid);
+  const before = readThreads(proxy.pid);
   const res = await runInClient<ClosedResult>(job);
-  const after = threads(proxy.pid);
+  const after = readThreads(proxy.pid);
   const n = Math.max(1, res.totalRequests);
-  return { cpuUs: (after.ns - before.ns) / 1000 / n, rps: res.reqPerSec, p50: res.latencyMs.p50, wakeups: (after.switches - before.switches) / n };
+  return { cpuUs: (after.cpuUs - before.cpuUs) / n, rps: res.reqPerSec, p50: res.latencyMs.p50, wakeups: (after.switches - before.switches) / n };
 }
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
