@@ -87,6 +87,7 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   const minutes = r.mode === 'full' ? ` (${Math.round(r.durationS / 60)} minutes for the run above${r.scenarios.real === undefined || r.scenarios.real.skipped !== null ? '' : ', scenario 6 included'})` : '';
   out.push(`- \`npm run bench\`: every scenario${minutes}, then this file, \`bench/results/latest.json\` (+ a dated copy) and \`bench/results/chart.svg\`.`);
   out.push('- `LLAMA_SERVER=/path/to/llama-server [LLAMA_MODEL=/path/to/model.gguf] npm run bench`: adds scenario 6.');
+  out.push('- `LLAMA_SERVER=… npm run bench -- --only real --quick`: scenario 6 in a couple of minutes (2 short rounds, the A/B trace only), to check that its rows render; not a verdict. `bench/tools/cpu-ab.ts` compares two builds\' CPU per request in front of llama-server.');
   out.push('- `npm run bench -- --only overhead,streaming`: a subset (`overhead`, `streaming`, `coldstart`, `traces`, `scale`, `real`), written to `bench/results/tmp/` unless `--results`/`--report` say otherwise.');
   out.push('- `npm test` runs a smoke version (`--smoke`, a few seconds) that checks only that every scenario runs and writes well-formed results.');
   out.push('- Traces are data: `bench/traces/*.json`, written by `node bench/traces/generate.ts` (fixed seeds).', '');
