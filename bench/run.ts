@@ -4,10 +4,12 @@
  * bench/results/chart.svg.
  *
  *   node bench/run.ts [--only overhead,streaming,coldstart,traces,scale,real]
- *                     [--smoke | --render] [--results DIR] [--report FILE]
+ *                     [--smoke | --render] [--quick] [--results DIR] [--report FILE]
  *
  * --smoke: tiny sizes (a few seconds), for the test that checks the
  * benchmark runs and writes well-formed results; scenario 6 is skipped.
+ * --quick: scenario 6 with few short rounds and the A/B trace only (about
+ * two minutes), to check that its rows render; its figures are not a verdict.
  * --render: run nothing; rewrite the report and chart from the results
  * directory's latest.json (after editing bench/findings.md).
  * --results / --report: where to write (default bench/results, BENCHMARKS.md;
@@ -36,6 +38,7 @@ const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
     smoke: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
     render: { type: 'boolean', default: false },
     results: { type: 'string' },
     report: { type: 'string' },
@@ -55,6 +58,7 @@ for (const s of only) {
 }
 const wanted = (s: Scenario): boolean => only.includes(s);
 const smoke = args.smoke;
+const quick = args.quick;
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 
 function machine(): Machine {
@@ -106,7 +110,9 @@ async function measure(): Promise<Results> {
     log('6. real upstream');
     scenarios.real = smoke
       ? { skipped: 'smoke run' }
-      : await real({ overhead: { rounds: 3, warmupMs: 500, phaseMs: { c1: 2000, c32: 2000, c64: 3000 } }, streamingRounds: 2, coldRounds: 5, trace: 'alternating-ab.json', abRounds: 3 }, log);
+      : await real(quick
+        ? { side: { rounds: 2, warmupMs: 200, phaseMs: 600, concurrencies: [1, 8, 32], streams: 1, streamTokens: 500, swapRounds: 1, abSwaps: 2 }, trace: 'alternating-ab.json', abRounds: 1, abOnly: true }
+        : { side: { rounds: 6, warmupMs: 500, phaseMs: 2000, concurrencies: [1, 8, 32], streams: 3, streamTokens: 500, swapRounds: 4, abSwaps: 6 }, trace: 'alternating-ab.json', abRounds: 3 }, log);
     if (scenarios.real.skipped !== null) log(`  skipped: ${scenarios.real.skipped}`);
   }
 

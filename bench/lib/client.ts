@@ -81,6 +81,13 @@ export interface StreamResult {
   readonly ttfbMs: Summary;
   /** Upstream write → client read, every stamped event of every stream. */
   readonly delayMs: Summary;
+  /**
+   * Per stream, the time from its first event to its last divided by the
+   * events between them: the mean time per token as the client sees it.
+   * Needs no stamps, so it is the per-token figure for a real server. Absent
+   * in results saved before it was recorded.
+   */
+  readonly perTokenMs?: Summary;
   readonly events: number;
   readonly reads: number;
   /** Socket reads that held more than one SSE event (events the upstream writes back to back, like the last token, the finish chunk and [DONE], count too). */
@@ -213,6 +220,8 @@ function countOccurrences(buf: Buffer, needle: Buffer): number {
 interface OneStream {
   readonly ttfbMs: number;
   readonly events: number;
+  /** (last event − first event) ÷ (events − 1); NaN with fewer than two events. */
+  readonly perTokenMs: number;
 }
 
 async function runStreams(job: StreamJob): Promise<StreamResult> {
@@ -221,6 +230,7 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
   // A connection per stream: llama-server (cpp-httplib) may close a kept-alive connection after a stream, which a reused socket sees as a hang-up.
   const agent = new HttpAgent({ keepAlive: false, maxSockets: Math.max(job.concurrency, job.warmupConcurrency) });
   const ttfbs: number[] = [];
+  const perToken: number[] = [];
   const delays: number[] = [];
   let events = 0;
   let reads = 0;
@@ -238,6 +248,8 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
       const t0 = performance.now();
       let ttfb = -1;
       let count = 0;
+      let firstEventAt = -1;
+      let lastEventAt = -1;
       let pending = '';
       const onRead = (chunk: Buffer): void => {
         if (!measure) return;
@@ -285,6 +297,8 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
             const event = pending.slice(0, end);
             pending = pending.slice(end + 2);
             count += 1;
+            if (firstEventAt < 0) firstEventAt = now;
+            lastEventAt = now;
             const m = /"sent_ms":([0-9.e+]+)/.exec(event);
             if (measure && m !== null) delays.push(now - Number(m[1]));
             end = pending.indexOf('\n\n');
@@ -293,7 +307,7 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
         res.on('end', () => {
           detach();
           if (!res.complete) return reject(new Error('stream cut before its end'));
-          resolve({ ttfbMs: ttfb, events: count });
+          resolve({ ttfbMs: ttfb, events: count, perTokenMs: count > 1 ? (lastEventAt - firstEventAt) / (count - 1) : Number.NaN });
         });
         res.on('error', (err) => {
           detach();
@@ -318,6 +332,7 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
       try {
         const s = await one(true);
         ttfbs.push(s.ttfbMs);
+        if (Number.isFinite(s.perTokenMs)) perToken.push(s.perTokenMs);
         events += s.events;
       } catch (err) {
         errors += 1;
@@ -330,7 +345,7 @@ async function runStreams(job: StreamJob): Promise<StreamResult> {
   await Promise.all(Array.from({ length: job.concurrency }, worker));
   const durationMs = performance.now() - t0;
   agent.destroy();
-  return { kind: 'stream', streams: job.streams, errors, firstError, ttfbMs: summarize(ttfbs), delayMs: summarize(delays), events, reads, multiEventReads: multi, coalescedReads, maxOpen, durationMs, idleHelpers, ...(job.detail === true ? { coalesced: detail, pid: process.pid } : {}) };
+  return { kind: 'stream', streams: job.streams, errors, firstError, ttfbMs: summarize(ttfbs), delayMs: summarize(delays), perTokenMs: summarize(perToken), events, reads, multiEventReads: multi, coalescedReads, maxOpen, durationMs, idleHelpers, ...(job.detail === true ? { coalesced: detail, pid: process.pid } : {}) };
 }
 
 async function runTrace(job: TraceJob): Promise<TraceResult> {

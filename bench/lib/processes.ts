@@ -3,7 +3,7 @@
  * process, as users run it), the load-generator process, a bare upstream for
  * measuring its own readiness, and /proc readings of CPU time and memory.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,26 @@ export function readProc(pid: number): ProcReading {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
   return { cpuMs, rssMb: kb('VmRSS') / 1024, hwmMb: kb('VmHWM') / 1024 };
+}
+
+/**
+ * CPU time of every thread of `pid` so far, in µs, from each thread's
+ * schedstat (nanoseconds: finer than stat's 10 ms ticks, which at tens of
+ * requests a second would be a tick per request), and the main thread's
+ * context switches (its wake-ups). A thread that ended is no longer counted.
+ */
+export function readThreads(pid: number): { readonly cpuUs: number; readonly switches: number } {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const n = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { cpuUs: ns / 1000, switches: n('voluntary_ctxt_switches') + n('nonvoluntary_ctxt_switches') };
 }
 
 /**
@@ -136,19 +156,19 @@ export async function startProxy(yaml: string, port: number, opts: ProxyOptions 
 }
 
 /**
- * A modelswap with one model `model` (`argv` with its port) under fifo, the
- * model loaded; `direct` is the same upstream without the proxy. Used by the
- * hot-path scenarios: the serial scheduler serves one request at a time by
- * design, and llama-swap's default of 10 admitted requests per model would
- * answer concurrency 32 and 64 with 429s.
+ * A modelswap with one model `model` (`argv` with its port) under fifo (or
+ * `opts.scheduler`), the model loaded; `direct` is the same upstream without
+ * the proxy. Used by the hot-path scenarios: the serial scheduler serves one
+ * request at a time by design, and llama-swap's default of 10 admitted
+ * requests per model would answer concurrency 32 and 64 with 429s.
  */
-export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>, opts: ProxyOptions = {}): Promise<{ proxy: Proxy; direct: string }> {
+export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>, opts: ProxyOptions & { readonly scheduler?: 'fifo' | 'serial' } = {}): Promise<{ proxy: Proxy; direct: string }> {
   const base = await freePortRange(2);
   const upstream = base + 1;
   const yaml = `healthCheckTimeout: 120
 routing:
   scheduler:
-    use: fifo
+    use: ${opts.scheduler ?? 'fifo'}
 models:
   ${model}:
     cmd: ${argv(upstream).join(' ')}
@@ -220,7 +240,7 @@ export async function post(origin: string, path: string, body: unknown): Promise
 }
 
 /** bench/lib/bare-proxy.ts on `port` in front of `upstream`, once it listens; stop() ends it. */
-export async function startBareProxy(port: number, upstream: string): Promise<{ readonly origin: string; stop(): Promise<void> }> {
+export async function startBareProxy(port: number, upstream: string): Promise<{ readonly origin: string; readonly pid: number; stop(): Promise<void> }> {
   const child = execa(NODE, [join(ROOT, 'bench/lib/bare-proxy.ts'), String(port), upstream], { reject: false, buffer: false, stdin: 'ignore', stderr: 'inherit', cleanup: true });
   const listening = new Promise<void>((resolve, reject) => {
     onLines(child.stdout, (line) => line === 'listening' && resolve());
@@ -229,6 +249,7 @@ export async function startBareProxy(port: number, upstream: string): Promise<{ 
   await listening;
   return {
     origin: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     async stop() {
       child.kill('SIGTERM');
       await child;

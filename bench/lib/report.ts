@@ -1,22 +1,10 @@
 /** Renders one run's Results as BENCHMARKS.md and as an SVG chart of the targets. Pure functions. */
-import type { TraceRun } from '../scenarios/traces.ts';
+import { failures, n, table } from './markdown.ts';
+import { renderReal } from './report-real.ts';
 import type { Results, Target } from './results.ts';
 
-const n = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
-/** A difference with its sign: +2.5, -0.3. */
-const signed = (x: number | null | undefined, digits = 2): string => (x !== null && x !== undefined && Number.isFinite(x) && x >= 0 ? `+${n(x, digits)}` : n(x, digits));
-const verdict = (t: Target): string => (t.met === null ? '— not measured' : t.met ? '✅ met' : '❌ **missed**');
+const verdict = (t: Target): string => (t.retired !== undefined ? `— retired: ${t.retired}` : t.met === null ? '— not measured' : t.met ? '✅ met' : '❌ **missed**');
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-
-function table(head: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
-  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
-
-/** One line per trace run that failed requests, with its first failure. */
-function failures(runs: readonly TraceRun[]): string[] {
-  const failed = runs.filter((x) => x.failed > 0);
-  return failed.length === 0 ? [] : [...failed.map((x) => `- ${x.trace} / ${x.runner}: ${x.failed} failed; first: ${(x.firstFailure ?? '').replace(/\s+/g, ' ')}`), ''];
-}
 
 export function renderMarkdown(r: Results, opts: { chartPath: string; findings: string }): string {
   const m = r.machine;
@@ -94,31 +82,12 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   }
 
   out.push('## 6. Real upstream (llama.cpp llama-server)', '');
-  const real = s.real;
-  if (real === undefined) out.push('Not run.', '');
-  else if (real.skipped !== null) out.push(`Skipped: ${real.skipped}. Run \`LLAMA_SERVER=/path/to/llama-server npm run bench\` (model: \`LLAMA_MODEL\`, default \`../shared/models/tiny-9m.gguf\`).`, '');
-  else {
-    const o = real.overhead.summary;
-    out.push(`Binary \`${real.binary}\`, model \`${real.model}\`.`, '');
-    out.push('Direct and proxy: medians over rounds; difference: the median of each round\'s difference (with an even number of rounds, the lower middle one).', '');
-    out.push(table(['measure', 'direct', 'proxy', 'difference'], [
-      ['c1 latency p50 ms', n(o.c1.directP50Ms, 3), n(o.c1.proxyP50Ms, 3), n(o.c1.addedP50Ms, 3)],
-      ['c32 latency p50 ms', n(o.c32.directP50Ms, 3), n(o.c32.proxyP50Ms, 3), n(o.c32.addedP50Ms, 3)],
-      ['c64 req/s', o.c64.directReqPerSec, o.c64.proxyReqPerSec, `${n(o.c64.ratio)}×`],
-      ...real.streaming.rows.map((x) => [`stream of 500 tokens: TTFB ms (${x.concurrency} at once)`, n(x.directTtfbMs, 2), n(x.proxyTtfbMs, 2), n(x.addedTtfbMs, 2)]),
-      ...real.streaming.rows.map((x) => [`coalesced reads (${x.concurrency} at once; a real server writes tokens faster than 1 ms apart)`, x.directCoalescedReads, x.proxyCoalescedReads, '']),
-      ['spawn → healthy ms (own) / cold start to first byte (proxy)', n(real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.coldTtfbMs, 1), signed(real.coldStart.summary.coldOverheadP50Ms, 1)],
-      ['stop + spawn → healthy ms (own) / swap to first byte (proxy)', n(real.coldStart.summary.ownStopMs + real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.swapTtfbMs, 1), signed(real.coldStart.summary.swapOverheadP50Ms, 1)],
-    ]), '');
-    out.push(table(['trace', 'runner', 'requests', 'failed', 'swaps', 'makespan s', 'wait p50 ms', 'wait p95 ms', 'wait max ms'],
-      real.traces.map((x) => [x.trace, x.runner, x.requests, x.failed, x.swaps ?? 'n/a', n(x.makespanMs / 1000), n(x.waitP50Ms, 0), n(x.waitP95Ms, 0), n(x.waitMaxMs, 0)])), '');
-    out.push(...failures(real.traces));
-  }
-
+  out.push(...renderReal(s.real));
   out.push('## Running it', '');
   const minutes = r.mode === 'full' ? ` (${Math.round(r.durationS / 60)} minutes for the run above${r.scenarios.real === undefined || r.scenarios.real.skipped !== null ? '' : ', scenario 6 included'})` : '';
   out.push(`- \`npm run bench\`: every scenario${minutes}, then this file, \`bench/results/latest.json\` (+ a dated copy) and \`bench/results/chart.svg\`.`);
   out.push('- `LLAMA_SERVER=/path/to/llama-server [LLAMA_MODEL=/path/to/model.gguf] npm run bench`: adds scenario 6.');
+  out.push('- `LLAMA_SERVER=… npm run bench -- --only real --quick`: scenario 6 in a couple of minutes (2 short rounds, the A/B trace only), to check that its rows render; not a verdict. `bench/tools/cpu-ab.ts` compares two builds\' CPU per request in front of llama-server.');
   out.push('- `npm run bench -- --only overhead,streaming`: a subset (`overhead`, `streaming`, `coldstart`, `traces`, `scale`, `real`), written to `bench/results/tmp/` unless `--results`/`--report` say otherwise.');
   out.push('- `npm test` runs a smoke version (`--smoke`, a few seconds) that checks only that every scenario runs and writes well-formed results.');
   out.push('- Traces are data: `bench/traces/*.json`, written by `node bench/traces/generate.ts` (fixed seeds).', '');

@@ -50,7 +50,7 @@ export interface ColdStartResult {
 const body = (model: string, extra: Readonly<Record<string, unknown>>): string => JSON.stringify({ model, max_tokens: 1, messages: [{ role: 'user', content: 'hi' }], ...extra });
 
 /** POST and time to the first body byte; throws on a non-200. */
-async function ttfb(origin: string, model: string, kind: UpstreamKind): Promise<number> {
+export async function ttfb(origin: string, model: string, kind: UpstreamKind): Promise<number> {
   const t0 = performance.now();
   const res = await request(`${origin}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body(model, kind.bodyExtra) });
   let first = -1;
@@ -59,7 +59,8 @@ async function ttfb(origin: string, model: string, kind: UpstreamKind): Promise<
   return first;
 }
 
-async function waitUntilNothingRuns(origin: string): Promise<void> {
+/** After /unload: poll /running until no model runs (5 s at most). */
+export async function waitUntilNothingRuns(origin: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
     const r = (await getJson(origin, '/running')) as { running: unknown[] };
     if (r.running.length === 0) return;

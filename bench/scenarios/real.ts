@@ -1,27 +1,31 @@
 /**
  * Scenario 6, a real upstream: with LLAMA_SERVER=/path/to/llama-server (and
  * LLAMA_MODEL=/path/to/model.gguf, default ../shared/models/tiny-9m.gguf),
- * scenarios 1-3 again with llama.cpp's server as the upstream, and the A/B
- * trace against modelswap (both schedulers) and llama.cpp's router mode.
- * Without the binary or the model, the scenario returns why it was skipped.
+ * the side-by-side rows (./side-by-side.ts: request overhead, throughput,
+ * CPU per request, streaming, cold start and A/B swaps through modelswap
+ * fifo and serial, the bare forwarder and llama.cpp's router, against the
+ * server reached directly), then the traces against modelswap (both
+ * schedulers) and the router. Without the binary or the model, the scenario
+ * returns why it was skipped.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../lib/processes.ts';
 import { readTrace } from '../lib/trace.ts';
 import { llamaServer } from '../lib/upstreams.ts';
-import { coldStart, type ColdStartResult } from './coldstart.ts';
-import { overhead, type OverheadOptions, type OverheadResult } from './overhead.ts';
-import { streaming, type StreamingResult } from './streaming.ts';
+import type { ColdStartResult } from './coldstart.ts';
+import type { OverheadResult } from './overhead.ts';
+import type { StreamingResult } from './streaming.ts';
+import { sideBySide, type SideBySideResult, type SideOptions } from './side-by-side.ts';
 import { describeRun, replay, replayOnRouter, traceFiles, type TraceRun } from './traces.ts';
 
 export interface RealOptions {
-  readonly overhead: OverheadOptions;
-  readonly streamingRounds: number;
-  readonly coldRounds: number;
+  readonly side: SideOptions;
   /** The A/B trace (file in bench/traces/) of the makespan target, replayed `abRounds` times per runner. */
   readonly trace: string;
   readonly abRounds: number;
+  /** Replay only the A/B trace (a short check), not every trace. */
+  readonly abOnly?: boolean;
 }
 
 export type RealResult =
@@ -30,9 +34,12 @@ export type RealResult =
     readonly skipped: null;
     readonly binary: string;
     readonly model: string;
-    readonly overhead: OverheadResult;
-    readonly streaming: StreamingResult;
-    readonly coldStart: ColdStartResult;
+    /** Absent in results saved before the side-by-side rows. */
+    readonly side?: SideBySideResult;
+    /** Scenarios 1-3 with llama-server as the upstream: results saved before the side-by-side rows replaced them. */
+    readonly overhead?: OverheadResult;
+    readonly streaming?: StreamingResult;
+    readonly coldStart?: ColdStartResult;
     /** Every trace once per runner, plus the extra rounds of the A/B trace. */
     readonly traces: readonly TraceRun[];
   };
@@ -55,15 +62,11 @@ export async function real(o: RealOptions, log: (s: string) => void): Promise<Re
   const binary = process.env.LLAMA_SERVER!;
   const model = process.env.LLAMA_MODEL ?? DEFAULT_GGUF;
   const kind = llamaServer(binary, model);
-  log(' real llama-server: request overhead');
-  const oh = await overhead(o.overhead, log, kind);
-  log(' real llama-server: streaming (500 tokens, no send stamps: TTFB and coalescing only)');
-  const st = await streaming({ rounds: o.streamingRounds, tokens: 500, tokenMs: 0, c1Streams: 3, concurrent: 0, warmup: 4, warmupConcurrency: 1, quiet: true }, log, kind);
-  log(' real llama-server: cold start and swap');
-  const cs = await coldStart({ rounds: o.coldRounds, loadMs: 0 }, log, kind);
+  log(' real llama-server, side by side: direct, bare forwarder, modelswap fifo and serial, llama.cpp router');
+  const side = await sideBySide(o.side, log, { kind, router: { bin: binary, gguf: model } });
   log(' real llama-server: traces, modelswap (serial, fifo) vs llama.cpp router (--models-max 1)');
   const runs: TraceRun[] = [];
-  for (const file of traceFiles()) {
+  for (const file of traceFiles().filter((f) => o.abOnly !== true || f.endsWith(`/${o.trace}`))) {
     const trace = readTrace(file);
     const rounds = file.endsWith(`/${o.trace}`) ? o.abRounds : 1;
     for (let r = 0; r < rounds; r++) {
@@ -74,5 +77,5 @@ export async function real(o: RealOptions, log: (s: string) => void): Promise<Re
       }
     }
   }
-  return { skipped: null, binary, model, overhead: oh, streaming: st, coldStart: cs, traces: runs };
+  return { skipped: null, binary, model, side, traces: runs };
 }

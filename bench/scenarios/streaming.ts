@@ -64,8 +64,8 @@ export interface StreamingResult {
   readonly raw: readonly { readonly concurrency: number; readonly direct: StreamResult; readonly proxy: StreamResult }[];
 }
 
-export function streamBody(tokens: number, kind: UpstreamKind = fake): string {
-  return JSON.stringify({ model: 'stream', stream: true, max_tokens: tokens, messages: [{ role: 'user', content: 'Tell me a long story.' }], ...kind.bodyExtra });
+export function streamBody(tokens: number, kind: UpstreamKind = fake, model = 'stream'): string {
+  return JSON.stringify({ model, stream: true, max_tokens: tokens, messages: [{ role: 'user', content: 'Tell me a long story.' }], ...kind.bodyExtra });
 }
 
 /** A proxy with one streaming model on a known upstream port, loaded. */

@@ -6,16 +6,13 @@
  * every model is in the implicit swap group). Swaps = model loads, counted
  * from the proxy's "upstream ready" log lines.
  */
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
-import { request } from 'undici';
 import { freePortRange } from '../../test/helpers/ports.ts';
 import type { TraceJob, TraceResult } from '../lib/client.ts';
-import { onLines, ROOT, runInClient, startProxy } from '../lib/processes.ts';
-import { fake, LLAMA_CTX, type UpstreamKind } from '../lib/upstreams.ts';
+import { ROOT, runInClient, startProxy } from '../lib/processes.ts';
+import { startRouter } from '../lib/router.ts';
+import { fake, type UpstreamKind } from '../lib/upstreams.ts';
 import { percentile, round } from '../lib/stats.ts';
 import { readTrace, type Trace } from '../lib/trace.ts';
 
@@ -109,38 +106,12 @@ function summarizeRun(trace: Trace, upstream: UpstreamKind['name'], runner: Runn
  * (named after it), every instance with the context size modelswap's get.
  */
 export async function replayOnRouter(trace: Trace, bin: string, gguf: string): Promise<TraceRun> {
-  const dir = mkdtempSync(join(tmpdir(), 'modelswap-bench-router-'));
-  for (const model of Object.keys(trace.models)) copyFileSync(gguf, join(dir, `${model}.gguf`));
-  const port = await freePortRange(1);
-  const origin = `http://127.0.0.1:${port}`;
-  const router = execa(bin, ['--models-dir', dir, '--models-max', '1', '--host', '127.0.0.1', '--port', String(port), '-c', String(LLAMA_CTX)], {
-    reject: false, buffer: false, stdio: ['ignore', 'pipe', 'pipe'], detached: true, cleanup: true,
-  });
-  // Swaps = instances it spawned: its log says "spawning server instance with name=<model> on port …" for each.
-  let spawns = 0;
-  for (const stream of [router.stdout, router.stderr]) {
-    onLines(stream, (line) => {
-      if (line.includes('spawning server instance with name=')) spawns += 1;
-    });
-  }
+  const router = await startRouter(bin, gguf, Object.keys(trace.models), 1);
   try {
-    for (let i = 0; ; i++) {
-      const up = await request(`${origin}/health`).then(async (r) => (await r.body.dump(), r.statusCode === 200), () => false);
-      if (up) break;
-      if (i > 600 || router.exitCode !== null) throw new Error(`llama.cpp router did not come up on ${origin}`);
-      await sleep(50);
-    }
-    const result = await runInClient<TraceResult>(traceJob(trace, origin, { name: 'llama-server', argv: () => [], bodyExtra: { ignore_eos: true }, stamps: false }));
-    return summarizeRun(trace, 'llama-server', 'llama.cpp router', result, spawns);
+    const result = await runInClient<TraceResult>(traceJob(trace, router.origin, { name: 'llama-server', argv: () => [], bodyExtra: { ignore_eos: true }, stamps: false }));
+    return summarizeRun(trace, 'llama-server', 'llama.cpp router', result, router.spawns());
   } finally {
-    try {
-      process.kill(-router.pid!, 'SIGTERM'); // the router and the instances it spawned
-    } catch {
-      // already gone
-    }
-    await Promise.race([router, sleep(10_000, undefined, { ref: false })]);
-    if (router.exitCode === null) process.kill(-router.pid!, 'SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    await router.stop();
   }
 }
 

@@ -12,7 +12,8 @@
  * - `detached: true`: the child leads a new group (pgid === pid), so the
  *   whole tree can be signalled with `kill(-pgid)`; `killAllGroupsSync` is
  *   the exit cleanup.
- * - output is consumed in flowing mode and never buffered (`pump`).
+ * - output is consumed in flowing mode and never buffered (`pump`); once the
+ *   server is ready it is read in batches (`batchOutput`, ./read-pacer.ts).
  * - stdio: stdin /dev/null as ever; a gated launch has its gate as fd 3
  *   (./launch.ts), closed before the server is exec'd. The watchdog is a
  *   second child whose stdin is our pipe.
@@ -28,6 +29,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
 import { findExecutable, findSetpriv, type LaunchMode, planLaunch, planWatchdog } from './launch.ts';
+import { ReadPacer } from './read-pacer.ts';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -59,6 +61,12 @@ export interface Child {
    * then the watchdog stays, and kills the group if the proxy dies.
    */
   groupGone(): void;
+  /**
+   * Read stdout/stderr in batches (true: a short pause after each small read,
+   * ./read-pacer.ts) or as they come (false, the default). Turned on once the
+   * server is ready, off for its start and stop.
+   */
+  batchOutput(on: boolean): void;
 }
 
 export interface SpawnOptions {
@@ -108,8 +116,10 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
     return failedChild(watchdog);
   }
 
-  pump(stdout, options.onOutput);
-  pump(stderr, options.onOutput);
+  const pacers = [pump(stdout, options.onOutput), pump(stderr, options.onOutput)];
+  const batchOutput = (on: boolean): void => {
+    for (const p of pacers) p.batch(on);
+  };
   const gate = fd3 as Writable | undefined;
   gate?.on('error', () => {}); // EPIPE when the wrapper died first: its exit says what matters
   const release = (): void => {
@@ -141,7 +151,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
       if (!ok) resolve();
     });
   }))).then(() => {});
-  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, groupGone };
+  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, groupGone, batchOutput };
 }
 
 /**
@@ -182,14 +192,19 @@ function failedChild(error: Error | Promise<Error>): Child {
     launch: undefined,
     release: () => {},
     groupGone: () => {},
+    batchOutput: () => {},
   };
 }
 
-/** Consume a stream in flowing mode so a slow log reader never blocks the child. */
-function pump(stream: Readable | null, onOutput: (text: string) => void): void {
-  if (stream === null) return;
+/** Consume a stream in flowing mode so a slow log reader never blocks the child; its pacer batches reads on demand. */
+function pump(stream: Readable, onOutput: (text: string) => void): ReadPacer {
   const decoder = new StringDecoder('utf8');
-  stream.on('data', (chunk: Buffer) => onOutput(decoder.write(chunk)));
+  const pacer = new ReadPacer(stream);
+  stream.on('data', (chunk: Buffer) => {
+    onOutput(decoder.write(chunk));
+    pacer.afterRead(chunk.length);
+  });
   stream.on('end', () => onOutput(decoder.end()));
   stream.on('error', () => {}); // the exit event reports what matters
+  return pacer;
 }

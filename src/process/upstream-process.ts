@@ -230,6 +230,7 @@ export class UpstreamProcess implements Upstream {
         if (!ours()) throw abortedStartError(this.model, run.exitReason ?? 'unloaded'); // stop() won a tie with the health check
         this.#log.info({ pid: run.child.pid, ms: Math.round(performance.now() - run.startedAt) }, 'upstream ready');
         this.#setState({ kind: 'ready', run });
+        run.child.batchOutput(true); // its per-request log lines, read a batch at a time (./read-pacer.ts)
         return;
       case 'aborted':
         throw abortedStartError(this.model, run.exitReason ?? 'unloaded'); // the stop() that aborted us owns the state
@@ -260,6 +261,7 @@ export class UpstreamProcess implements Upstream {
 
   /** → stopping, then stopped (or shutdown). The returned promise never rejects. */
   #beginStop(run: Run, graceMs: number, polite: boolean): Promise<void> {
+    run.child.batchOutput(false); // its last lines as they come
     const { promise: done, resolve } = Promise.withResolvers<void>();
     this.#setState({ kind: 'stopping', run, done });
     const finish = (): void => {
@@ -276,6 +278,7 @@ export class UpstreamProcess implements Upstream {
   /** The leader exited (or never spawned). Crash handling lives here; start and stop handle their own. */
   #onExit(run: Run, exit: ChildExit): void {
     run.exit = exit;
+    run.child.batchOutput(false); // drain what is left at once
     const s = this.#state;
     if (s.kind === 'starting' && s.run === run) run.exitReason ??= 'start-failed';
     if (s.kind === 'ready' && s.run === run) {

@@ -71,7 +71,7 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.equal(s.real!.skipped, 'smoke run');
 
   const ids = r.targets.map((x) => x.id);
-  for (const id of ['c1-added-p50', 'c64-throughput', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'scale-errors', 'scale-rss', 'router-makespan']) {
+  for (const id of ['c1-added-p50', 'c64-throughput', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'scale-errors', 'scale-rss', 'router-makespan-fifo', 'real-c8-throughput', 'real-cpu-c1']) {
     assert.ok(ids.includes(id), `target ${id} reported`);
   }
   for (const target of r.targets) assert.ok(target.met === null || typeof target.met === 'boolean');
@@ -82,6 +82,7 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.match(md, /## Targets\n\n\| scenario \| target \| goal \| measured \|/);
   for (const h of ['## 1. Request overhead', '## 2. Streaming', '## 3. Cold start and swap', '## 4. Scheduling traces', '## 5. Scale', '## 6. Real upstream']) assert.ok(md.includes(h), h);
   assert.match(md, /Skipped: smoke run/);
+  assert.match(md, /\| modelswap fifo \| skipped: smoke run \|/, 'the side-by-side rows say why they are skipped');
   assert.match(md, /!\[[^\]]*\]\(chart\.svg\)/, 'the chart is linked relative to the report');
 
   const svg = readFileSync(join(dir, 'chart.svg'), 'utf8');

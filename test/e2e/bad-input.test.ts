@@ -162,7 +162,7 @@ describe('bad input', () => {
     // Encoded slashes stay inside a segment: the upstream gets the path as sent, and it is still m1.
     const inside = await get('/upstream/m1/x%2f..%2f..%2frunning');
     assert.deepEqual([inside.status, servedBy(inside)], [404, 'm1']);
-    // The upstream logs the request when its answer ends; the line reaches us through its stdout, a moment later.
+    // The upstream logs the request when its answer ends; the line reaches us through its stdout, a moment later (a ready server's output is read in batches).
     await until(() => /request: GET \/x%2f\.\.%2f\.\.%2frunning /.test(app.logs.model('m1').history()), 5000, 'the log line of m1 for the request');
     // A model name assembled through %2f..%2f is not a model.
     for (const p of ['/upstream/m1%2f..%2fm2/health', '/upstream/..%2fm1/health', '/upstream/%252e%252e/health', '/upstream/./health', '/upstream//health']) {

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { PACE_DELAY_MS } from '../../src/process/read-pacer.ts';
 import { MODEL_ROUTES } from '../../src/server/app.ts';
 import { startFromYaml, type Started } from '../helpers/modelswap.ts';
 import { raw, request, running } from './raw-http.ts';
@@ -87,6 +88,7 @@ describe('security', () => {
       ['GET', '/v1/models?api_key=QUERY-SECRET-55', undefined], ['GET', '/upstream/m2/v1/models?key=QUERY-SECRET-55', undefined],
     ];
     for (const headers of headerSets) for (const [method, path, body] of requests) await (await call(method, path, headers, body)).arrayBuffer();
+    await new Promise((r) => setTimeout(r, 4 * PACE_DELAY_MS)); // a ready server's last lines are read in batches, this far apart at most
     const logs = await (await call('GET', '/logs', AUTH)).text();
     assert.match(logs, /"url":"\/v1\/models\?api_key=\[redacted\]"/, 'the access log ran, with the query value redacted');
     const everything: Array<[string, string]> = [
