@@ -21,6 +21,7 @@ import { Metrics } from './metrics/prometheus.ts';
 import { Router } from './router/router.ts';
 import { createScheduler } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
+import { RecentEvents } from './server/recent-events.ts';
 import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
 import { LOG_REDACT } from './server/redact.ts';
 import { sendError } from './server/openai-error.ts';
@@ -118,7 +119,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   });
   let current = config;
   const metrics = new Metrics(router);
-  const app = createApp({ config: () => current, router, logger, logs, metrics });
+  const recent = new RecentEvents();
+  const unsubscribeRecent = router.subscribe(recent.record).unsubscribe;
+  const app = createApp({ config: () => current, router, logger, logs, metrics, recent });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
     : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
@@ -164,6 +167,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       server.closeIdleConnections();
       await router.close(deadlineMs);
       metrics.close();
+      unsubscribeRecent();
       groups?.flush(); // the last removals: a clean shutdown leaves no state file
       server.closeAllConnections();
       await closed;
