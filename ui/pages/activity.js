@@ -76,7 +76,7 @@ export function ActivityPage() {
   const keep = (/** @type {Row} */ r) => outcome === 'all' || (outcome === 'ok') === (r.error === undefined && (r.status ?? 200) < 400);
   /** @type {Row[]} */
   let rows;
-  let pages = 1;
+  let pages;
   if (source === 'api' && remote !== null) {
     rows = (remote.data ?? []).map(fromApi).filter(keep);
     pages = remote.total_pages ?? 1;
