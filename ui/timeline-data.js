@@ -21,6 +21,8 @@ const BEFORE = new Map([['starting', 'stopped'], ['ready', 'starting'], ['stoppi
 
 /** Requests that waited less than this are not explained. */
 const NOTICEABLE_WAIT_MS = 50;
+/** One load ending and the next starting within this are one after the other. */
+const SAME_MOMENT_MS = 50;
 
 /**
  * @param {any[]} events feed events, oldest first
@@ -78,7 +80,8 @@ export function whyWaited(r, loads, requests) {
   const own = loads.find((l) => l.model === r.model && during(l.startedAt, l.end));
   if (own !== undefined) {
     const swap = own.evicting.length > 0 ? ` (a swap: ${own.evicting.join(', ')} stopped first)` : '';
-    const before = [...new Set(loads.filter((l) => l.model !== r.model && l.startedAt < own.startedAt && during(l.startedAt, l.end)).map((l) => l.model))];
+    // loads that had to finish before this one could start (not those running beside it)
+    const before = [...new Set(loads.filter((l) => l.model !== r.model && l.end <= own.startedAt + SAME_MOMENT_MS && during(l.startedAt, l.end)).map((l) => l.model))];
     return `${before.length > 0 ? `queued behind a load of ${before.join(', ')}, then ` : ''}waited for a load of ${r.model}${swap}`;
   }
   const other = loads.find((l) => during(l.startedAt, l.end));

@@ -11,7 +11,7 @@ import { html } from '../html.js';
 import { serverNow, useStore } from '../store.js';
 import { buildTimeline } from '../timeline-data.js';
 
-/** 0: fit the view to the events kept (at least a minute, at most an hour). */
+/** 0: fit the view to the events kept (at least 10 s, at most an hour). */
 const SPANS = [[0, 'fit'], [60_000, '1 min'], [300_000, '5 min'], [900_000, '15 min'], [3_600_000, '1 h']];
 const WIDTH = 1200;
 const LABEL = 150;
@@ -30,7 +30,7 @@ export function TimelinePage() {
   const [choice, setChoice] = useState(0);
   const now = serverNow();
   const first = s.events.find((e) => e.type !== 'queue')?.at ?? now;
-  const span = choice !== 0 ? choice : Math.min(3_600_000, Math.max(60_000, (now - first) * 1.1));
+  const span = choice !== 0 ? choice : Math.min(3_600_000, Math.max(10_000, (now - first) * 1.08));
   const start = now - span;
   const models = s.config.models.map((/** @type {any} */ m) => m.id);
   const t = buildTimeline(s.events, s.models, start, now);
@@ -73,7 +73,7 @@ export function TimelinePage() {
         const [y1, y2] = [Math.min(from, to) + 4, Math.max(from, to) + LANE - 4];
         return html`<g class="swap" data-swap=${`${l.evicting.join(',')}>${l.model}`}>
           <line x1=${x(l.startedAt)} x2=${x(l.startedAt)} y1=${y1} y2=${y2} />
-          ${roomy ? html`<text x=${x(l.startedAt) + 3} y=${to + 40}>⇄ ${duration(l.end - l.startedAt)}</text>` : null}
+          ${roomy ? html`<text x=${x(l.startedAt) + (x(l.startedAt) > WIDTH - 60 ? -3 : 3)} y=${to + 40} text-anchor=${x(l.startedAt) > WIDTH - 60 ? 'end' : 'start'}>⇄ ${duration(l.end - l.startedAt)}</text>` : null}
           <title>swap ${l.evicting.join(', ')} → ${l.model}: stop ${duration(l.stopMs)}, load ${duration(l.loadMs)} (${l.phase}, for a ${l.reason})</title>
         </g>`;
       })}
