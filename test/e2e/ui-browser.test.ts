@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser } from '../helpers/browser.ts';
+import { shellLine } from '../../src/server/ui-config.ts';
 import { startFromYaml, type Started } from '../helpers/modelswap.ts';
 
 const DEMO = readFileSync(new URL('../../demo/config.yaml', import.meta.url), 'utf8')
@@ -22,6 +23,9 @@ const DEMO = readFileSync(new URL('../../demo/config.yaml', import.meta.url), 'u
   .replace('--load-ms 1500', '--load-ms 400');
 
 const WAIT = 20_000;
+
+/** The little of the DOM that functions run in the page use (the tests' types have no DOM). */
+interface Doc { querySelector(selector: string): { textContent: string | null } | null }
 
 let browser: Browser | undefined;
 let skip: string | undefined;
@@ -92,6 +96,23 @@ describe('web UI in a browser', { timeout: 60_000 }, () => {
     assert.equal(await page.locator('svg.timeline rect.resident.ready').count() >= 3, true, 'residency bars for both loads of chat-small and chat-large');
   });
 
+  test('model detail shows the command as a shell line, recent requests and the live log; Activity lists the request', async (t) => {
+    if (skip !== undefined) return t.skip(skip);
+    const app = await startFromYaml(t, DEMO);
+    const res = await fetch(`${app.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: 'chat-small', messages: [{ role: 'user', content: 'hi' }] }) });
+    assert.equal(res.status, 200, await res.text());
+    const page = await open(t, app, '#/model/chat-small');
+    const config = await (await fetch(`${app.url}/api/ui/config`)).json() as { models: { id: string; cmd: string[] }[] };
+    const argv = config.models.find((m) => m.id === 'chat-small')?.cmd ?? [];
+    assert.ok(argv.includes('--model-id'));
+    assert.equal(await page.textContent('[data-cmd]'), shellLine(argv));
+    await page.locator('.log-view pre', { hasText: 'model loaded' }).waitFor({ timeout: WAIT });
+    await page.waitForSelector('.model-page table tbody tr td.num', { timeout: WAIT });
+    // the request is on the Activity page (its history, or the feed's where there is none)
+    await page.click('nav a[href="#/activity"]');
+    await page.locator('table.activity tr[data-request]', { hasText: 'chat-small' }).first().waitFor({ timeout: WAIT });
+  });
+
   test('the playground streams an answer, with the load progress as reasoning', async (t) => {
     if (skip !== undefined) return t.skip(skip);
     const yaml = DEMO.replace('--token-ms 20', '--token-ms 80').replace('    ttl: 60\n', '    ttl: 60\n    sendLoadingState: true\n');
@@ -102,10 +123,12 @@ describe('web UI in a browser', { timeout: 60_000 }, () => {
     await page.fill('.ask textarea', 'hello there');
     await page.click('.ask button[type="submit"]');
     // part of the answer shows while the stream still runs (the Stop button is up)
-    await page.waitForFunction(`(() => {
-      const c = document.querySelector('.msg.assistant .content');
-      return c !== null && c.textContent !== '' && document.querySelector('.ask button[type="button"]') !== null;
-    })()`, undefined, { timeout: WAIT });
+    // (a function, not a string: the page's content security policy forbids eval)
+    await page.waitForFunction(() => {
+      const doc = (globalThis as unknown as { document: Doc }).document;
+      const c = doc.querySelector('.msg.assistant .content');
+      return c !== null && c.textContent !== '' && doc.querySelector('.ask button[type="button"]') !== null;
+    }, undefined, { timeout: WAIT });
     await page.waitForSelector('.ask button[type="submit"]', { timeout: WAIT });
     const answer = await page.textContent('.msg.assistant .content');
     assert.match(answer ?? '', /chat-small@/);
