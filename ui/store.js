@@ -92,7 +92,8 @@ function applyEvent(ev) {
   switch (ev.type) {
     case 'model':
       m.state = ev.state;
-      m.pid = ev.pid;
+      // a stopped model's event names the process that ended: it is no longer there
+      m.pid = ev.state === 'stopped' || ev.state === 'shutdown' ? undefined : ev.pid;
       if (ev.state === 'ready') m.idleSince ??= ev.at;
       else m.idleSince = undefined;
       if (ev.state === 'stopped') m.load = undefined;

@@ -74,6 +74,7 @@ describe('web UI in a browser', { timeout: 60_000 }, () => {
     await page.click(`${row('chat-small')} button.unload`);
     await page.waitForSelector(state('chat-small', 'stopped'), { timeout: WAIT });
     assert.equal(app.router.status('chat-small'), 'stopped');
+    assert.equal(await page.textContent(`${row('chat-small')} td:nth-child(3)`), '–', 'no pid once stopped');
   });
 
   test('the swap timeline draws swaps from the recent past and live', async (t) => {
