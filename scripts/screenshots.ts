@@ -14,7 +14,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const OUT = `${ROOT}docs/screenshots`;
 const FAKE = `${process.execPath} ${ROOT}src/demo/fake-llama-server.ts`;
 
-const yaml = readFileSync(`${ROOT}demo/config.yaml`, 'utf8').replace(/^(\s*fake:\s*).*$/m, `$1${FAKE}`).replace(/^startPort: \d+$/m, 'startPort: 5880');
+// the demo config, with chat-large sending its load progress to streaming chats (the playground shows it)
+const yaml = readFileSync(`${ROOT}demo/config.yaml`, 'utf8')
+  .replace(/^(\s*fake:\s*).*$/m, `$1${FAKE}`)
+  .replace(/^startPort: \d+$/m, 'startPort: 5880')
+  .replace(/^(\s*)aliases: \[gpt-4o\]$/m, '$1aliases: [gpt-4o]\n$1sendLoadingState: true');
+if (!yaml.includes('sendLoadingState')) throw new Error('the demo config no longer has chat-large as this script expects');
 const app = await startModelswap({ config: parseConfig(yaml, { env: process.env }), port: 0, stdout: () => {} });
 const got = await launchBrowser();
 if ('skip' in got) {
@@ -52,6 +57,7 @@ try {
   await page.goto(`${app.url}/ui/#/models`);
   await page.waitForSelector('.conn.on');
   const loading = chat('chat-small');
+  await page.waitForSelector('tr[data-model="chat-small"] [data-state="starting"]');
   await page.waitForSelector('tr[data-model="chat-small"] .loadbar');
   await page.screenshot({ path: `${OUT}/models.png` });
   console.log('docs/screenshots/models.png');
@@ -62,6 +68,7 @@ try {
   await shot('#/model/chat-large', 'model', '.log-view pre');
   await shot('#/logs', 'logs', '.log-view pre');
 
+  // chat-large is stopped now (the swap above): the answer comes after its load progress
   await page.goto(`${app.url}/ui/#/playground`);
   await page.selectOption('select[aria-label="model"]', 'chat-large');
   await page.fill('.ask textarea', 'Tell me about model swapping.');

@@ -34,7 +34,7 @@ export function ModelPage({ id }) {
       ${live.pid !== undefined ? html`<span class="muted">pid ${live.pid}</span>` : null}
       <${ModelActions} model=${model} />
     </div>
-    ${live.load !== undefined ? html`<${LoadBar} load=${live.load} />` : null}
+    ${live.load !== undefined ? html`<${LoadBar} load=${live.load} state=${live.state} />` : null}
     ${model.description ? html`<p>${model.description}</p>` : null}
     <dl class="facts">
       <dt>Name</dt><dd>${model.name ?? '–'}</dd>

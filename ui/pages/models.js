@@ -9,12 +9,13 @@ import { duration, modelHref, useTicker } from '../format.js';
 import { html } from '../html.js';
 import { serverNow, useStore } from '../store.js';
 
-/** @param {{ load: import('../store.js').LoadInfo }} p */
-export function LoadBar({ load }) {
+/** @param {{ load: import('../store.js').LoadInfo, state: string }} p */
+export function LoadBar({ load, state }) {
   const elapsed = load.elapsedMs + (Date.now() - load.seenAt);
   const est = load.estimateMs;
   const pct = est === undefined || est <= 0 ? undefined : Math.min(99, (elapsed / est) * 100);
-  const label = `${duration(elapsed)}${est === undefined ? ' (first load: no estimate yet)' : ` of ~${duration(est)}`}`;
+  const stopping = state === 'stopped' && load.evicting.length > 0 ? `stopping ${load.evicting.join(', ')} · ` : '';
+  const label = `${stopping}${duration(elapsed)}${est === undefined ? ' (first load: no estimate yet)' : ` of ~${duration(est)}`}`;
   return html`<div class="loadbar" title=${load.evicting.length > 0 ? `stopping ${load.evicting.join(', ')} first` : ''}>
     <div class=${pct === undefined ? 'fill unknown' : 'fill'} style=${pct === undefined ? '' : `width:${pct}%`}></div>
     <span>${label}</span>
@@ -40,7 +41,7 @@ export function ModelActions({ model }) {
   };
   const stopped = live === undefined || live.state === 'stopped' || live.state === 'shutdown';
   return html`<span class="actions">
-    <button class="load" onClick=${() => act('load')} disabled=${!stopped}>Load</button>
+    <button class="load" onClick=${() => act('load')} disabled=${!stopped || live?.load !== undefined}>Load</button>
     <button class="unload" onClick=${() => act('unload')} disabled=${stopped}>Unload</button>
     ${error !== '' ? html`<span class="error" title=${error}>${error.slice(0, 120)}</span>` : null}
   </span>`;
@@ -57,7 +58,7 @@ function ModelRow({ model }) {
       ${model.aliases.length > 0 ? html`<div class="aliases">${model.aliases.map((a) => html`<code>${a}</code> `)}</div>` : null}
     </td>
     <td><span class=${`badge ${live.state}`} data-state=${live.state}>${live.state}</span>
-      ${live.load !== undefined ? html`<${LoadBar} load=${live.load} />` : null}</td>
+      ${live.load !== undefined ? html`<${LoadBar} load=${live.load} state=${live.state} />` : null}</td>
     <td class="num">${live.pid ?? '–'}</td>
     <td class="num" title="in flight / waiting">${live.inFlight} / ${live.waiting}</td>
     <td><${Ttl} model=${model} live=${live} /></td>
