@@ -24,7 +24,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN ./node_modules/.bin/tsc -p tsconfig.build.json
 
-# Runtime stage: production dependencies, the build, the schema.
+# Runtime stage: production dependencies, the build, the schema, the web UI.
 FROM node:24-slim
 # tini as PID 1 reaps any orphaned grandchild of an upstream server and forwards
 # SIGTERM to modelswap, which then stops every server it started.
@@ -37,6 +37,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /src/dist ./dist
 COPY schema ./schema
+COPY ui ./ui
 COPY config.example.yaml README.md ./
 # Not root. The config may be mounted read-only; the state file goes to the tmp dir.
 USER node

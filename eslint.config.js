@@ -1,4 +1,6 @@
 // Lint rules that back the style guide (../shared/STYLE.md, "Tooling").
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -15,6 +17,13 @@ export default tseslint.config(
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
     },
+  },
+  {
+    // The web UI: browser modules in plain JavaScript (type-checked by ui/tsconfig.json).
+    files: ['ui/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+    rules: { 'no-unused-vars': ['error', { args: 'none' }] },
   },
   {
     // Scheduler methods run on the run loop and must be synchronous.

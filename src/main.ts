@@ -25,6 +25,7 @@ import { Metrics } from './metrics/prometheus.ts';
 import { Router, SCHEDULER_TICK_MS } from './router/router.ts';
 import { createScheduler } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
+import { RecentEvents } from './server/recent-events.ts';
 import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
 import { LOG_REDACT } from './server/redact.ts';
 import { sendError } from './server/openai-error.ts';
@@ -159,7 +160,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     await router.destroy(); // a store.path that cannot be used is a start-up error (ActivityStoreError)
     throw err;
   }
-  const app = createApp({ config: () => current, router, logger, logs, metrics, activity });
+  const recent = new RecentEvents();
+  const unsubscribeRecent = router.subscribe(recent.record).unsubscribe;
+  const app = createApp({ config: () => current, router, logger, logs, metrics, activity, recent });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
     : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
@@ -209,6 +212,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       await router.close(deadlineMs);
       metrics.close();
       activity.close();
+      unsubscribeRecent();
       groups?.flush(); // the last removals: a clean shutdown leaves no state file
       server.closeAllConnections();
       await closed;

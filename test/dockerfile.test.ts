@@ -41,6 +41,11 @@ test('the image runs the package\'s bin, built from tsconfig.build.json, with pr
   assert.ok(stages[0]!.some(([k, rest]) => k === 'RUN' && rest.includes('tsc -p tsconfig.build.json')));
   assert.ok(runtime.some(([k, rest]) => k === 'RUN' && /npm ci --omit=dev/.test(rest)));
   assert.ok(runtime.some(([k, rest]) => k === 'COPY' && rest === `--from=build /src/${build.compilerOptions.outDir} ./dist`));
+  // what the package ships besides the build is in the image too (the web UI's ui/ folder among it)
+  const files = (JSON.parse(read('package.json')) as { files: string[] }).files;
+  for (const f of files.filter((x) => x !== build.compilerOptions.outDir)) {
+    assert.ok(runtime.some(([k, rest]) => k === 'COPY' && rest.split(/\s+/).slice(0, -1).includes(f)), `the runtime stage copies ${f}`);
+  }
   const user = runtime.find(([k]) => k === 'USER')?.[1];
   assert.ok(user !== undefined && user !== 'root' && user !== '0', `USER ${user}`);
 });

@@ -33,6 +33,9 @@ import { quote } from './quote.ts';
 import { redactUrl } from './redact.ts';
 import { MODEL_ROUTES, modelRoute } from './routes-model.ts';
 import { loadModel, upstreamListing } from './routes-ops.ts';
+import type { RecentEvents } from './recent-events.ts';
+import { UiFiles } from './ui.ts';
+import { uiConfig } from './ui-config.ts';
 
 /** decodeURIComponent that turns malformed escapes into a 400, not a 500. */
 function decodePath(s: string): string {
@@ -64,6 +67,8 @@ export interface AppDeps {
   readonly metrics?: Metrics;
   /** The activity history (/api/metrics/activity, /api/captures/<id>); none: 404. */
   readonly activity?: Activity;
+  /** The feed's recent past for GET /api/events/recent; none: 404. */
+  readonly recent?: RecentEvents;
 }
 
 export function createApp(deps: AppDeps): RequestListener {
@@ -85,6 +90,7 @@ export function createApp(deps: AppDeps): RequestListener {
   const created = Math.floor(Date.now() / 1000);
   const grants = new GrantClock();
   const inflight = new InFlightResponses();
+  const ui = new UiFiles();
 
   const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts?: ServeOptions): Promise<void> =>
     serveRequest({
@@ -187,6 +193,8 @@ export function createApp(deps: AppDeps): RequestListener {
       res.end('OK');
       return;
     }
+    // The web UI's files are open (they hold no data); its API calls carry the key.
+    if ((method === 'GET' || method === 'HEAD') && ui.serve(path, method === 'HEAD', res)) return;
     const metricsRoute = path === '/metrics' && (method === 'GET' || method === 'HEAD') && deps.metrics !== undefined;
     if (!(metricsRoute && config.publicMetrics) && !auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
     if (metricsRoute) {
@@ -213,6 +221,11 @@ export function createApp(deps: AppDeps): RequestListener {
         const model = only === null || only === '' ? undefined : resolveModel(config, only);
         return streamEvents(req, res, router, logs, { model, logs: url.searchParams.get('logs') !== 'none' });
       }
+      if (path === '/api/events/recent' && deps.recent !== undefined) {
+        const since = Number(url.searchParams.get('since') ?? 0);
+        return sendJson(res, 200, { at: Date.now(), events: deps.recent.since(Number.isFinite(since) ? since : 0), snapshot: router.snapshot() });
+      }
+      if (path === '/api/ui/config') return sendJson(res, 200, uiConfig(config));
       if (path === '/upstream') return sendJson(res, 200, upstreamListing(config, (m) => router.status(m)));
       if (path === '/api/tags') return sendJson(res, 200, ollamaTags(config, (m) => router.status(m), created));
       if (path === '/api/ps') return sendJson(res, 200, ollamaPs(router.running(), grants));
@@ -267,7 +280,7 @@ export function createApp(deps: AppDeps): RequestListener {
         return;
       }
       if (!(err instanceof ProxyError)) logger.error({ err }, 'unexpected error handling request');
-      sendError(res, err);
+      sendError(res, err, req.headers['x-requested-with'] === undefined);
     });
   };
 }

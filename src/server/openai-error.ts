@@ -38,7 +38,12 @@ function classify(code: ProxyErrorCode): { status: number; type: string; code: s
   }
 }
 
-export function toOpenAIError(err: unknown): HttpError {
+/**
+ * `challenge: false` leaves the Basic challenge off a 401: a script that
+ * asks for its own key (the web UI, which says so with `X-Requested-With`)
+ * must not make the browser open its login dialog instead.
+ */
+export function toOpenAIError(err: unknown, challenge = true): HttpError {
   if (!(err instanceof ProxyError)) {
     return {
       status: 500,
@@ -49,7 +54,7 @@ export function toOpenAIError(err: unknown): HttpError {
   const c = classify(err.code);
   const headers: Record<string, string> = {};
   if (err.retryAfterSeconds !== undefined) headers['retry-after'] = String(err.retryAfterSeconds);
-  if (err.code === 'UNAUTHORIZED') headers['www-authenticate'] = 'Basic realm="modelswap"';
+  if (err.code === 'UNAUTHORIZED' && challenge) headers['www-authenticate'] = 'Basic realm="modelswap"';
   // The rest of an oversized upload is not read: close the connection instead of draining it.
   if (err.code === 'BODY_TOO_LARGE') headers['connection'] = 'close';
   return { status: c.status, headers, body: { error: { message: err.message, type: c.type, code: c.code, param: null }, src: 'modelswap' } };
@@ -74,12 +79,12 @@ export function rawErrorResponse(status: number, code: string, message: string):
 }
 
 /** Write an error response, or destroy the response if headers already went out. */
-export function sendError(res: ServerResponse, err: unknown): void {
+export function sendError(res: ServerResponse, err: unknown, challenge = true): void {
   if (res.headersSent) {
     res.destroy(err instanceof Error ? err : undefined);
     return;
   }
-  const e = toOpenAIError(err);
+  const e = toOpenAIError(err, challenge);
   const text = JSON.stringify(e.body);
   res.writeHead(e.status, { ...e.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);

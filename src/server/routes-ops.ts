@@ -23,8 +23,8 @@ export interface UpstreamEntry {
 /**
  * `GET /upstream`: every listed model with its `/upstream/<model>/` URL and
  * state. llama-swap redirects this path to its web UI's model page;
- * modelswap has no UI yet, so it answers the same information as JSON (and
- * will redirect once a UI exists).
+ * modelswap keeps answering the same information as JSON, for scripts (its
+ * web UI is at /ui).
  */
 export function upstreamListing(config: Config, status: (model: string) => string): { models: UpstreamEntry[] } {
   const models: UpstreamEntry[] = [];

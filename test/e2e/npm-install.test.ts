@@ -39,7 +39,7 @@ test('npm pack, npm install of the tarball, and the installed bin serves the dem
   const packed = await execa('npm', ['pack', '--json', '--pack-destination', tmp], { cwd: tree, env, timeout: 120_000 });
   const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as [{ filename: string; files: { path: string }[] }];
   const paths = info.files.map((f) => f.path);
-  for (const need of ['dist/cli.js', 'dist/cli-main.js', 'dist/demo/fake-llama-server.js', 'schema/config.schema.json', 'package.json', 'README.md']) {
+  for (const need of ['dist/cli.js', 'dist/cli-main.js', 'dist/demo/fake-llama-server.js', 'schema/config.schema.json', 'package.json', 'README.md', 'ui/index.html', 'ui/main.js', 'ui/pages/timeline.js']) {
     assert.ok(paths.includes(need), `${need} missing from the package: ${paths.join(' ')}`);
   }
   assert.deepEqual(paths.filter((p) => /^(src|test|bench|node_modules)\//.test(p)), [], 'only the build goes in');
@@ -70,6 +70,16 @@ test('npm pack, npm install of the tarball, and the installed bin serves the dem
   const reply = await client.chat.completions.create({ model: 'chat-small', messages: [{ role: 'user', content: 'hello' }] });
   assert.equal(reply.model, 'chat-small');
   assert.match(reply.choices[0]?.message.content ?? '', /chat-small@/);
+  // the web UI: its page, its own modules, and Preact, hooks and htm from the installed dependencies
+  const root = await fetch(`http://127.0.0.1:${port}/`, { redirect: 'manual' });
+  assert.equal(root.status, 302);
+  assert.equal(root.headers.get('location'), '/ui/');
+  assert.match(await (await fetch(`http://127.0.0.1:${port}/ui/`)).text(), /<script type="importmap">/);
+  for (const path of ['/ui/main.js', '/ui/style.css', '/ui/vendor/preact.js', '/ui/vendor/preact-hooks.js', '/ui/vendor/htm.js']) {
+    const res = await fetch(`http://127.0.0.1:${port}${path}`);
+    assert.equal(res.status, 200, path);
+    assert.ok((await res.text()).length > 100, path);
+  }
   r.child.kill('SIGTERM');
   assert.equal(await r.exited, 0, r.stderr());
 });
