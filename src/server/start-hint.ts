@@ -1,7 +1,4 @@
-/**
- * What the start-up line tells a person to try first. The one place to
- * change when modelswap gets a web UI: point at `${url}/ui` instead.
- */
+/** What the start-up line tells a person to look at and to try first. */
 export function startHint(url: string): string {
-  return `try: curl ${url}/v1/models`;
+  return `web UI: ${url}/ui/ — try: curl ${url}/v1/models`;
 }

@@ -124,7 +124,7 @@ test('logs prints the history, as served (JSON lines) or readable with --log-for
   assert.ok(records.some((r) => r.msg === 'model ready' && r.model === 'a'));
 
   const pretty = await client(t, ['logs', '--log-format', 'pretty', '--url', app.url]);
-  assert.match(pretty.stdout, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}modelswap listening on http:\/\/127\.0\.0\.1:\d+ — try: curl http:\/\/127\.0\.0\.1:\d+\/v1\/models /m);
+  assert.match(pretty.stdout, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}modelswap listening on http:\/\/127\.0\.0\.1:\d+ — web UI: http:\/\/127\.0\.0\.1:\d+\/ui\/ — try: curl http:\/\/127\.0\.0\.1:\d+\/v1\/models /m);
   assert.match(pretty.stdout, /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[a\] model ready .*ms=\d+/m);
   assert.doesNotMatch(pretty.stdout, /^\{/m);
 

@@ -37,7 +37,7 @@ async function serve(t: TestContext, head: string, flags: readonly string[]): Pr
 test('--log-format pretty: time, level, model and message on one line; the start-up line says what to try; /logs stays JSON', { timeout: 60_000 }, async (t) => {
   const { url, run } = await serve(t, '', ['--log-format', 'pretty']);
   const escaped = url.replaceAll('.', '\\.');
-  assert.match(run.stdout(), new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  modelswap listening on ${escaped} — try: curl ${escaped}/v1/models url=${escaped} models=\\["a"\\] scheduler=serial\\n`));
+  assert.match(run.stdout(), new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  modelswap listening on ${escaped} — web UI: ${escaped}/ui/ — try: curl ${escaped}/v1/models url=${escaped} models=\\["a"\\] scheduler=serial\\n`));
   assert.equal((await fetch(`${url}/api/models/load/a`, { method: 'POST' })).status, 200);
   await run.waitFor(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[a\] model ready evicted=\[\] ms=\d+$/m);
   assert.match(run.stdout(), /^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[a\] starting upstream pid=\d+ cmd=\[/m);
@@ -55,7 +55,7 @@ test('auto on a pipe and --log-format json write JSON lines; a bad value exits 2
   for (const flags of [[], ['-log-format', 'json']]) {
     const { url, run } = await serve(t, '', flags);
     const first = JSON.parse(run.stdout().split('\n')[0]!) as { msg: string; url: string };
-    assert.equal(first.msg, `modelswap listening on ${url} — try: curl ${url}/v1/models`);
+    assert.equal(first.msg, `modelswap listening on ${url} — web UI: ${url}/ui/ — try: curl ${url}/v1/models`);
     assert.equal(first.url, url);
   }
   const bad = spawnCli(t, ['--config', 'x.yaml', '--log-format', 'fancy']);
@@ -69,7 +69,7 @@ test('auto on a terminal: coloured readable lines', { timeout: 60_000, skip: HAS
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS']) delete env[k];
   const cmd = [process.execPath, CLI, '--config', configFile(port), '--listen', `127.0.0.1:${port}`].map(sq).join(' ');
   const run = spawnWatched(t, 'script', ['-qec', cmd, '/dev/null'], { env });
-  await run.waitFor(/\x1b\[2m\d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[32mINFO \x1b\[0m modelswap listening on http:\/\/127\.0\.0\.1:\d+ — try: curl /);
+  await run.waitFor(/\x1b\[2m\d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[32mINFO \x1b\[0m modelswap listening on http:\/\/127\.0\.0\.1:\d+ — web UI: http:\/\/127\.0\.0\.1:\d+\/ui\/ — try: curl /);
   run.child.kill('SIGTERM'); // script ends the session: the proxy stops
   await run.exited;
   await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the proxy is gone');
