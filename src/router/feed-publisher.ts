@@ -4,9 +4,11 @@
  * Every method runs on the run loop. Load history is recorded whether or not
  * anyone listens (estimates must be there when a client asks).
  */
+import type { ProxyError } from '../errors.ts';
 import type { ProcessStatus, StatusDetail } from '../process/types.ts';
 import type { ModelLoad } from '../scheduler/types.ts';
-import { EventFeed, LoadHistory, type ModelSnapshot, type StateReason } from './feed.ts';
+import { EventFeed, LoadHistory, type ModelSnapshot, type RequestInfo, type StateReason } from './feed.ts';
+import type { LeaseTimes, ServeOutcome } from './grants.ts';
 
 interface ActiveLoad {
   readonly startedAt: number;
@@ -61,6 +63,31 @@ export class FeedPublisher {
     this.feed.publish({
       type: 'load', at: Date.now(), model, phase, ...this.#progress(load),
       stopMs: Math.round(t.stopMs), loadMs: Math.round(t.loadMs), ...(error !== undefined ? { error: error.message } : {}),
+    });
+  }
+
+  /** A request was granted after `waitedMs`. */
+  granted(id: number, model: string, waitedMs: number): void {
+    if (this.feed.active) this.feed.publish({ type: 'request', at: Date.now(), phase: 'granted', id, model, waitedMs: Math.round(waitedMs) });
+  }
+
+  /** A request ended before its grant: failed (`err`) or withdrawn by its client (no `err`). */
+  ended(id: number, model: string, waitedMs: number, request: RequestInfo | undefined, err?: ProxyError): void {
+    if (!this.feed.active) return;
+    const why = err === undefined
+      ? { clientAborted: true, error: 'client closed the request before its grant' }
+      : { error: err.message, errorCode: err.code };
+    const ms = Math.round(waitedMs);
+    this.feed.publish({ type: 'request', at: Date.now(), phase: 'done', id, model, waitedMs: ms, durationMs: ms, ...why, ...(request !== undefined ? { request } : {}) });
+  }
+
+  /** A granted request was served (its lease released with what the HTTP layer saw). */
+  served(id: number, model: string, times: LeaseTimes, outcome: ServeOutcome | undefined, request: RequestInfo | undefined): void {
+    if (!this.feed.active) return;
+    this.feed.publish({
+      type: 'request', at: Date.now(), phase: 'done', id, model,
+      waitedMs: Math.round(times.grantedAt - times.arrivedAt), durationMs: Math.round(performance.now() - times.arrivedAt), ...outcome,
+      ...(request !== undefined ? { request } : {}),
     });
   }
 

@@ -14,8 +14,8 @@
 import type { Logger } from 'pino';
 import type { Config, ModelConfig } from '../config/types.ts';
 import { assertNever, ProxyError } from '../errors.ts';
-import type { ProcessStatus, StatusDetail, Upstream } from '../process/types.ts';
-import type { Effects, Scheduler, UnloadReason } from '../scheduler/types.ts';
+import type { Upstream } from '../process/types.ts';
+import type { Scheduler, UnloadReason } from '../scheduler/types.ts';
 import type { RouterEvent } from './events.ts';
 import type { FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
 import { FeedPublisher } from './feed-publisher.ts';
@@ -25,27 +25,17 @@ import { createRouterEffects, type RouterEffects } from './effects.ts';
 import { ModelTable } from './model-table.ts';
 import type { ModelDiff } from './reload.ts';
 import { runningInfo, type RunningInfo } from './running.ts';
+import type { RouterDeps } from './deps.ts';
+import { Drain } from './drain.ts';
+import { preloadInOrder } from './preload.ts';
+import { Ticks } from './ticks.ts';
 import { TtlClock } from './ttl.ts';
 
 export type { Lease } from './grants.ts';
 export type { RunningInfo } from './running.ts';
+export { SCHEDULER_TICK_MS } from './ticks.ts';
+export type { RouterDeps } from './deps.ts';
 
-export interface RouterDeps {
-  readonly config: Config;
-  readonly logger: Logger;
-  /**
-   * Builds the process for a model definition (the real one is
-   * UpstreamProcess), which reports every status change to `onStatus`.
-   */
-  readonly createUpstream: (model: ModelConfig, onStatus: (status: ProcessStatus, detail: StatusDetail) => void) => Upstream;
-  /** Builds the scheduler around the router's Effects for a config (again on every reload). */
-  readonly createScheduler: (effects: Effects, config: Config) => Scheduler;
-  /** A model's current process became ready (on the run loop; must not throw or block). */
-  readonly onReady?: (model: string, pid: number | undefined) => void;
-}
-
-/** How often a scheduler that asks for ticks (`onTick`) gets one. */
-export const SCHEDULER_TICK_MS = 50;
 
 const NO_CHANGE: ModelDiff = { kept: [], changed: [], added: [], removed: [] };
 
@@ -60,16 +50,12 @@ export class Router {
   readonly #publisher = new FeedPublisher();
   /** Models whose load a preload asked for (the reason the feed gives for their start). */
   readonly #preloading = new Set<string>();
-  #tick: NodeJS.Timeout | undefined;
-  /** Runs only while the scheduler has an `onTick` (time-based decisions); none otherwise, so an idle proxy never wakes. */
-  #schedulerTick: NodeJS.Timeout | undefined;
+  readonly #ticks = new Ticks((type) => this.#loop.post({ type }));
   #scheduler: Scheduler;
   /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
   #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
   #held: Array<{ readonly id: number; readonly model: string }> = [];
-  #drainWaiters: Array<() => void> = [];
-  /** Set by destroy(): ends a close()'s wait for in-flight requests at once. */
-  #destroyed = false;
+  readonly #drain = new Drain();
   #nextId = 1;
   #closing: Promise<void> | undefined;
 
@@ -96,17 +82,11 @@ export class Router {
       onGrant: (id, model, waitedMs) => {
         this.#ttl.clear(model);
         this.#ttl.touch(model);
-        if (this.#publisher.feed.active) this.#publisher.feed.publish({ type: 'request', at: Date.now(), phase: 'granted', id, model, waitedMs: Math.round(waitedMs) });
+        this.#publisher.granted(id, model, waitedMs);
         return this.#models.model(model)!.proxy;
       },
       onRelease: (id, model, times, outcome, request) => post({ type: 'serveDone', id, model, times, outcome, request }),
-      onFail: (id, model, err, waitedMs, request) => {
-        if (!this.#publisher.feed.active) return;
-        this.#publisher.feed.publish({
-          type: 'request', at: Date.now(), phase: 'done', id, model, waitedMs: Math.round(waitedMs), durationMs: Math.round(waitedMs), error: err.message,
-          errorCode: err.code, ...(request !== undefined ? { request } : {}),
-        });
-      },
+      onFail: (id, model, err, waitedMs, request) => this.#publisher.ended(id, model, waitedMs, request, err),
     });
     this.#effects = createRouterEffects({
       upstream: (m) => this.#models.upstream(m),
@@ -116,22 +96,12 @@ export class Router {
       retired: (model) => this.#models.retired(model),
       onSwapStarted: (model, evict) => {
         this.#publisher.loadStarted(model, evict, this.#preloading.has(model) ? 'preload' : 'request');
-        this.#tick ??= setInterval(() => post({ type: 'loadTick' }), 1000).unref();
+        this.#ticks.loadStarted();
       },
       logger: this.#log,
     });
     this.#scheduler = deps.createScheduler(this.#effects, deps.config);
-    this.#armSchedulerTick();
-  }
-
-  #armSchedulerTick(): void {
-    const wants = this.#scheduler.onTick !== undefined && this.#closing === undefined;
-    if (wants && this.#schedulerTick === undefined) {
-      this.#schedulerTick = setInterval(() => this.#loop.post({ type: 'schedulerTick' }), SCHEDULER_TICK_MS).unref();
-    } else if (!wants && this.#schedulerTick !== undefined) {
-      clearInterval(this.#schedulerTick);
-      this.#schedulerTick = undefined;
-    }
+    this.#ticks.scheduler(this.#scheduler.onTick !== undefined);
   }
 
   /**
@@ -208,16 +178,8 @@ export class Router {
   }
 
   /** Load `hooks.on_startup.preload` models in order (each as a request, so eviction rules apply). */
-  async preload(models: readonly string[]): Promise<void> {
-    for (const model of models) {
-      try {
-        const lease = await this.acquire(model, undefined, { preload: true });
-        lease.release();
-        this.#log.info({ model }, 'preloaded');
-      } catch (err) {
-        this.#log.error({ model, err: (err as Error).message }, 'preload failed');
-      }
-    }
+  preload(models: readonly string[]): Promise<void> {
+    return preloadInOrder(models, (m) => this.acquire(m, undefined, { preload: true }), this.#log);
   }
 
   /**
@@ -231,24 +193,15 @@ export class Router {
 
   /** Abort now: like close() with no time for in-flight requests; also cuts short a close() already waiting. */
   destroy(): Promise<void> {
-    this.#destroyed = true;
-    for (const w of this.#drainWaiters.splice(0)) w();
+    this.#drain.cut();
     return this.close(0);
   }
 
   async #doClose(deadlineMs: number): Promise<void> {
     this.#ttl.stop();
-    clearInterval(this.#tick);
-    this.#armSchedulerTick();
+    this.#ticks.stop();
     this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
-    if (this.#scheduler.inFlight().length > 0 && deadlineMs > 0 && !this.#destroyed) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((r) => this.#drainWaiters.push(r)),
-        new Promise<void>((r) => (timer = setTimeout(r, deadlineMs))),
-      ]);
-      clearTimeout(timer);
-    }
+    await this.#drain.wait(this.#scheduler.inFlight().length > 0, deadlineMs);
     await Promise.all(this.#models.all().map((u) => u.shutdown()));
   }
 
@@ -261,7 +214,7 @@ export class Router {
     const diff = this.#models.apply(pending.config, this.#grants.waitedFor(), (m) => old.load(m).inFlight > 0);
     // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
     this.#scheduler = this.#deps.createScheduler(this.#effects, this.#models.config);
-    this.#armSchedulerTick();
+    this.#ticks.scheduler(this.#scheduler.onTick !== undefined);
     for (const r of old.inFlight()) this.#scheduler.adopt(r);
     for (const r of [...this.#grants.waiting(), ...this.#held.splice(0)].sort((a, b) => a.id - b.id)) {
       if (this.#grants.isWaiting(r.id)) this.#scheduler.onRequest(r);
@@ -286,15 +239,11 @@ export class Router {
       case 'cancel': {
         this.#scheduler.onCancel(ev.id);
         const withdrawn = this.#grants.withdraw(ev.id);
-        const model = withdrawn?.model;
-        if (withdrawn !== undefined && this.#publisher.feed.active) {
-          this.#publisher.feed.publish({
-            type: 'request', at: Date.now(), phase: 'done', id: ev.id, model: withdrawn.model, waitedMs: withdrawn.waitedMs, durationMs: withdrawn.waitedMs, clientAborted: true,
-            error: 'client closed the request before its grant', ...(withdrawn.request !== undefined ? { request: withdrawn.request } : {}),
-          });
+        if (withdrawn !== undefined) {
+          this.#publisher.ended(ev.id, withdrawn.model, withdrawn.waitedMs, withdrawn.request);
+          // The model may have just become idle (its last waiter left): restart its TTL clock.
+          this.#ttl.armIfIdle(withdrawn.model);
         }
-        // The model may have just become idle (its last waiter left): restart its TTL clock.
-        if (model !== undefined) this.#ttl.armIfIdle(model);
         this.#sweep();
         return;
       }
@@ -308,13 +257,13 @@ export class Router {
         this.#applyPendingReload();
         return;
       case 'serveDone':
-        if (this.#publisher.feed.active) this.#publishServed(ev);
+        this.#publisher.served(ev.id, ev.model, ev.times, ev.outcome, ev.request);
         this.#ttl.touch(ev.model);
         this.#scheduler.onServeDone(ev.id);
         this.#ttl.armIfIdle(ev.model);
         this.#models.stopRetiredIfIdle(ev.model, () => this.#scheduler.load(ev.model).inFlight > 0);
         this.#sweep();
-        if (this.#closing !== undefined && this.#scheduler.inFlight().length === 0) for (const w of this.#drainWaiters.splice(0)) w();
+        if (this.#closing !== undefined && this.#scheduler.inFlight().length === 0) this.#drain.done();
         return;
       case 'unload': {
         const models = ev.models === 'all' ? this.#models.ids() : ev.models;
@@ -329,10 +278,7 @@ export class Router {
         return;
       case 'loadTick':
         this.#publisher.tick();
-        if (!this.#publisher.hasLoads()) {
-          clearInterval(this.#tick);
-          this.#tick = undefined;
-        }
+        this.#ticks.loadTicked(this.#publisher.hasLoads());
         return;
       case 'schedulerTick':
         if (this.#closing === undefined) this.#scheduler.onTick?.();
@@ -363,15 +309,6 @@ export class Router {
       default:
         assertNever(ev);
     }
-  }
-
-  #publishServed(ev: Extract<RouterEvent, { type: 'serveDone' }>): void {
-    const { times, outcome } = ev;
-    this.#publisher.feed.publish({
-      type: 'request', at: Date.now(), phase: 'done', id: ev.id, model: ev.model,
-      waitedMs: Math.round(times.grantedAt - times.arrivedAt), durationMs: Math.round(performance.now() - times.arrivedAt), ...outcome,
-      ...(ev.request !== undefined ? { request: ev.request } : {}),
-    });
   }
 
   /** Removed models with nothing waiting or in flight any more are forgotten. */
