@@ -38,6 +38,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /src/dist ./dist
 COPY schema ./schema
 COPY ui ./ui
+COPY examples ./examples
 COPY config.example.yaml README.md ./
 # Not root. The config may be mounted read-only; the state file goes to the tmp dir.
 USER node

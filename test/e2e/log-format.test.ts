@@ -66,7 +66,8 @@ test('auto on a pipe and --log-format json write JSON lines; a bad value exits 2
 test('auto on a terminal: coloured readable lines', { timeout: 60_000, skip: HAS_SCRIPT ? false : 'util-linux script is not installed' }, async (t) => {
   const port = await freePortRange(3);
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
-  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS']) delete env[k];
+  // CI=… makes Node report 2 colours (no colour) on any terminal: a terminal with colours is what this test is about.
+  for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'CI']) delete env[k];
   const cmd = [process.execPath, CLI, '--config', configFile(port), '--listen', `127.0.0.1:${port}`].map(sq).join(' ');
   const run = spawnWatched(t, 'script', ['-qec', cmd, '/dev/null'], { env });
   await run.waitFor(/\x1b\[2m\d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[32mINFO \x1b\[0m modelswap listening on http:\/\/127\.0\.0\.1:\d+ — web UI: http:\/\/127\.0\.0\.1:\d+\/ui\/ — try: curl /);
