@@ -2,6 +2,7 @@
  * The data of UpstreamProcess's state machine: one spawned server (a Run) and
  * the states that carry it, plus the group's termination at the end of a run.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
 import { closeIdleConnections } from '../upstream-agent.ts';
@@ -46,6 +47,22 @@ export function runOf(s: State): Run | undefined {
 export function pidOf(s: State): number | undefined {
   if (s.kind !== 'starting' && s.kind !== 'ready' && s.kind !== 'stopping') return undefined;
   return s.run.exit === undefined ? s.run.child.pid : undefined;
+}
+
+/**
+ * Upstream.confirmDown on state `s`: true at once when not ready (it is not
+ * the server that refused), true when the ready run exits within `waitMs`,
+ * false when it is still running then, or the process is shut down.
+ */
+export async function confirmDown(s: State, waitMs: number): Promise<boolean> {
+  if (s.kind === 'shutdown') return false;
+  if (s.kind !== 'ready') return true;
+  const ac = new AbortController();
+  try {
+    return await Promise.race([s.run.child.exited.then(() => true), sleep(waitMs, false, { signal: ac.signal })]);
+  } finally {
+    ac.abort();
+  }
 }
 
 export interface TerminateRunOptions {

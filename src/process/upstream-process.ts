@@ -28,7 +28,6 @@
  * Spawning, the records of live groups and the spare launch wrapper of
  * prepareLaunch() belong to ./launcher.ts.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
 import { assertNever, type ProxyError } from '../errors.ts';
@@ -38,7 +37,7 @@ import { OutputWaker } from './health.ts';
 import { Launcher } from './launcher.ts';
 import { OutputTail } from './output-tail.ts';
 import { portTaken } from './port-check.ts';
-import { pidOf, type Run, runOf, type State, statusOf, terminateRun } from './run-state.ts';
+import { confirmDown, pidOf, type Run, runOf, type State, statusOf, terminateRun } from './run-state.ts';
 import type { ChildExit } from './spawn.ts';
 import {
   abortedStartError, describeExit, exitedDuringStartError, healthTimeoutError, portInUseError, shutDownError, spawnFailedError,
@@ -154,16 +153,8 @@ export class UpstreamProcess implements Upstream {
     void this.#launcher.discard();
   }
 
-  async confirmDown(waitMs: number): Promise<boolean> {
-    const s = this.#state;
-    if (s.kind === 'shutdown') return false;
-    if (s.kind !== 'ready') return true;
-    const ac = new AbortController();
-    try {
-      return await Promise.race([s.run.child.exited.then(() => true), sleep(waitMs, false, { signal: ac.signal })]);
-    } finally {
-      ac.abort();
-    }
+  confirmDown(waitMs: number): Promise<boolean> {
+    return confirmDown(this.#state, waitMs);
   }
 
   #setState(next: State): void {
