@@ -35,13 +35,17 @@ export interface LoadProgress {
   readonly reason: 'request' | 'preload';
 }
 
+/** Counts are far below 2^26 (a model's admission limit bounds them). */
+const COUNT_SHIFT = 2 ** 26;
+
 export class FeedPublisher {
   readonly feed = new EventFeed();
   readonly history = new LoadHistory();
   readonly #loads = new Map<string, ActiveLoad>();
   /** Evicted model → the model whose load evicts it (until its stop is reported). */
   readonly #evictedBy = new Map<string, string>();
-  readonly #counts = new Map<string, string>();
+  /** Last published counts per model, as inFlight * 2^26 + waiting (no string built per model and event). */
+  readonly #counts = new Map<string, number>();
 
   /** A swap started (Effects.startSwap). */
   loadStarted(model: string, evicting: readonly string[], reason: 'request' | 'preload'): void {
@@ -123,8 +127,8 @@ export class FeedPublisher {
     if (!this.feed.active) return;
     for (const model of models) {
       const l = load(model);
-      const key = `${l.inFlight}/${l.waiting}`;
-      if ((this.#counts.get(model) ?? '0/0') === key) continue;
+      const key = l.inFlight * COUNT_SHIFT + l.waiting;
+      if ((this.#counts.get(model) ?? 0) === key) continue;
       this.#counts.set(model, key);
       this.feed.publish({ type: 'queue', at: Date.now(), model, inFlight: l.inFlight, waiting: l.waiting });
     }
@@ -135,7 +139,7 @@ export class FeedPublisher {
     const out: ModelSnapshot[] = [];
     for (const [model, up] of models) {
       const l = load(model);
-      this.#counts.set(model, `${l.inFlight}/${l.waiting}`);
+      this.#counts.set(model, l.inFlight * COUNT_SHIFT + l.waiting);
       const active = this.#loads.get(model);
       out.push({
         model, state: up.status(), pid: up.pid(), inFlight: l.inFlight, waiting: l.waiting,

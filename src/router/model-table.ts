@@ -64,6 +64,11 @@ export class ModelTable {
     return [...this.#upstreams.keys()];
   }
 
+  /** The same, without building an array (read after every event of the run loop). */
+  idsView(): IterableIterator<string> {
+    return this.#upstreams.keys();
+  }
+
   /** Every model's current process. */
   entries(): IterableIterator<[string, Upstream]> {
     return this.#upstreams.entries();

@@ -65,7 +65,7 @@ export class Router {
     const post = (ev: RouterEvent): void => this.#loop.post(ev);
     this.#loop = new RunLoop<RouterEvent>((ev) => {
       this.#handle(ev);
-      this.#publisher.counts(this.#models.ids(), (m) => this.#scheduler.load(m));
+      this.#publisher.counts(this.#models.idsView(), (m) => this.#scheduler.load(m));
     }, (err, ev) => this.#onHandlerError(err, ev));
     const create = (m: ModelConfig): Upstream => {
       const up: Upstream = deps.createUpstream(m, (status, detail) => post({ type: 'status', model: m.id, upstream: up, status, detail }));
