@@ -17,11 +17,7 @@ import { killAllGroupsSync } from './process/kill-group.ts';
 import { StateFileInUseError } from './process/reap.ts';
 import { defaultStateFilePath } from './process/state-file.ts';
 import { simulateCli } from './simulate/cli.ts';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { packageVersion } from './version.ts';
 
 const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
@@ -68,7 +64,7 @@ async function main(): Promise<void> {
     return;
   }
   if (command.kind === 'version') {
-    process.stdout.write(`modelswap ${version()}\n`);
+    process.stdout.write(`modelswap ${packageVersion()}\n`);
     return;
   }
   const args = command;

@@ -6,12 +6,10 @@
  * request being served (its id is the one the event feed and the activity
  * history show).
  */
-import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { ProxyError } from '../errors.ts';
+import { packageVersion } from '../version.ts';
 import { sendJson } from './openai-error.ts';
-
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 /** Requests being served, by request id: what a cancel can reach. */
 export class InFlightResponses {
@@ -38,7 +36,7 @@ export class InFlightResponses {
 /** Answers one of these routes and returns true, or returns false when `path` is none of them. */
 export function infoRoute(method: string, path: string, res: ServerResponse, inflight: InFlightResponses): boolean {
   if (method === 'GET' && path === '/api/version') {
-    sendJson(res, 200, { version: pkg.version, commit: 'unknown', build_date: 'unknown' });
+    sendJson(res, 200, { version: packageVersion(), commit: 'unknown', build_date: 'unknown' });
     return true;
   }
   if (method === 'GET' && (path === '/api/performance' || path === '/api/hardware')) {
