@@ -36,10 +36,8 @@ export class TtlClock {
 
   /** Arm the model's timer if it has a ttl and nothing in flight or waiting. */
   armIfIdle(model: string): void {
-    const ttl = this.#deps.ttlMs(model);
-    if (ttl <= 0 || this.#stopped || !isIdle(this.#deps.load(model))) return;
-    const since = Date.now() - (this.#lastUse.get(model) ?? 0);
-    this.#timers.arm(model, Math.max(0, ttl - since), () => this.#deps.fire(model));
+    const left = this.leftMs(model);
+    if (left !== undefined) this.#timers.arm(model, left, () => this.#deps.fire(model));
   }
 
   /**
@@ -58,11 +56,10 @@ export class TtlClock {
    * should be unloaded now). Otherwise re-arms if it is still idle.
    */
   expired(model: string): boolean {
-    const ttl = this.#deps.ttlMs(model);
-    if (ttl <= 0 || this.#stopped || !isIdle(this.#deps.load(model))) return false;
-    const idleFor = Date.now() - (this.#lastUse.get(model) ?? 0);
-    if (idleFor + 5 >= ttl) return true; // timers may fire a few ms early
-    this.armIfIdle(model);
+    const left = this.leftMs(model);
+    if (left === undefined) return false;
+    if (left <= 5) return true; // timers may fire a few ms early
+    this.#timers.arm(model, left, () => this.#deps.fire(model));
     return false;
   }
 
