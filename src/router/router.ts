@@ -158,9 +158,14 @@ export class Router {
     await Promise.all(targets.map((m) => this.#models.upstream(m)?.stop(reason)));
   }
 
-  /** A read for /running (may be stale by the time it is sent). Lists models not stopped or with requests. */
-  running(): RunningInfo[] {
-    return runningInfo(this.#models, (m) => this.#scheduler.load(m), (m) => this.#publisher.loadOf(m), (m) => this.#ttl.leftMs(m));
+  /** A read for /running (may be stale by the time it is sent), as of `now`. Lists models not stopped or with requests. */
+  running(now = Date.now()): RunningInfo[] {
+    return runningInfo(this.#models, (m) => this.#scheduler.load(m), (m) => this.#publisher.loadOf(m), (m) => this.#ttl.leftMs(m, now));
+  }
+
+  /** When `model` was last used (granted, served or loaded; epoch ms): its TTL counts from then. */
+  lastUsed(model: string): number | undefined {
+    return this.#ttl.lastUse(model);
   }
 
   /**

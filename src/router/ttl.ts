@@ -45,10 +45,15 @@ export class TtlClock {
    * countdown runs (it has a ttl and nothing in flight or waiting);
    * undefined otherwise. Only meaningful for a ready model.
    */
-  leftMs(model: string): number | undefined {
+  leftMs(model: string, now = Date.now()): number | undefined {
     const ttl = this.#deps.ttlMs(model);
     if (ttl <= 0 || this.#stopped || !isIdle(this.#deps.load(model))) return undefined;
-    return Math.max(0, ttl - (Date.now() - (this.#lastUse.get(model) ?? 0)));
+    return Math.max(0, ttl - (now - (this.#lastUse.get(model) ?? 0)));
+  }
+
+  /** When the model was last used (epoch ms), if it has been since start-up. */
+  lastUse(model: string): number | undefined {
+    return this.#lastUse.get(model);
   }
 
   /**

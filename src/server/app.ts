@@ -27,7 +27,7 @@ import { dispatch, withQueryModel } from './dispatch.ts';
 import { PeerTraffic, peerBody, peerRunning, servePeer } from './peers.ts';
 import { ActiveProfile, listProfiles, switchProfile } from './profiles.ts';
 import { SelectorPicker } from './selectors.ts';
-import { GrantClock, ollamaPs, ollamaTags } from './ollama.ts';
+import { ollamaPs, ollamaTags } from './ollama.ts';
 import { sendError, sendJson } from './openai-error.ts';
 import { quote } from './quote.ts';
 import { redactUrl } from './redact.ts';
@@ -88,13 +88,12 @@ export function createApp(deps: AppDeps): RequestListener {
     selectors = new SelectorPicker(next);
   };
   const created = Math.floor(Date.now() / 1000);
-  const grants = new GrantClock();
   const inflight = new InFlightResponses();
   const ui = new UiFiles();
 
   const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts?: ServeOptions): Promise<void> =>
     serveRequest({
-      router, logs, onGrant: (m) => grants.granted(m), timeouts: (m) => config.models.get(m)?.timeouts,
+      router, logs, timeouts: (m) => config.models.get(m)?.timeouts,
       sessionHeaders: config.activity.sessionHeaders, captures: deps.activity?.captures, inflight,
     }, req, res, model, path, body, opts);
 
@@ -228,7 +227,10 @@ export function createApp(deps: AppDeps): RequestListener {
       if (path === '/api/ui/config') return sendJson(res, 200, uiConfig(config));
       if (path === '/upstream') return sendJson(res, 200, upstreamListing(config, (m) => router.status(m)));
       if (path === '/api/tags') return sendJson(res, 200, ollamaTags(config, (m) => router.status(m), created));
-      if (path === '/api/ps') return sendJson(res, 200, ollamaPs(router.running(), grants));
+      if (path === '/api/ps') {
+        const now = Date.now();
+        return sendJson(res, 200, ollamaPs(router.running(now), (m) => router.lastUsed(m), now));
+      }
       if (path === '/unload' && method === 'GET') {
         await router.unload();
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -251,7 +253,7 @@ export function createApp(deps: AppDeps): RequestListener {
     }
     if (method === 'POST' && path.startsWith('/api/models/load/')) {
       const model = resolveModel(config, decodePath(path.slice('/api/models/load/'.length)));
-      return loadModel(router, res, model, (m) => grants.granted(m));
+      return loadModel(router, res, model);
     }
     if (method === 'POST' && path.startsWith('/api/models/unload/')) {
       const model = resolveModel(config, decodePath(path.slice('/api/models/unload/'.length)));

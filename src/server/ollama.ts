@@ -43,25 +43,6 @@ const DETAILS: OllamaDetails = { parent_model: '', format: '', family: '', famil
 /** Reported for a model with no TTL (never unloaded for idleness): a date no client reaches. */
 export const NEVER_EXPIRES = '9999-12-31T23:59:59.000Z';
 
-/**
- * When each model was last granted to a request through the HTTP layer. The
- * router counts a model's TTL from its last grant, so this is what
- * `expires_at` is computed from. Only grants this layer saw are known (a
- * start-up preload is not): for the others `/api/ps` gives the latest time
- * the model can expire, now + TTL.
- */
-export class GrantClock {
-  readonly #at = new Map<string, number>();
-
-  granted(model: string, at = Date.now()): void {
-    this.#at.set(model, at);
-  }
-
-  lastGrant(model: string): number | undefined {
-    return this.#at.get(model);
-  }
-}
-
 /** `GET /api/tags`: the models (and aliases) `/v1/models` lists, in the same order. */
 export function ollamaTags(config: Config, status: (model: string) => string, created: number): { models: OllamaTag[] } {
   const modifiedAt = new Date(created * 1000).toISOString();
@@ -74,27 +55,29 @@ export function ollamaTags(config: Config, status: (model: string) => string, cr
 /**
  * `GET /api/ps`: every model whose server is not stopped (starting, ready or
  * stopping; `/v1/models` calls these "loaded" too). `expires_at`:
- * 0. the router's countdown runs (ready and idle) -> now + what is left of it;
+ * 0. the router's countdown runs (ready and idle) -> now + what is left of it
+ *    (`running` must be read as of the same `now`);
  * 1. no TTL -> NEVER_EXPIRES;
- * 2. last grant known -> that grant + TTL, or now if requests are still in
- *    flight or queued past it (the countdown waits for them);
+ * 2. last use known (the router's: a grant, a request done, a load) -> that
+ *    + TTL, or now if requests are still in flight or queued past it (the
+ *    countdown waits for them);
  * 3. otherwise now + TTL, the latest it can be.
  */
-export function ollamaPs(running: readonly RunningInfo[], clock: GrantClock, now = Date.now()): { models: OllamaLoaded[] } {
+export function ollamaPs(running: readonly RunningInfo[], lastUsed: (model: string) => number | undefined, now: number): { models: OllamaLoaded[] } {
   const models = running
     .filter((r) => r.state !== 'stopped' && r.state !== 'shutdown')
     .map((r) => ({
       name: r.model, model: r.model, size: 0, digest: '', details: DETAILS,
-      expires_at: expiresAt(r, clock.lastGrant(r.model), now), size_vram: 0, context_length: 0,
+      expires_at: expiresAt(r, lastUsed(r.model), now), size_vram: 0, context_length: 0,
     }));
   return { models };
 }
 
-function expiresAt(r: RunningInfo, lastGrant: number | undefined, now: number): string {
-  if (r.ttlLeft !== null) return new Date(now + r.ttlLeft * 1000).toISOString(); // (0)
+function expiresAt(r: RunningInfo, lastUse: number | undefined, now: number): string {
+  if (r.ttlLeft !== null) return new Date(now + Math.round(r.ttlLeft * 1000)).toISOString(); // (0)
   if (r.ttl <= 0) return NEVER_EXPIRES; // (1)
   const ttlMs = r.ttl * 1000;
-  if (lastGrant === undefined) return new Date(now + ttlMs).toISOString(); // (3)
+  if (lastUse === undefined) return new Date(now + ttlMs).toISOString(); // (3)
   const busy = r.inFlight > 0 || r.queued > 0;
-  return new Date(Math.max(lastGrant + ttlMs, busy ? now : 0)).toISOString(); // (2)
+  return new Date(Math.max(lastUse + ttlMs, busy ? now : 0)).toISOString(); // (2)
 }

@@ -43,16 +43,15 @@ export function upstreamListing(config: Config, status: (model: string) => strin
  * would, subject to the same eviction rules and queue, and answer once it is
  * ready. A client that leaves first withdraws the load (a load nobody waits
  * for is cancelled). A failed start rejects with its ProxyError, answered as
- * usual. `onGrant` is called when the model is granted.
+ * usual.
  */
-export async function loadModel(router: Router, res: ServerResponse, model: string, onGrant: (model: string) => void): Promise<void> {
+export async function loadModel(router: Router, res: ServerResponse, model: string): Promise<void> {
   if (res.destroyed) throw new ProxyError('CLIENT_CLOSED', 'client closed the request before the load was queued');
   const ac = new AbortController();
   const onClose = (): void => ac.abort();
   res.once('close', onClose);
   const started = performance.now();
   const lease = await router.acquire(model, ac.signal).finally(() => res.off('close', onClose));
-  onGrant(model);
   lease.release();
   sendJson(res, 200, { msg: 'ok', model, state: router.status(model), ms: Math.round(performance.now() - started) });
 }

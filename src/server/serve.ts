@@ -30,8 +30,6 @@ const CRASH_RETRIES = 2;
 export interface ServeDeps {
   readonly router: Router;
   readonly logs: LogHub;
-  /** Called at each grant (for /api/ps expiry times). */
-  readonly onGrant: (model: string) => void;
   /** The model's upstream timeouts (connect, response headers), if any. */
   readonly timeouts: (model: string) => ModelTimeouts | undefined;
   /** Headers whose value is the request's session id, for the activity history. */
@@ -77,7 +75,6 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       }
       loading?.done(lease.waitedMs);
       loading = undefined;
-      deps.onGrant(model);
       deps.inflight?.add(lease.id, res);
       const capture = request === undefined ? undefined : deps.captures?.begin(request.path, req.rawHeaders, body);
       let result;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -68,10 +68,14 @@ test('auto on a terminal: coloured readable lines', { timeout: 60_000, skip: HAS
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
   // CI=… makes Node report 2 colours (no colour) on any terminal: a terminal with colours is what this test is about.
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'NODE_DISABLE_COLORS', 'CI']) delete env[k];
-  const cmd = [process.execPath, CLI, '--config', configFile(port), '--listen', `127.0.0.1:${port}`].map(sq).join(' ');
+  // `exec`: the proxy is script's own child, so the test can stop it by its pid.
+  const cmd = `exec ${[process.execPath, CLI, '--config', configFile(port), '--listen', `127.0.0.1:${port}`].map(sq).join(' ')}`;
   const run = spawnWatched(t, 'script', ['-qec', cmd, '/dev/null'], { env });
   await run.waitFor(/\x1b\[2m\d\d:\d\d:\d\d\.\d{3}\x1b\[0m \x1b\[32mINFO \x1b\[0m modelswap listening on http:\/\/127\.0\.0\.1:\d+ — web UI: http:\/\/127\.0\.0\.1:\d+\/ui\/ — try: curl /);
-  run.child.kill('SIGTERM'); // script ends the session: the proxy stops
-  await run.exited;
+  // Stopped directly: a terminal hang-up (SIGHUP) would only reload its config, as in llama-swap.
+  const proxyPid = Number(readFileSync(`/proc/${run.child.pid}/task/${run.child.pid}/children`, 'utf8').trim());
+  assert.ok(proxyPid > 0, 'script runs the proxy');
+  process.kill(proxyPid, 'SIGTERM');
+  assert.equal(await run.exited, 0, 'the proxy exits 0 and script with it');
   await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the proxy is gone');
 });

@@ -3,23 +3,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseConfig } from '../../src/config/load.ts';
 import type { RunningInfo } from '../../src/router/router.ts';
-import { GrantClock, NEVER_EXPIRES, ollamaPs, ollamaTags } from '../../src/server/ollama.ts';
+import { NEVER_EXPIRES, ollamaPs, ollamaTags } from '../../src/server/ollama.ts';
 
 const row = (model: string, over: Partial<RunningInfo> = {}): RunningInfo => ({
   model, state: 'ready', inFlight: 0, queued: 0, pid: 1, proxy: 'http://127.0.0.1:1', cmd: 'x', ttl: 0, ttlLeft: null, name: undefined, description: undefined, ...over,
 });
 
-test('/api/ps: expires_at is never / last grant + ttl / now if busy past it / now + ttl when the grant is unknown', () => {
+test('/api/ps: expires_at is never / last use + ttl / now if busy past it / now + ttl when the last use is unknown', () => {
   const now = Date.parse('2026-01-01T00:00:00.000Z');
-  const clock = new GrantClock();
-  clock.granted('idle', now - 10_000);
-  clock.granted('busy-late', now - 10_000);
+  const used = new Map([['idle', now - 10_000], ['busy-late', now - 10_000]]);
   const { models } = ollamaPs([
     row('forever', { ttl: 0 }),
     row('idle', { ttl: 60 }),
     row('busy-late', { ttl: 5, inFlight: 1 }),
     row('unknown', { ttl: 60 }),
-  ], clock, now);
+  ], (m) => used.get(m), now);
   const expires = Object.fromEntries(models.map((m) => [m.name, m.expires_at]));
   assert.deepEqual(expires, {
     forever: NEVER_EXPIRES,
@@ -29,16 +27,14 @@ test('/api/ps: expires_at is never / last grant + ttl / now if busy past it / no
   });
 });
 
-test('/api/ps: a countdown the router runs wins over the grant clock (it also counts from the end of the last request)', () => {
+test('/api/ps: a countdown the router runs is now + what is left of it', () => {
   const now = Date.parse('2026-01-01T00:00:00.000Z');
-  const clock = new GrantClock();
-  clock.granted('counting', now - 10_000);
-  const { models } = ollamaPs([row('counting', { ttl: 60, ttlLeft: 57.5 })], clock, now);
+  const { models } = ollamaPs([row('counting', { ttl: 60, ttlLeft: 57.5 })], () => now - 10_000, now);
   assert.equal(models[0]!.expires_at, new Date(now + 57_500).toISOString());
 });
 
 test('/api/ps lists only models whose server is not stopped, with every field Ollama clients read', () => {
-  const { models } = ollamaPs([row('a'), row('b', { state: 'starting' }), row('c', { state: 'stopped', queued: 1 }), row('d', { state: 'stopping' })], new GrantClock());
+  const { models } = ollamaPs([row('a'), row('b', { state: 'starting' }), row('c', { state: 'stopped', queued: 1 }), row('d', { state: 'stopping' })], () => undefined, Date.now());
   assert.deepEqual(models.map((m) => m.name), ['a', 'b', 'd']);
   assert.deepEqual(Object.keys(models[0]!).sort(), ['context_length', 'details', 'digest', 'expires_at', 'model', 'name', 'size', 'size_vram']);
   assert.deepEqual(Object.keys(models[0]!.details).sort(), ['families', 'family', 'format', 'parameter_size', 'parent_model', 'quantization_level']);
