@@ -88,7 +88,7 @@ async function measure(): Promise<Results> {
 
   if (wanted('overhead')) {
     log('1. request overhead');
-    scenarios.overhead = await overhead(smoke ? { rounds: 1, warmupMs: 100, phaseMs: { c1: 300, c32: 300, c64: 300 }, floor: true } : { rounds: 3, warmupMs: 1000, phaseMs: { c1: 3000, c32: 3000, c64: 5000 }, floor: true }, log);
+    scenarios.overhead = await overhead(smoke ? { rounds: 1, warmupMs: 100, phaseMs: { c1: 300, c32: 300, c64: 300 }, floor: true, recording: true } : { rounds: 5, warmupMs: 1000, phaseMs: { c1: 3000, c32: 3000, c64: 5000 }, floor: true, recording: true }, log);
   }
   if (wanted('streaming')) {
     log('2. streaming');

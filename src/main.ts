@@ -152,16 +152,20 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       }),
   });
   let current = config;
-  const metrics = new Metrics(router);
+  // recording: false -> nothing subscribes for the record: no counters, rows or recent events are kept (and no
+  // feed events are built for them); /metrics still reads its gauges from the snapshot.
+  const recorded = config.recording ? router : { subscribe: () => ({ snapshot: [], unsubscribe: () => {} }), snapshot: () => router.snapshot() };
+  const metrics = new Metrics(recorded);
   let activity: Activity;
   try {
-    activity = await Activity.open(config.activity, router, (err, rows) => logger.error({ err, rows }, 'activity history: a batch of rows could not be written'));
+    const activityConfig = config.recording ? config.activity : { ...config.activity, captureBytes: 0 };
+    activity = await Activity.open(activityConfig, recorded, (err, rows) => logger.error({ err, rows }, 'activity history: a batch of rows could not be written'));
   } catch (err) {
     await router.destroy(); // a store.path that cannot be used is a start-up error (ActivityStoreError)
     throw err;
   }
   const recent = new RecentEvents();
-  const unsubscribeRecent = router.subscribe(recent.record).unsubscribe;
+  const unsubscribeRecent = recorded.subscribe(recent.record).unsubscribe;
   const app = createApp({ config: () => current, router, logger, logs, metrics, activity, recent });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
@@ -221,6 +225,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   const reload = async (next: Config): Promise<ModelDiff> => {
     if (next.logToStdout !== current.logToStdout) logger.warn('logToStdout changed: it takes effect after a restart');
     if (next.logTimeFormat !== current.logTimeFormat) logger.warn('logTimeFormat changed: it takes effect after a restart');
+    if (next.recording !== current.recording) logger.warn('recording changed: it takes effect after a restart');
     if (next.router.use === 'memory') detectedMemory ??= await detectMemory();
     const { sessionHeaders: _n, ...was } = current.activity;
     const { sessionHeaders: _c, ...now } = next.activity;

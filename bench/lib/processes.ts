@@ -162,10 +162,16 @@ export async function startProxy(yaml: string, port: number, opts: ProxyOptions 
  * request at a time by design, and llama-swap's default of 10 admitted
  * requests per model would answer concurrency 32 and 64 with 429s.
  */
-export async function startLoadedProxy(model: string, argv: (port: number) => readonly string[], firstRequest: Record<string, unknown>, opts: ProxyOptions & { readonly scheduler?: 'fifo' | 'serial' } = {}): Promise<{ proxy: Proxy; direct: string }> {
+export async function startLoadedProxy(
+  model: string,
+  argv: (port: number) => readonly string[],
+  firstRequest: Record<string, unknown>,
+  opts: ProxyOptions & { readonly scheduler?: 'fifo' | 'serial'; readonly recording?: boolean } = {},
+): Promise<{ proxy: Proxy; direct: string }> {
   const base = await freePortRange(2);
   const upstream = base + 1;
   const yaml = `healthCheckTimeout: 120
+recording: ${opts.recording ?? true}
 routing:
   scheduler:
     use: ${opts.scheduler ?? 'fifo'}

@@ -30,6 +30,8 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
     ]), '');
     out.push(`At concurrency 64: direct ${oh.c64.directReqPerSec} req/s, proxy ${oh.c64.proxyReqPerSec} req/s, **${n(oh.c64.ratio)}×** (p99 ${n(oh.c64.directP99Ms)} → ${n(oh.c64.proxyP99Ms)} ms). Proxy CPU (user + system) **${oh.proxyCpuUsPerReq} µs per request**. Proxy RSS ${n(oh.rssMb.idle, 1)} MB idle, ${n(oh.rssMb.afterLoad, 1)} MB after the run (peak ${n(oh.rssMb.peak, 1)} MB). Errors: ${oh.errors}.`, '');
     if (oh.floor !== undefined) out.push(`For scale, the least a Node HTTP proxy does (\`bench/lib/bare-proxy.ts\`: node:http in, node:http out through a keep-alive agent, no model lookup, no scheduling, no logs), measured in the same rounds between direct and modelswap: added p50 **${n(oh.floor.c1AddedP50Ms, 3)} ms** at concurrency 1, **${n(oh.floor.c64Ratio)}×** of direct at concurrency 64. What modelswap adds beyond that is its own work; what that forwarder adds is Node's HTTP stack on this machine.`, '');
+    const rec = oh.recording;
+    if (rec !== undefined) out.push(`Recording (the \`/metrics\` counters, the activity history and the recent events), measured against the same modelswap with \`recording: false\` in the same ${rec.rounds} rounds (order alternating), medians of the per-round comparisons: CPU per request **${n(rec.c64.cpuRatio, 3)}×** at concurrency 64 (${rec.c64.onCpuUsPerReq} vs ${rec.c64.offCpuUsPerReq} µs) and **${n(rec.c1.cpuRatio, 3)}×** at concurrency 1; throughput **${n(rec.c64.throughputRatio, 3)}×** at concurrency 64; p50 at concurrency 1 **${n(rec.c1.addedP50Ms, 3)} ms** apart (${n(rec.c1.onP50Ms, 3)} vs ${n(rec.c1.offP50Ms, 3)} ms).`, '');
   }
 
   out.push('## 2. Streaming', '');

@@ -1,6 +1,6 @@
 /** The shape of one benchmark run's results (bench/results/*.json) and the targets read from it. */
 import type { ColdStartResult } from '../scenarios/coldstart.ts';
-import type { OverheadResult } from '../scenarios/overhead.ts';
+import type { OverheadResult, RecordingCost } from '../scenarios/overhead.ts';
 import type { RealResult } from '../scenarios/real.ts';
 import type { ScaleResult } from '../scenarios/scale.ts';
 import type { StreamingResult } from '../scenarios/streaming.ts';
@@ -76,6 +76,7 @@ export function evaluate(s: Results['scenarios']): Target[] {
   else t.push(notAbove('c1-added-p50', '1 overhead', 'added latency p50 at concurrency 1', oh.c1.addedP50Ms, oh.floor.c1AddedP50Ms + 0.05, '≤ bare forwarder + 0.05 ms', `${fmt(oh.c1.addedP50Ms, 3)} ms (bare node:http forwarder: ${fmt(oh.floor.c1AddedP50Ms, 3)} ms)`));
   if (oh === undefined) t.push({ id: 'c64-throughput', scenario: '1 overhead', label: 'throughput at concurrency 64, proxy ÷ direct', goal: '≥ 0.30×', measured: 'not run', met: null, budgetUsed: null });
   else t.push({ id: 'c64-throughput', scenario: '1 overhead', label: 'throughput at concurrency 64, proxy ÷ direct', goal: '≥ 0.30×', measured: `${fmt(oh.c64.ratio)}×${floor(oh.floor === undefined ? undefined : `${fmt(oh.floor.c64Ratio)}×`)}`, met: oh.c64.ratio >= 0.3, budgetUsed: oh.c64.ratio > 0 ? 0.3 / oh.c64.ratio : null });
+  t.push(...recordingTargets(oh?.recording));
   const st = s.streaming?.rows.find((r) => r.concurrency === 1);
   t.push(atMost('chunk-added-p50', '2 streaming', 'added per-chunk delay p50 (1 stream)', st?.addedDelayP50Ms, 0.5, 'ms', 3));
   // At most the direct path's count plus 1 per 1,000 reads (issue 12): the host's own stalls show on both paths.
@@ -102,4 +103,27 @@ export function evaluate(s: Results['scenarios']): Target[] {
   t.push(atMost('scale-rss', '5 scale', `proxy RSS peak with ${sc?.streams.toLocaleString('en-US') ?? '1,000'} streams open`, sc?.rssMb.peakDuring, 200, 'MB', 1));
   t.push(...realTargets(s.real));
   return t;
+}
+
+/**
+ * Recording (metrics, activity history, recent events) costs the hot path
+ * nothing measurable (issue 15): the same proxy with `recording: false`,
+ * measured in the same rounds, is the baseline; each figure is the median of
+ * the per-round comparisons, and the limits are this host's round-to-round
+ * noise between two identical proxies.
+ */
+function recordingTargets(r: RecordingCost | undefined): Target[] {
+  const scenario = '1 overhead';
+  if (r === undefined) {
+    return [
+      { id: 'recording-cpu', scenario, label: 'CPU per request at concurrency 64, recording on ÷ off', goal: '≤ 1.05×', measured: 'not run', met: null, budgetUsed: null },
+      { id: 'recording-throughput', scenario, label: 'throughput at concurrency 64, recording on ÷ off', goal: '≥ 0.95×', measured: 'not run', met: null, budgetUsed: null },
+      { id: 'recording-c1-p50', scenario, label: 'latency p50 at concurrency 1, recording on − off', goal: '≤ 0.02 ms', measured: 'not run', met: null, budgetUsed: null },
+    ];
+  }
+  return [
+    notAbove('recording-cpu', scenario, 'CPU per request at concurrency 64, recording on ÷ off', r.c64.cpuRatio, 1.05, '≤ 1.05×', `${fmt(r.c64.cpuRatio, 3)}× (${r.c64.onCpuUsPerReq} vs ${r.c64.offCpuUsPerReq} µs; c1: ${fmt(r.c1.cpuRatio, 3)}×)`),
+    { id: 'recording-throughput', scenario, label: 'throughput at concurrency 64, recording on ÷ off', goal: '≥ 0.95×', measured: `${fmt(r.c64.throughputRatio, 3)}× (${r.c64.onReqPerSec} vs ${r.c64.offReqPerSec} req/s)`, met: r.c64.throughputRatio >= 0.95, budgetUsed: r.c64.throughputRatio > 0 ? 0.95 / r.c64.throughputRatio : null },
+    notAbove('recording-c1-p50', scenario, 'latency p50 at concurrency 1, recording on − off', r.c1.addedP50Ms, 0.02, '≤ 0.02 ms', `${fmt(r.c1.addedP50Ms, 3)} ms (${fmt(r.c1.onP50Ms, 3)} vs ${fmt(r.c1.offP50Ms, 3)} ms)`),
+  ];
 }

@@ -6,11 +6,15 @@
  * reported value is the median over rounds. With `floor`, a bare node:http
  * forwarder (bench/lib/bare-proxy.ts) is measured in the same rounds at
  * concurrency 1 and 64, between the two: what Node's HTTP stack alone costs
- * here, for scale (no target is judged on it).
+ * here, for scale (no target is judged on it). With `recording`, a second
+ * modelswap with `recording: false` (its own fake server) is measured in the
+ * same rounds at concurrency 1 and 64, next to the first (order alternating
+ * too): what the metrics, the activity history and the recent events cost
+ * per request, as ratios of the two measured side by side.
  */
 import type { ClosedJob, ClosedResult } from '../lib/client.ts';
 import { freePortRange } from '../../test/helpers/ports.ts';
-import { readProc, runInClient, startBareProxy, startLoadedProxy } from '../lib/processes.ts';
+import { readProc, runInClient, startBareProxy, startLoadedProxy, type Proxy } from '../lib/processes.ts';
 import { fake, type UpstreamKind } from '../lib/upstreams.ts';
 import { median, round } from '../lib/stats.ts';
 
@@ -21,6 +25,8 @@ export interface OverheadOptions {
   readonly phaseMs: { readonly c1: number; readonly c32: number; readonly c64: number };
   /** Also measure the bare node:http forwarder (concurrency 1 and 64). */
   readonly floor?: boolean;
+  /** Also measure modelswap with recording off (concurrency 1 and 64). */
+  readonly recording?: boolean;
 }
 
 export interface PhasePair {
@@ -31,6 +37,15 @@ export interface PhasePair {
   readonly proxyCpuUsPerReq: number;
   /** The bare node:http forwarder, same job (with `floor`, c1 and c64 only). */
   readonly bare?: ClosedResult;
+  /** modelswap with `recording: false`, same job (with `recording`, c1 and c64 only), and its CPU per request. */
+  readonly unrecorded?: { readonly res: ClosedResult; readonly cpuUsPerReq: number };
+}
+
+/** Recording on ÷ off, medians of the per-round ratios (off measured in the same rounds). */
+export interface RecordingCost {
+  readonly rounds: number;
+  readonly c1: { readonly onP50Ms: number; readonly offP50Ms: number; readonly addedP50Ms: number; readonly cpuRatio: number };
+  readonly c64: { readonly onReqPerSec: number; readonly offReqPerSec: number; readonly throughputRatio: number; readonly onCpuUsPerReq: number; readonly offCpuUsPerReq: number; readonly cpuRatio: number };
 }
 
 export interface OverheadResult {
@@ -44,6 +59,8 @@ export interface OverheadResult {
     readonly errors: number;
     /** The bare node:http forwarder (with `floor`): added p50 at c1 and throughput ratio at c64, medians over rounds like modelswap's. */
     readonly floor?: { readonly c1AddedP50Ms: number; readonly c64Ratio: number };
+    /** What recording costs (with `recording`); absent in results saved before it was measured. */
+    readonly recording?: RecordingCost;
   };
 }
 
@@ -65,6 +82,13 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
     await proxy.stop();
     throw err;
   }) : undefined;
+  const off = o.recording === true
+    ? (await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), JSON.parse(body) as Record<string, unknown>, { recording: false }).catch(async (err: unknown) => {
+      await bare?.stop();
+      await proxy.stop();
+      throw err;
+    })).proxy
+    : undefined;
   try {
     const idle = readProc(proxy.pid);
     const rounds: PhasePair[][] = [];
@@ -72,28 +96,37 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
       const pairs: PhasePair[] = [];
       for (const c of [1, 32, 64] as const) {
         const job = (origin: string): ClosedJob => ({ kind: 'closed', origin, path: '/v1/chat/completions', body, concurrency: c, warmupMs: o.warmupMs, durationMs: o.phaseMs[`c${c}`] });
-        const runProxy = async (): Promise<{ res: ClosedResult; cpuUs: number }> => {
-          const before = readProc(proxy.pid).cpuMs;
-          const res = await runInClient<ClosedResult>(job(proxy.origin));
-          const cpuUs = ((readProc(proxy.pid).cpuMs - before) * 1000) / Math.max(1, res.totalRequests);
+        const measured = async (p: Proxy): Promise<{ res: ClosedResult; cpuUs: number }> => {
+          const before = readProc(p.pid).cpuMs;
+          const res = await runInClient<ClosedResult>(job(p.origin));
+          const cpuUs = ((readProc(p.pid).cpuMs - before) * 1000) / Math.max(1, res.totalRequests);
           return { res, cpuUs };
         };
         const runBare = bare !== undefined && c !== 32 ? (): Promise<ClosedResult> => runInClient<ClosedResult>(job(bare.origin)) : undefined;
+        const runOff = off !== undefined && c !== 32 ? (): Promise<{ res: ClosedResult; cpuUs: number }> => measured(off) : undefined;
         let direct: ClosedResult;
         let viaProxy: { res: ClosedResult; cpuUs: number };
         let viaBare: ClosedResult | undefined;
+        let viaOff: { res: ClosedResult; cpuUs: number } | undefined;
         if (r % 2 === 0) {
           direct = await runInClient<ClosedResult>(job(directOrigin));
           viaBare = await runBare?.();
-          viaProxy = await runProxy();
+          viaProxy = await measured(proxy);
+          viaOff = await runOff?.();
         } else {
-          viaProxy = await runProxy();
+          viaOff = await runOff?.();
+          viaProxy = await measured(proxy);
           viaBare = await runBare?.();
           direct = await runInClient<ClosedResult>(job(directOrigin));
         }
-        pairs.push({ concurrency: c, direct, proxy: viaProxy.res, proxyCpuUsPerReq: viaProxy.cpuUs, ...(viaBare === undefined ? {} : { bare: viaBare }) });
+        pairs.push({
+          concurrency: c, direct, proxy: viaProxy.res, proxyCpuUsPerReq: viaProxy.cpuUs,
+          ...(viaBare === undefined ? {} : { bare: viaBare }),
+          ...(viaOff === undefined ? {} : { unrecorded: { res: viaOff.res, cpuUsPerReq: viaOff.cpuUs } }),
+        });
         const bareText = viaBare === undefined ? '' : ` | bare node:http p50 ${viaBare.latencyMs.p50.toFixed(3)} ms ${Math.round(viaBare.reqPerSec)} req/s`;
-        log(`  round ${r + 1} c${c}: direct p50 ${direct.latencyMs.p50.toFixed(3)} ms ${Math.round(direct.reqPerSec)} req/s${bareText} | proxy p50 ${viaProxy.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaProxy.res.reqPerSec)} req/s, ${Math.round(viaProxy.cpuUs)} µs CPU/req`);
+        const offText = viaOff === undefined ? '' : ` | recording off p50 ${viaOff.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaOff.res.reqPerSec)} req/s, ${Math.round(viaOff.cpuUs)} µs CPU/req`;
+        log(`  round ${r + 1} c${c}: direct p50 ${direct.latencyMs.p50.toFixed(3)} ms ${Math.round(direct.reqPerSec)} req/s${bareText} | proxy p50 ${viaProxy.res.latencyMs.p50.toFixed(3)} ms ${Math.round(viaProxy.res.reqPerSec)} req/s, ${Math.round(viaProxy.cpuUs)} µs CPU/req${offText}`);
       }
       rounds.push(pairs);
     }
@@ -117,6 +150,7 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
     const floor = bare1.length > 0 && bare64.length > 0
       ? { c1AddedP50Ms: round(median(bare1.map((p) => p.bare.latencyMs.p50 - p.direct.latencyMs.p50))), c64Ratio: round(median(bare64.map((p) => p.bare.reqPerSec / p.direct.reqPerSec))) }
       : undefined;
+    const recording = recordingCost(at(1), c64);
     return {
       rounds,
       summary: {
@@ -133,10 +167,38 @@ export async function overhead(o: OverheadOptions, log: (s: string) => void, kin
         rssMb: { idle: round(idle.rssMb, 1), afterLoad: round(after.rssMb, 1), peak: round(after.hwmMb, 1) },
         errors: all.reduce((n, p) => n + p.direct.errors + p.proxy.errors, 0),
         ...(floor === undefined ? {} : { floor }),
+        ...(recording === undefined ? {} : { recording }),
       },
     };
   } finally {
+    await off?.stop();
     await bare?.stop();
     await proxy.stop();
   }
+}
+
+type Unrecorded = PhasePair & { readonly unrecorded: NonNullable<PhasePair['unrecorded']> };
+
+/** Recording on ÷ off from the rounds that measured both (none: undefined). */
+function recordingCost(c1: readonly PhasePair[], c64: readonly PhasePair[]): RecordingCost | undefined {
+  const both = (ps: readonly PhasePair[]): Unrecorded[] => ps.filter((p): p is Unrecorded => p.unrecorded !== undefined);
+  const [a, b] = [both(c1), both(c64)];
+  if (a.length === 0 || b.length === 0) return undefined;
+  return {
+    rounds: Math.min(a.length, b.length),
+    c1: {
+      onP50Ms: round(median(a.map((p) => p.proxy.latencyMs.p50)), 3),
+      offP50Ms: round(median(a.map((p) => p.unrecorded.res.latencyMs.p50)), 3),
+      addedP50Ms: round(median(a.map((p) => p.proxy.latencyMs.p50 - p.unrecorded.res.latencyMs.p50)), 3),
+      cpuRatio: round(median(a.map((p) => p.proxyCpuUsPerReq / p.unrecorded.cpuUsPerReq)), 3),
+    },
+    c64: {
+      onReqPerSec: Math.round(median(b.map((p) => p.proxy.reqPerSec))),
+      offReqPerSec: Math.round(median(b.map((p) => p.unrecorded.res.reqPerSec))),
+      throughputRatio: round(median(b.map((p) => p.proxy.reqPerSec / p.unrecorded.res.reqPerSec)), 3),
+      onCpuUsPerReq: Math.round(median(b.map((p) => p.proxyCpuUsPerReq))),
+      offCpuUsPerReq: Math.round(median(b.map((p) => p.unrecorded.cpuUsPerReq))),
+      cpuRatio: round(median(b.map((p) => p.proxyCpuUsPerReq / p.unrecorded.cpuUsPerReq)), 3),
+    },
+  };
 }

@@ -231,6 +231,7 @@ export function normalizeConfig(
     apiKeys: Array.isArray(raw.apiKeys) ? [...raw.apiKeys] : [],
     includeAliasesInList: raw.includeAliasesInList,
     publicMetrics: raw.publicMetrics,
+    recording: raw.recording,
     preload: normalizePreload(raw, names, issues, warnings).filter((id) => models.get(id)?.startError === undefined),
     maxBodyBytes: raw.maxBodyBytes,
     logTimeFormat: raw.logTimeFormat,

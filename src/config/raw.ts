@@ -95,6 +95,7 @@ export interface RawConfig {
   readonly apiKeys?: readonly string[];
   readonly includeAliasesInList: boolean;
   readonly publicMetrics: boolean;
+  readonly recording: boolean;
   readonly sendLoadingState?: boolean;
   readonly maxBodyBytes: number;
   readonly hooks?: { readonly on_startup?: { readonly preload?: readonly string[] } };

@@ -236,6 +236,8 @@ export interface Config {
   readonly includeAliasesInList: boolean;
   /** GET /metrics needs no API key. */
   readonly publicMetrics: boolean;
+  /** Record requests and swaps (metrics counters, activity history, recent events); false: none kept. */
+  readonly recording: boolean;
   /** Model ids (aliases resolved) to load at start-up, in order. */
   readonly preload: readonly string[];
   /** Request bodies larger than this get 413. */

@@ -67,6 +67,28 @@ test('the bare node:http forwarder is shown beside the overhead targets, which a
   assert.match(renderMarkdown(results, { chartPath: 'c.svg', findings: '' }), /added p50 \*\*0\.410 ms\*\* at concurrency 1, \*\*0\.33×\*\* of direct at concurrency 64/);
 });
 
+test('recording on versus off: judged on the medians of per-round comparisons; results saved before it was measured say not run', () => {
+  const base = overhead(0.2, 0.4);
+  const cost = (cpuRatio: number, throughputRatio: number, addedP50Ms: number): OverheadResult => ({
+    ...base,
+    summary: {
+      ...base.summary,
+      recording: {
+        rounds: 5,
+        c1: { onP50Ms: 0.3 + addedP50Ms, offP50Ms: 0.3, addedP50Ms, cpuRatio: 1.01 },
+        c64: { onReqPerSec: 1000 * throughputRatio, offReqPerSec: 1000, throughputRatio, onCpuUsPerReq: Math.round(100 * cpuRatio), offCpuUsPerReq: 100, cpuRatio },
+      },
+    },
+  });
+  const judged = (o: OverheadResult): Record<string, boolean | null> =>
+    Object.fromEntries(evaluate({ overhead: o }).filter((x) => x.id.startsWith('recording-')).map((x) => [x.id, x.met]));
+  assert.deepEqual(judged(cost(1.04, 0.97, 0.01)), { 'recording-cpu': true, 'recording-throughput': true, 'recording-c1-p50': true });
+  assert.deepEqual(judged(cost(1.08, 0.93, 0.03)), { 'recording-cpu': false, 'recording-throughput': false, 'recording-c1-p50': false });
+  assert.deepEqual(judged(base), { 'recording-cpu': null, 'recording-throughput': null, 'recording-c1-p50': null });
+  const cpu = evaluate({ overhead: cost(1.04, 0.97, 0.01) }).find((x) => x.id === 'recording-cpu')!;
+  assert.equal(cpu.measured, '1.040× (104 vs 100 µs; c1: 1.010×)');
+});
+
 test('scenario 6 says why it is skipped', () => {
   assert.match(realSkipReason({})!, /LLAMA_SERVER is not set/);
   assert.match(realSkipReason({ LLAMA_SERVER: '/nonexistent/llama-server' })!, /does not exist/);

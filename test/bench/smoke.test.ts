@@ -40,6 +40,8 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.ok(oh.rssMb.idle > 10 && oh.rssMb.peak >= oh.rssMb.idle);
   assert.ok(oh.floor !== undefined && Number.isFinite(oh.floor.c1AddedP50Ms) && oh.floor.c64Ratio > 0, 'the bare node:http forwarder was measured too');
   assert.ok(s.overhead!.rounds.every((pairs) => pairs.every((p) => (p.bare === undefined) === (p.concurrency === 32))), 'at concurrency 1 and 64 only');
+  assert.ok(oh.recording !== undefined && oh.recording.c64.offCpuUsPerReq > 0 && oh.recording.c64.cpuRatio > 0 && oh.recording.c64.throughputRatio > 0, 'modelswap with recording off was measured too');
+  assert.ok(s.overhead!.rounds.every((pairs) => pairs.every((p) => (p.unrecorded === undefined) === (p.concurrency === 32))), 'recording off at concurrency 1 and 64 only');
 
   assert.equal(s.streaming!.rows.length, 2, 'one stream, then several at once');
   for (const row of s.streaming!.rows) {
@@ -71,7 +73,7 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.equal(s.real!.skipped, 'smoke run');
 
   const ids = r.targets.map((x) => x.id);
-  for (const id of ['c1-added-p50', 'c64-throughput', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'scale-errors', 'scale-rss', 'router-makespan-fifo', 'real-c8-throughput', 'real-cpu-c1']) {
+  for (const id of ['c1-added-p50', 'c64-throughput', 'recording-cpu', 'recording-throughput', 'recording-c1-p50', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'scale-errors', 'scale-rss', 'router-makespan-fifo', 'real-c8-throughput', 'real-cpu-c1']) {
     assert.ok(ids.includes(id), `target ${id} reported`);
   }
   for (const target of r.targets) assert.ok(target.met === null || typeof target.met === 'boolean');

@@ -68,3 +68,37 @@ models:
   assert.match(await res.text(), /# TYPE modelswap_requests_total counter/);
   assert.equal((await fetch(`${app.url}/running`)).status, 401);
 });
+
+test('recording: false keeps no counters, activity rows or recent events; gauges and live events still work', { timeout: 30_000 }, async (t) => {
+  const app = await startFromYaml(t, `
+recording: false
+captureBuffer: 5
+models:
+  a: { cmd: "\${fake} --port \${PORT} --model-id a --tokens 4" }
+`);
+  const live = new AbortController();
+  t.after(() => live.abort());
+  const events = await fetch(`${app.url}/api/events`, { signal: live.signal });
+  const client = new OpenAI({ baseURL: `${app.url}/v1`, apiKey: 'x', maxRetries: 0 });
+  await client.chat.completions.create({ model: 'a', messages: [{ role: 'user', content: 'x' }] });
+
+  const text = await (await fetch(`${app.url}/metrics`)).text();
+  assert.equal(sample(text, 'modelswap_requests_total{model="a",status="200"}'), undefined, 'no request counted');
+  assert.equal(sample(text, 'modelswap_swaps_total{from="",to="a",reason="request"}'), undefined, 'no swap counted');
+  assert.equal(sample(text, 'modelswap_model_state{model="a",state="ready"}'), 1, 'gauges are read from the router');
+  assert.equal(sample(text, 'modelswap_in_flight{model="a"}'), 0);
+  const activity = (await (await fetch(`${app.url}/api/metrics/activity`)).json()) as { total: number };
+  assert.equal(activity.total, 0, 'no activity row');
+  const recent = (await (await fetch(`${app.url}/api/events/recent`)).json()) as { events: unknown[]; snapshot: Array<{ model: string; state: string }> };
+  assert.deepEqual(recent.events, [], 'no recent events');
+  assert.deepEqual(recent.snapshot.map((m) => [m.model, m.state]), [['a', 'ready']], 'the current state still');
+  // The live feed is not recording: a client listening sees the request.
+  const reader = events.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let seen = '';
+  while (!/"phase":"done"/.test(seen)) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, 'the event stream ended early');
+    seen += value;
+  }
+  assert.match(seen, /"type":"request"/);
+});
