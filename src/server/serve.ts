@@ -55,7 +55,10 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
   // Gone while its body was parsed: 'close' has fired already, so the signal below would never abort.
   if (res.destroyed) throw new ProxyError('CLIENT_CLOSED', 'client closed the request before it was queued');
   const ac = new AbortController();
-  const onClose = (): void => ac.abort();
+  // 'close' also follows every answer sent in full: aborting then would only build an unused DOMException.
+  const onClose = (): void => {
+    if (!res.writableFinished) ac.abort();
+  };
   res.once('close', onClose);
   let loading = opts.loading !== undefined && deps.router.status(model) !== 'ready'
     ? LoadingStream.start(res, deps.router, model, opts.loading.asked)
