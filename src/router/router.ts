@@ -6,7 +6,8 @@
  * Who owns what: requests waiting for a grant and their leases live in
  * `Grants`; requests in flight are counted by the scheduler alone; processes
  * (current and retired by a reload) live in `ModelTable`; TTL timers in
- * `TtlClock`. Each is mutated only here, on the loop.
+ * `TtlClock`; a reload waiting for the swaps in progress, and the requests
+ * held meanwhile, in `PendingReload`. Each is mutated only on the loop.
  *
  * Lifecycle: open → closing (close/destroy) → closed. A second close() joins
  * the first; acquire() after close rejects with SHUTTING_DOWN.
@@ -24,6 +25,7 @@ import { RunLoop } from './run-loop.ts';
 import { createRouterEffects, type RouterEffects } from './effects.ts';
 import { ModelTable } from './model-table.ts';
 import type { ModelDiff } from './reload.ts';
+import { PendingReload } from './pending-reload.ts';
 import { runningInfo, type RunningInfo } from './running.ts';
 import type { RouterDeps } from './deps.ts';
 import { Drain } from './drain.ts';
@@ -35,9 +37,6 @@ export type { Lease } from './grants.ts';
 export type { RunningInfo } from './running.ts';
 export { SCHEDULER_TICK_MS } from './ticks.ts';
 export type { RouterDeps } from './deps.ts';
-
-
-const NO_CHANGE: ModelDiff = { kept: [], changed: [], added: [], removed: [] };
 
 export class Router {
   readonly #models: ModelTable;
@@ -52,9 +51,7 @@ export class Router {
   readonly #preloading = new Set<string>();
   readonly #ticks = new Ticks((type) => this.#loop.post({ type }));
   #scheduler: Scheduler;
-  /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
-  #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
-  #held: Array<{ readonly id: number; readonly model: string }> = [];
+  readonly #reload: PendingReload;
   readonly #drain = new Drain();
   #nextId = 1;
   #closing: Promise<void> | undefined;
@@ -100,8 +97,14 @@ export class Router {
       },
       logger: this.#log,
     });
-    this.#scheduler = deps.createScheduler(this.#effects, deps.config);
-    this.#ticks.scheduler(this.#scheduler.onTick !== undefined);
+    this.#scheduler = this.#newScheduler(deps.config);
+    this.#reload = new PendingReload({
+      models: this.#models, grants: this.#grants, ttl: this.#ttl, log: this.#log,
+      scheduler: () => this.#scheduler,
+      install: (config) => (this.#scheduler = this.#newScheduler(config)),
+      swapping: () => this.#effects.activeSwaps() > 0,
+      closing: () => this.#closing !== undefined,
+    });
   }
 
   /**
@@ -210,24 +213,11 @@ export class Router {
     await Promise.all(this.#models.all().map((u) => u.shutdown()));
   }
 
-  /** Apply a pending reload once no swap is in progress (a swap's result must reach the scheduler that started it). */
-  #applyPendingReload(): void {
-    const pending = this.#pendingReload;
-    if (pending === undefined || this.#effects.activeSwaps() > 0 || this.#closing !== undefined) return;
-    this.#pendingReload = undefined;
-    const old = this.#scheduler;
-    const diff = this.#models.apply(pending.config, this.#grants.waitedFor(), (m) => old.load(m).inFlight > 0);
-    // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
-    this.#scheduler = this.#deps.createScheduler(this.#effects, this.#models.config);
-    this.#ticks.scheduler(this.#scheduler.onTick !== undefined);
-    for (const r of old.inFlight()) this.#scheduler.adopt(r);
-    for (const r of [...this.#grants.waiting(), ...this.#held.splice(0)].sort((a, b) => a.id - b.id)) {
-      if (this.#grants.isWaiting(r.id)) this.#scheduler.onRequest(r);
-    }
-    this.#ttl.reset(this.#models.ids());
-    this.#log.level = pending.config.logLevel;
-    this.#log.info({ ...diff }, 'config reloaded');
-    pending.done(diff);
+  /** A scheduler for `config` (the router's one in force, on start and on each reload); ticked while it has an `onTick`. */
+  #newScheduler(config: Config): Scheduler {
+    const scheduler = this.#deps.createScheduler(this.#effects, config);
+    this.#ticks.scheduler(scheduler.onTick !== undefined);
+    return scheduler;
   }
 
   #handle(ev: RouterEvent): void {
@@ -235,7 +225,7 @@ export class Router {
       case 'request':
         // A model removed by a reload (and since swept) no longer exists here.
         if (!this.#models.has(ev.model)) this.#grants.fail(ev.id, new ProxyError('MODEL_NOT_FOUND', `model not found: ${ev.model}`));
-        else if (this.#pendingReload !== undefined) this.#held.push({ id: ev.id, model: ev.model });
+        else if (this.#reload.waiting) this.#reload.hold({ id: ev.id, model: ev.model });
         else {
           if (ev.preload) this.#preloading.add(ev.model);
           this.#scheduler.onRequest({ id: ev.id, model: ev.model });
@@ -259,7 +249,7 @@ export class Router {
         if (ev.error === undefined) this.#ttl.touch(ev.model);
         this.#ttl.armIfIdle(ev.model);
         this.#sweep();
-        this.#applyPendingReload();
+        this.#reload.applyIfReady();
         return;
       case 'serveDone':
         this.#publisher.served(ev.id, ev.model, ev.times, ev.outcome, ev.request);
@@ -298,18 +288,10 @@ export class Router {
         return;
       case 'shutdown':
         this.#scheduler.onShutdown(ev.error);
-        for (const h of this.#held.splice(0)) this.#grants.fail(h.id, ev.error);
-        this.#pendingReload?.done(NO_CHANGE);
-        this.#pendingReload = undefined;
+        this.#reload.shutdown(ev.error);
         return;
       case 'reload':
-        if (this.#closing !== undefined) {
-          ev.done(NO_CHANGE); // shutting down: nothing to apply
-          return;
-        }
-        this.#pendingReload?.done(NO_CHANGE); // superseded
-        this.#pendingReload = { config: ev.config, done: ev.done };
-        this.#applyPendingReload();
+        this.#reload.request(ev.config, ev.done);
         return;
       default:
         assertNever(ev);
