@@ -6,8 +6,10 @@
  * Who owns what: requests waiting for a grant and their leases live in
  * `Grants`; requests in flight are counted by the scheduler alone; processes
  * (current and retired by a reload) live in `ModelTable`; TTL timers in
- * `TtlClock`; a reload waiting for the swaps in progress, and the requests
- * held meanwhile, in `PendingReload`. Each is mutated only on the loop.
+ * `TtlClock` (told of each request and load, with the feed, by
+ * `Bookkeeping`); a reload waiting for the swaps in progress, and the
+ * requests held meanwhile, in `PendingReload`. Each is mutated only on the
+ * loop.
  *
  * Lifecycle: open → closing (close/destroy) → closed. A second close() joins
  * the first; acquire() after close rejects with SHUTTING_DOWN.
@@ -17,6 +19,7 @@ import type { Config, ModelConfig } from '../config/types.ts';
 import { assertNever, ProxyError } from '../errors.ts';
 import type { Upstream } from '../process/types.ts';
 import type { Scheduler, UnloadReason } from '../scheduler/types.ts';
+import { Bookkeeping } from './bookkeeping.ts';
 import type { RouterEvent } from './events.ts';
 import type { FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
 import { FeedPublisher } from './feed-publisher.ts';
@@ -47,8 +50,7 @@ export class Router {
   readonly #effects: RouterEffects;
   readonly #ttl: TtlClock;
   readonly #publisher = new FeedPublisher();
-  /** Models whose load a preload asked for (the reason the feed gives for their start). */
-  readonly #preloading = new Set<string>();
+  readonly #book: Bookkeeping;
   readonly #ticks = new Ticks((type) => this.#loop.post({ type }));
   #scheduler: Scheduler;
   readonly #reload: PendingReload;
@@ -74,16 +76,15 @@ export class Router {
       load: (m) => this.#scheduler.load(m),
       fire: (model) => post({ type: 'idleCheck', model }),
     });
+    this.#book = new Bookkeeping(this.#publisher, this.#ttl, this.#ticks);
     this.#grants = new Grants({
       onAbort: (id) => post({ type: 'cancel', id }),
       onGrant: (id, model, waitedMs) => {
-        this.#ttl.clear(model);
-        this.#ttl.touch(model);
-        this.#publisher.granted(id, model, waitedMs);
+        this.#book.granted(id, model, waitedMs);
         return this.#models.model(model)!.proxy;
       },
       onRelease: (id, model, times, outcome, request) => post({ type: 'serveDone', id, model, times, outcome, request }),
-      onFail: (id, model, err, waitedMs, request) => this.#publisher.ended(id, model, waitedMs, request, err),
+      onFail: (id, model, err, waitedMs, request) => this.#book.failed(id, model, err, waitedMs, request),
     });
     this.#effects = createRouterEffects({
       upstream: (m) => this.#models.upstream(m),
@@ -91,10 +92,7 @@ export class Router {
       grants: this.#grants,
       post,
       retired: (model) => this.#models.retired(model),
-      onSwapStarted: (model, evict) => {
-        this.#publisher.loadStarted(model, evict, this.#preloading.has(model) ? 'preload' : 'request');
-        this.#ticks.loadStarted();
-      },
+      onSwapStarted: (model, evict) => this.#book.loadStarted(model, evict),
       logger: this.#log,
     });
     this.#scheduler = this.#newScheduler(deps.config);
@@ -227,35 +225,28 @@ export class Router {
         if (!this.#models.has(ev.model)) this.#grants.fail(ev.id, new ProxyError('MODEL_NOT_FOUND', `model not found: ${ev.model}`));
         else if (this.#reload.waiting) this.#reload.hold({ id: ev.id, model: ev.model });
         else {
-          if (ev.preload) this.#preloading.add(ev.model);
+          this.#book.requested(ev.model, ev.preload);
           this.#scheduler.onRequest({ id: ev.id, model: ev.model });
         }
         return;
       case 'cancel': {
         this.#scheduler.onCancel(ev.id);
         const withdrawn = this.#grants.withdraw(ev.id);
-        if (withdrawn !== undefined) {
-          this.#publisher.ended(ev.id, withdrawn.model, withdrawn.waitedMs, withdrawn.request);
-          // The model may have just become idle (its last waiter left): restart its TTL clock.
-          this.#ttl.armIfIdle(withdrawn.model);
-        }
+        if (withdrawn !== undefined) this.#book.withdrawn(ev.id, withdrawn);
         this.#sweep();
         return;
       }
       case 'swapDone':
-        this.#preloading.delete(ev.model);
-        this.#publisher.loadEnded(ev.model, ev.error, ev.timings);
+        this.#book.loadEnded(ev.model, ev.error, ev.timings);
         this.#scheduler.onSwapDone(ev.model, ev.error);
-        if (ev.error === undefined) this.#ttl.touch(ev.model);
-        this.#ttl.armIfIdle(ev.model);
+        this.#book.afterLoad(ev.model, ev.error);
         this.#sweep();
         this.#reload.applyIfReady();
         return;
       case 'serveDone':
-        this.#publisher.served(ev.id, ev.model, ev.times, ev.outcome, ev.request);
-        this.#ttl.touch(ev.model);
+        this.#book.served(ev.id, ev.model, ev.times, ev.outcome, ev.request);
         this.#scheduler.onServeDone(ev.id);
-        this.#ttl.armIfIdle(ev.model);
+        this.#book.afterServe(ev.model);
         this.#models.stopRetiredIfIdle(ev.model, () => this.#scheduler.load(ev.model).inFlight > 0);
         this.#sweep();
         if (this.#closing !== undefined && this.#scheduler.inFlight().length === 0) this.#drain.done();
@@ -268,12 +259,11 @@ export class Router {
       }
       case 'status':
         if (this.#models.upstream(ev.model) !== ev.upstream) return; // the old process of a reloaded model
-        this.#publisher.status(ev.model, ev.status, ev.detail, this.#preloading.has(ev.model));
+        this.#book.status(ev.model, ev.status, ev.detail);
         if (ev.status === 'ready') this.#deps.onReady?.(ev.model, ev.detail.pid);
         return;
       case 'loadTick':
-        this.#publisher.tick();
-        this.#ticks.loadTicked(this.#publisher.hasLoads());
+        this.#book.loadTick();
         return;
       case 'schedulerTick':
         if (this.#closing === undefined) this.#scheduler.onTick?.();
