@@ -11,8 +11,8 @@
  * requests held meanwhile, in `PendingReload`. Each is mutated only on the
  * loop.
  *
- * Lifecycle: open → closing (close/destroy) → closed. A second close() joins
- * the first; acquire() after close rejects with SHUTTING_DOWN.
+ * Lifecycle (`Teardown`): open → closing (close/destroy) → closed. A second
+ * close() joins the first; acquire() after close rejects with SHUTTING_DOWN.
  */
 import type { Logger } from 'pino';
 import type { Config, ModelConfig } from '../config/types.ts';
@@ -31,9 +31,9 @@ import type { ModelDiff } from './reload.ts';
 import { PendingReload } from './pending-reload.ts';
 import { runningInfo, type RunningInfo } from './running.ts';
 import type { RouterDeps } from './deps.ts';
-import { Drain } from './drain.ts';
 import { preloadInOrder } from './preload.ts';
 import { Ticks } from './ticks.ts';
+import { Teardown } from './teardown.ts';
 import { TtlClock } from './ttl.ts';
 
 export type { Lease } from './grants.ts';
@@ -54,9 +54,8 @@ export class Router {
   readonly #ticks = new Ticks((type) => this.#loop.post({ type }));
   #scheduler: Scheduler;
   readonly #reload: PendingReload;
-  readonly #drain = new Drain();
+  readonly #teardown: Teardown;
   #nextId = 1;
-  #closing: Promise<void> | undefined;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -101,7 +100,13 @@ export class Router {
       scheduler: () => this.#scheduler,
       install: (config) => (this.#scheduler = this.#newScheduler(config)),
       swapping: () => this.#effects.activeSwaps() > 0,
-      closing: () => this.#closing !== undefined,
+      closing: () => this.#teardown.closing,
+    });
+    this.#teardown = new Teardown({
+      timers: [this.#ttl, this.#ticks],
+      shutdown: (error) => post({ type: 'shutdown', error }),
+      busy: () => this.#scheduler.inFlight().length > 0,
+      processes: () => this.#models.all(),
     });
   }
 
@@ -193,22 +198,12 @@ export class Router {
    * for up to `deadlineMs`, then stop every process. Idempotent.
    */
   close(deadlineMs = 30_000): Promise<void> {
-    this.#closing ??= this.#doClose(deadlineMs);
-    return this.#closing;
+    return this.#teardown.close(deadlineMs);
   }
 
   /** Abort now: like close() with no time for in-flight requests; also cuts short a close() already waiting. */
   destroy(): Promise<void> {
-    this.#drain.cut();
-    return this.close(0);
-  }
-
-  async #doClose(deadlineMs: number): Promise<void> {
-    this.#ttl.stop();
-    this.#ticks.stop();
-    this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
-    await this.#drain.wait(this.#scheduler.inFlight().length > 0, deadlineMs);
-    await Promise.all(this.#models.all().map((u) => u.shutdown()));
+    return this.#teardown.destroy();
   }
 
   /** A scheduler for `config` (the router's one in force, on start and on each reload); ticked while it has an `onTick`. */
@@ -249,7 +244,7 @@ export class Router {
         this.#book.afterServe(ev.model);
         this.#models.stopRetiredIfIdle(ev.model, () => this.#scheduler.load(ev.model).inFlight > 0);
         this.#sweep();
-        if (this.#closing !== undefined && this.#scheduler.inFlight().length === 0) this.#drain.done();
+        this.#teardown.requestEnded();
         return;
       case 'unload': {
         const models = ev.models === 'all' ? this.#models.ids() : ev.models;
@@ -266,7 +261,7 @@ export class Router {
         this.#book.loadTick();
         return;
       case 'schedulerTick':
-        if (this.#closing === undefined) this.#scheduler.onTick?.();
+        if (!this.#teardown.closing) this.#scheduler.onTick?.();
         return;
       case 'retiredStopped':
         this.#models.retiredStopped(ev.model, ev.upstream);
