@@ -6,12 +6,12 @@
  * Who owns what: requests waiting for a grant and their leases live in
  * `Grants`; requests in flight are counted by the scheduler alone; processes
  * (current and retired by a reload) live in `ModelTable`; TTL timers in
- * `TtlClock` (told of each request and load, with the feed, by
- * `Bookkeeping`); a reload waiting for the swaps in progress, and the
- * requests held meanwhile, in `PendingReload`. Each is mutated only on the
- * loop.
+ * `TtlClock`; why a load started in `Bookkeeping`, which tells the feed and
+ * the TTL clock what each request and load did; a reload waiting for the
+ * swaps in progress, and the requests held meanwhile, in `PendingReload`.
+ * Each is mutated only on the loop.
  *
- * Lifecycle (`Teardown`): open → closing (close/destroy) → closed. A second
+ * Lifecycle, in `Teardown`: open → closing (close/destroy) → closed. A second
  * close() joins the first; acquire() after close rejects with SHUTTING_DOWN.
  */
 import type { Logger } from 'pino';
@@ -103,8 +103,7 @@ export class Router {
       closing: () => this.#teardown.closing,
     });
     this.#teardown = new Teardown({
-      timers: [this.#ttl, this.#ticks],
-      shutdown: (error) => post({ type: 'shutdown', error }),
+      begin: () => this.#beginClose(),
       busy: () => this.#scheduler.inFlight().length > 0,
       processes: () => this.#models.all(),
     });
@@ -204,6 +203,13 @@ export class Router {
   /** Abort now: like close() with no time for in-flight requests; also cuts short a close() already waiting. */
   destroy(): Promise<void> {
     return this.#teardown.destroy();
+  }
+
+  /** The first close(): no timer fires any more, and the loop is told to shut down (waiting requests fail). */
+  #beginClose(): void {
+    this.#ttl.stop();
+    this.#ticks.stop();
+    this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
   }
 
   /** A scheduler for `config` (the router's one in force, on start and on each reload); ticked while it has an `onTick`. */

@@ -1,20 +1,18 @@
 /**
  * The router's teardown, written once: open → closing → closed. close() is
- * graceful: the timers stop, the run loop is told to shut down (it refuses new
- * requests and fails waiting ones), requests in flight get up to a deadline,
- * then every process stops. destroy() is close() with no time, and also cuts
- * short a close() already waiting. A second call of either joins the first
- * one's promise.
+ * graceful: the router begins it (its timers stop and its run loop is told to
+ * shut down, which refuses new requests and fails waiting ones), requests in
+ * flight get up to a deadline, then every process stops. destroy() is close()
+ * with no time, and also cuts short a close() already waiting. A second call
+ * of either joins the first one's promise. The state kept here is only its
+ * own: whether closing began, and the wait for requests in flight.
  */
-import { ProxyError } from '../errors.ts';
 import type { Upstream } from '../process/types.ts';
 import { Drain } from './drain.ts';
 
 export interface TeardownDeps {
-  /** Stopped first, so that no timer fires or is armed again. */
-  readonly timers: readonly { stop(): void }[];
-  /** Post the shutdown event to the run loop. */
-  readonly shutdown: (error: ProxyError) => void;
+  /** Called once, by the first close() or destroy(): stop the timers and post the shutdown event. */
+  readonly begin: () => void;
   /** Requests are in flight. */
   readonly busy: () => boolean;
   /** Every process, current and retired. */
@@ -51,8 +49,7 @@ export class Teardown {
   }
 
   async #close(deadlineMs: number): Promise<void> {
-    for (const t of this.#deps.timers) t.stop();
-    this.#deps.shutdown(new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down'));
+    this.#deps.begin();
     await this.#drain.wait(this.#deps.busy(), deadlineMs);
     await Promise.all(this.#deps.processes().map((u) => u.shutdown()));
   }
