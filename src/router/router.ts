@@ -24,6 +24,7 @@ import type { RouterEvent } from './events.ts';
 import type { FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
 import { FeedPublisher } from './feed-publisher.ts';
 import { Grants, type Lease } from './grants.ts';
+import { onHandlerError } from './handler-error.ts';
 import { RunLoop } from './run-loop.ts';
 import { createRouterEffects, type RouterEffects } from './effects.ts';
 import { ModelTable } from './model-table.ts';
@@ -64,7 +65,7 @@ export class Router {
     this.#loop = new RunLoop<RouterEvent>((ev) => {
       this.#handle(ev);
       this.#publisher.counts(this.#models.idsView(), (m) => this.#scheduler.load(m));
-    }, (err, ev) => this.#onHandlerError(err, ev));
+    }, (err, ev) => onHandlerError(err, ev, this.#log, this.#grants));
     const create = (m: ModelConfig): Upstream => {
       const up: Upstream = deps.createUpstream(m, (status, detail) => post({ type: 'status', model: m.id, upstream: up, status, detail }));
       return up;
@@ -292,15 +293,5 @@ export class Router {
   /** Removed models with nothing waiting or in flight any more are forgotten. */
   #sweep(): void {
     this.#models.sweep((m) => this.#scheduler.load(m));
-  }
-
-  /**
-   * A handler threw: a broken invariant (a bug). Log it, and never leave the
-   * request that triggered it hanging: fail it with a 500.
-   */
-  #onHandlerError(err: unknown, ev: RouterEvent): void {
-    this.#log.error({ err, event: ev.type }, 'run loop handler failed (bug)');
-    if (ev.type !== 'request') return;
-    this.#grants.fail(ev.id, new ProxyError('INTERNAL', `internal error while scheduling the request: ${String(err)}`, { cause: err }));
   }
 }
