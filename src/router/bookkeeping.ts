@@ -5,7 +5,9 @@
  * each model's TTL countdown (TtlClock). The countdown runs while a model is
  * idle, from its last use: a grant stops it; a grant, a served request and a
  * successful load are uses; it is re-armed after whatever may leave the model
- * idle (a withdrawn request, a served one, the end of a load).
+ * idle (a withdrawn request, a served one, the end of a load). An unload also
+ * stops it, and whether a countdown that ran out unloads the model is decided
+ * by the router's `idleCheck`: both are the router's, not bookkeeping.
  *
  * Used only on the router's run loop. Each method says where in an event's
  * handling it is called: the feed's order, and the load counts the TTL clock
