@@ -6,38 +6,41 @@
  * Who owns what: requests waiting for a grant and their leases live in
  * `Grants`; requests in flight are counted by the scheduler alone; processes
  * (current and retired by a reload) live in `ModelTable`; TTL timers in
- * `TtlClock`. Each is mutated only here, on the loop.
+ * `TtlClock`; why a load started in `Bookkeeping`, which tells the feed and
+ * the TTL clock what each request and load did; a reload waiting for the
+ * swaps in progress, and the requests held meanwhile, in `PendingReload`.
+ * Each is mutated only on the loop.
  *
- * Lifecycle: open → closing (close/destroy) → closed. A second close() joins
- * the first; acquire() after close rejects with SHUTTING_DOWN.
+ * Lifecycle, in `Teardown`: open → closing (close/destroy) → closed. A second
+ * close() joins the first; acquire() after close rejects with SHUTTING_DOWN.
  */
 import type { Logger } from 'pino';
 import type { Config, ModelConfig } from '../config/types.ts';
 import { assertNever, ProxyError } from '../errors.ts';
 import type { Upstream } from '../process/types.ts';
 import type { Scheduler, UnloadReason } from '../scheduler/types.ts';
+import { Bookkeeping } from './bookkeeping.ts';
 import type { RouterEvent } from './events.ts';
 import type { FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
 import { FeedPublisher } from './feed-publisher.ts';
 import { Grants, type Lease } from './grants.ts';
+import { onHandlerError } from './handler-error.ts';
 import { RunLoop } from './run-loop.ts';
 import { createRouterEffects, type RouterEffects } from './effects.ts';
 import { ModelTable } from './model-table.ts';
 import type { ModelDiff } from './reload.ts';
+import { PendingReload } from './pending-reload.ts';
 import { runningInfo, type RunningInfo } from './running.ts';
 import type { RouterDeps } from './deps.ts';
-import { Drain } from './drain.ts';
 import { preloadInOrder } from './preload.ts';
 import { Ticks } from './ticks.ts';
+import { Teardown } from './teardown.ts';
 import { TtlClock } from './ttl.ts';
 
 export type { Lease } from './grants.ts';
 export type { RunningInfo } from './running.ts';
 export { SCHEDULER_TICK_MS } from './ticks.ts';
 export type { RouterDeps } from './deps.ts';
-
-
-const NO_CHANGE: ModelDiff = { kept: [], changed: [], added: [], removed: [] };
 
 export class Router {
   readonly #models: ModelTable;
@@ -48,16 +51,12 @@ export class Router {
   readonly #effects: RouterEffects;
   readonly #ttl: TtlClock;
   readonly #publisher = new FeedPublisher();
-  /** Models whose load a preload asked for (the reason the feed gives for their start). */
-  readonly #preloading = new Set<string>();
+  readonly #book: Bookkeeping;
   readonly #ticks = new Ticks((type) => this.#loop.post({ type }));
   #scheduler: Scheduler;
-  /** A reload waiting for the swaps in progress to finish; requests meanwhile are held. */
-  #pendingReload: { config: Config; done: (diff: ModelDiff) => void } | undefined;
-  #held: Array<{ readonly id: number; readonly model: string }> = [];
-  readonly #drain = new Drain();
+  readonly #reload: PendingReload;
+  readonly #teardown: Teardown;
   #nextId = 1;
-  #closing: Promise<void> | undefined;
 
   constructor(deps: RouterDeps) {
     this.#deps = deps;
@@ -66,7 +65,7 @@ export class Router {
     this.#loop = new RunLoop<RouterEvent>((ev) => {
       this.#handle(ev);
       this.#publisher.counts(this.#models.idsView(), (m) => this.#scheduler.load(m));
-    }, (err, ev) => this.#onHandlerError(err, ev));
+    }, (err, ev) => onHandlerError(err, ev, this.#log, this.#grants));
     const create = (m: ModelConfig): Upstream => {
       const up: Upstream = deps.createUpstream(m, (status, detail) => post({ type: 'status', model: m.id, upstream: up, status, detail }));
       return up;
@@ -77,16 +76,15 @@ export class Router {
       load: (m) => this.#scheduler.load(m),
       fire: (model) => post({ type: 'idleCheck', model }),
     });
+    this.#book = new Bookkeeping(this.#publisher, this.#ttl, this.#ticks);
     this.#grants = new Grants({
       onAbort: (id) => post({ type: 'cancel', id }),
       onGrant: (id, model, waitedMs) => {
-        this.#ttl.clear(model);
-        this.#ttl.touch(model);
-        this.#publisher.granted(id, model, waitedMs);
+        this.#book.granted(id, model, waitedMs);
         return this.#models.model(model)!.proxy;
       },
       onRelease: (id, model, times, outcome, request) => post({ type: 'serveDone', id, model, times, outcome, request }),
-      onFail: (id, model, err, waitedMs, request) => this.#publisher.ended(id, model, waitedMs, request, err),
+      onFail: (id, model, err, waitedMs, request) => this.#book.failed(id, model, err, waitedMs, request),
     });
     this.#effects = createRouterEffects({
       upstream: (m) => this.#models.upstream(m),
@@ -94,14 +92,22 @@ export class Router {
       grants: this.#grants,
       post,
       retired: (model) => this.#models.retired(model),
-      onSwapStarted: (model, evict) => {
-        this.#publisher.loadStarted(model, evict, this.#preloading.has(model) ? 'preload' : 'request');
-        this.#ticks.loadStarted();
-      },
+      onSwapStarted: (model, evict) => this.#book.loadStarted(model, evict),
       logger: this.#log,
     });
-    this.#scheduler = deps.createScheduler(this.#effects, deps.config);
-    this.#ticks.scheduler(this.#scheduler.onTick !== undefined);
+    this.#scheduler = this.#newScheduler(deps.config);
+    this.#reload = new PendingReload({
+      models: this.#models, grants: this.#grants, ttl: this.#ttl, log: this.#log,
+      scheduler: () => this.#scheduler,
+      install: (config) => (this.#scheduler = this.#newScheduler(config)),
+      swapping: () => this.#effects.activeSwaps() > 0,
+      closing: () => this.#teardown.closing,
+    });
+    this.#teardown = new Teardown({
+      begin: () => this.#beginClose(),
+      busy: () => this.#scheduler.inFlight().length > 0,
+      processes: () => this.#models.all(),
+    });
   }
 
   /**
@@ -192,42 +198,26 @@ export class Router {
    * for up to `deadlineMs`, then stop every process. Idempotent.
    */
   close(deadlineMs = 30_000): Promise<void> {
-    this.#closing ??= this.#doClose(deadlineMs);
-    return this.#closing;
+    return this.#teardown.close(deadlineMs);
   }
 
   /** Abort now: like close() with no time for in-flight requests; also cuts short a close() already waiting. */
   destroy(): Promise<void> {
-    this.#drain.cut();
-    return this.close(0);
+    return this.#teardown.destroy();
   }
 
-  async #doClose(deadlineMs: number): Promise<void> {
+  /** The first close(): no timer fires any more, and the loop is told to shut down (waiting requests fail). */
+  #beginClose(): void {
     this.#ttl.stop();
     this.#ticks.stop();
     this.#loop.post({ type: 'shutdown', error: new ProxyError('SHUTTING_DOWN', 'modelswap is shutting down') });
-    await this.#drain.wait(this.#scheduler.inFlight().length > 0, deadlineMs);
-    await Promise.all(this.#models.all().map((u) => u.shutdown()));
   }
 
-  /** Apply a pending reload once no swap is in progress (a swap's result must reach the scheduler that started it). */
-  #applyPendingReload(): void {
-    const pending = this.#pendingReload;
-    if (pending === undefined || this.#effects.activeSwaps() > 0 || this.#closing !== undefined) return;
-    this.#pendingReload = undefined;
-    const old = this.#scheduler;
-    const diff = this.#models.apply(pending.config, this.#grants.waitedFor(), (m) => old.load(m).inFlight > 0);
-    // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
-    this.#scheduler = this.#deps.createScheduler(this.#effects, this.#models.config);
-    this.#ticks.scheduler(this.#scheduler.onTick !== undefined);
-    for (const r of old.inFlight()) this.#scheduler.adopt(r);
-    for (const r of [...this.#grants.waiting(), ...this.#held.splice(0)].sort((a, b) => a.id - b.id)) {
-      if (this.#grants.isWaiting(r.id)) this.#scheduler.onRequest(r);
-    }
-    this.#ttl.reset(this.#models.ids());
-    this.#log.level = pending.config.logLevel;
-    this.#log.info({ ...diff }, 'config reloaded');
-    pending.done(diff);
+  /** A scheduler for `config` (the router's one in force, on start and on each reload); ticked while it has an `onTick`. */
+  #newScheduler(config: Config): Scheduler {
+    const scheduler = this.#deps.createScheduler(this.#effects, config);
+    this.#ticks.scheduler(scheduler.onTick !== undefined);
+    return scheduler;
   }
 
   #handle(ev: RouterEvent): void {
@@ -235,40 +225,33 @@ export class Router {
       case 'request':
         // A model removed by a reload (and since swept) no longer exists here.
         if (!this.#models.has(ev.model)) this.#grants.fail(ev.id, new ProxyError('MODEL_NOT_FOUND', `model not found: ${ev.model}`));
-        else if (this.#pendingReload !== undefined) this.#held.push({ id: ev.id, model: ev.model });
+        else if (this.#reload.waiting) this.#reload.hold({ id: ev.id, model: ev.model });
         else {
-          if (ev.preload) this.#preloading.add(ev.model);
+          this.#book.requested(ev.model, ev.preload);
           this.#scheduler.onRequest({ id: ev.id, model: ev.model });
         }
         return;
       case 'cancel': {
         this.#scheduler.onCancel(ev.id);
         const withdrawn = this.#grants.withdraw(ev.id);
-        if (withdrawn !== undefined) {
-          this.#publisher.ended(ev.id, withdrawn.model, withdrawn.waitedMs, withdrawn.request);
-          // The model may have just become idle (its last waiter left): restart its TTL clock.
-          this.#ttl.armIfIdle(withdrawn.model);
-        }
+        if (withdrawn !== undefined) this.#book.withdrawn(ev.id, withdrawn);
         this.#sweep();
         return;
       }
       case 'swapDone':
-        this.#preloading.delete(ev.model);
-        this.#publisher.loadEnded(ev.model, ev.error, ev.timings);
+        this.#book.loadEnded(ev.model, ev.error, ev.timings);
         this.#scheduler.onSwapDone(ev.model, ev.error);
-        if (ev.error === undefined) this.#ttl.touch(ev.model);
-        this.#ttl.armIfIdle(ev.model);
+        this.#book.afterLoad(ev.model, ev.error);
         this.#sweep();
-        this.#applyPendingReload();
+        this.#reload.applyIfReady();
         return;
       case 'serveDone':
-        this.#publisher.served(ev.id, ev.model, ev.times, ev.outcome, ev.request);
-        this.#ttl.touch(ev.model);
+        this.#book.served(ev.id, ev.model, ev.times, ev.outcome, ev.request);
         this.#scheduler.onServeDone(ev.id);
-        this.#ttl.armIfIdle(ev.model);
+        this.#book.afterServe(ev.model);
         this.#models.stopRetiredIfIdle(ev.model, () => this.#scheduler.load(ev.model).inFlight > 0);
         this.#sweep();
-        if (this.#closing !== undefined && this.#scheduler.inFlight().length === 0) this.#drain.done();
+        this.#teardown.requestEnded();
         return;
       case 'unload': {
         const models = ev.models === 'all' ? this.#models.ids() : ev.models;
@@ -278,15 +261,14 @@ export class Router {
       }
       case 'status':
         if (this.#models.upstream(ev.model) !== ev.upstream) return; // the old process of a reloaded model
-        this.#publisher.status(ev.model, ev.status, ev.detail, this.#preloading.has(ev.model));
+        this.#book.status(ev.model, ev.status, ev.detail);
         if (ev.status === 'ready') this.#deps.onReady?.(ev.model, ev.detail.pid);
         return;
       case 'loadTick':
-        this.#publisher.tick();
-        this.#ticks.loadTicked(this.#publisher.hasLoads());
+        this.#book.loadTick();
         return;
       case 'schedulerTick':
-        if (this.#closing === undefined) this.#scheduler.onTick?.();
+        if (!this.#teardown.closing) this.#scheduler.onTick?.();
         return;
       case 'retiredStopped':
         this.#models.retiredStopped(ev.model, ev.upstream);
@@ -298,18 +280,10 @@ export class Router {
         return;
       case 'shutdown':
         this.#scheduler.onShutdown(ev.error);
-        for (const h of this.#held.splice(0)) this.#grants.fail(h.id, ev.error);
-        this.#pendingReload?.done(NO_CHANGE);
-        this.#pendingReload = undefined;
+        this.#reload.shutdown(ev.error);
         return;
       case 'reload':
-        if (this.#closing !== undefined) {
-          ev.done(NO_CHANGE); // shutting down: nothing to apply
-          return;
-        }
-        this.#pendingReload?.done(NO_CHANGE); // superseded
-        this.#pendingReload = { config: ev.config, done: ev.done };
-        this.#applyPendingReload();
+        this.#reload.request(ev.config, ev.done);
         return;
       default:
         assertNever(ev);
@@ -319,15 +293,5 @@ export class Router {
   /** Removed models with nothing waiting or in flight any more are forgotten. */
   #sweep(): void {
     this.#models.sweep((m) => this.#scheduler.load(m));
-  }
-
-  /**
-   * A handler threw: a broken invariant (a bug). Log it, and never leave the
-   * request that triggered it hanging: fail it with a 500.
-   */
-  #onHandlerError(err: unknown, ev: RouterEvent): void {
-    this.#log.error({ err, event: ev.type }, 'run loop handler failed (bug)');
-    if (ev.type !== 'request') return;
-    this.#grants.fail(ev.id, new ProxyError('INTERNAL', `internal error while scheduling the request: ${String(err)}`, { cause: err }));
   }
 }
