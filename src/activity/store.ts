@@ -19,6 +19,12 @@ import { orderClause, whereClause, type ActivityFilter, type ActivityQuery, type
 const SCHEMA_VERSION = 1;
 /** Retention is applied at most this often (and at open). */
 const RETENTION_EVERY_MS = 60_000;
+/**
+ * An in-memory table of at most this many rows has no indexes: a query scans
+ * it in a few ms, and each insert (on every request) skips two index updates,
+ * about half of its cost.
+ */
+const UNINDEXED_MAX_ROWS = 10_000;
 
 export interface StoreOptions {
   /** SQLite file; undefined keeps the table in memory. */
@@ -75,7 +81,7 @@ export class ActivityStore {
         accessSync(opts.path, constants.W_OK); // a read-only file opens, and fails only at the first write
         db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL');
       }
-      migrate(db);
+      migrate(db, opts.path !== undefined || opts.maxRows === 0 || opts.maxRows > UNINDEXED_MAX_ROWS);
       return new ActivityStore(db, opts);
     } catch (err) {
       db?.close();
@@ -156,16 +162,15 @@ export class ActivityStore {
   }
 }
 
-/** Creates the table in a new store; refuses one written by a newer modelswap. */
-function migrate(db: DatabaseSync): void {
+/** Creates the table (with its indexes if `indexed`) in a new store; refuses one written by a newer modelswap. */
+function migrate(db: DatabaseSync, indexed: boolean): void {
   const version = Number(db.prepare('PRAGMA user_version').get()?.['user_version'] ?? 0);
   if (version > SCHEMA_VERSION) throw new ActivityStoreError(`the activity store was written by a newer modelswap (layout ${version}, this one knows ${SCHEMA_VERSION})`);
   if (version === SCHEMA_VERSION) return;
   db.exec(`
     BEGIN;
     CREATE TABLE activity (${COLUMNS.map(([c, type]) => `${c} ${type}`).join(', ')});
-    CREATE INDEX activity_ts ON activity (ts, id);
-    CREATE INDEX activity_model_ts ON activity (model, ts, id);
+    ${indexed ? 'CREATE INDEX activity_ts ON activity (ts, id); CREATE INDEX activity_model_ts ON activity (model, ts, id);' : ''}
     PRAGMA user_version = ${SCHEMA_VERSION};
     COMMIT;
   `);
