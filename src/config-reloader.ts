@@ -22,7 +22,9 @@ export interface ReloaderOptions {
 
 export type ReloadOutcome =
   | { readonly kind: 'applied'; readonly diff: ModelDiff }
-  | { readonly kind: 'rejected'; readonly error: ConfigError };
+  | { readonly kind: 'rejected'; readonly error: ConfigError }
+  /** The config was valid but applying it failed (a bug): logged; what was applied of it stays. */
+  | { readonly kind: 'failed'; readonly error: unknown };
 
 export class ConfigReloader {
   readonly #opts: ReloaderOptions;
@@ -87,8 +89,12 @@ export class ConfigReloader {
       logger.error({ config: sources.config, configDir: sources.configDir, problems: err.issues.length }, `config reload rejected; the running config stays in force.\n${err.message}`);
       return { kind: 'rejected', error: err };
     }
-    const diff = await this.#opts.apply(config);
-    return { kind: 'applied', diff };
+    try {
+      return { kind: 'applied', diff: await this.#opts.apply(config) };
+    } catch (err) {
+      logger.error({ err, config: sources.config, configDir: sources.configDir }, 'config reload failed while it was applied (a bug): see the error');
+      return { kind: 'failed', error: err };
+    }
   }
 }
 

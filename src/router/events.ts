@@ -20,4 +20,4 @@ export type RouterEvent =
   | { readonly type: 'retiredStopped'; readonly model: string; readonly upstream: Upstream }
   | { readonly type: 'idleCheck'; readonly model: string }
   | { readonly type: 'shutdown'; readonly error: ProxyError }
-  | { readonly type: 'reload'; readonly config: Config; readonly done: (diff: ModelDiff) => void };
+  | { readonly type: 'reload'; readonly config: Config; readonly done: (diff: ModelDiff) => void; readonly fail: (err: unknown) => void };

@@ -36,7 +36,7 @@ export interface PendingReloadDeps {
 
 export class PendingReload {
   readonly #deps: PendingReloadDeps;
-  #pending: { readonly config: Config; readonly done: (diff: ModelDiff) => void } | undefined;
+  #pending: { readonly config: Config; readonly done: (diff: ModelDiff) => void; readonly fail: (err: unknown) => void } | undefined;
   readonly #held: SchedRequest[] = [];
 
   constructor(deps: PendingReloadDeps) {
@@ -56,15 +56,16 @@ export class PendingReload {
   /**
    * A reload was asked for: it supersedes one still waiting (which resolves
    * with no change) and is applied as soon as it may be. While the router is
-   * closing it resolves with no change at once.
+   * closing it resolves with no change at once. If applying it throws (a
+   * bug), `fail` is called and the error goes on to the loop's bug path.
    */
-  request(config: Config, done: (diff: ModelDiff) => void): void {
+  request(config: Config, done: (diff: ModelDiff) => void, fail: (err: unknown) => void): void {
     if (this.#deps.closing()) {
       done(NO_CHANGE); // shutting down: nothing to apply
       return;
     }
     this.#pending?.done(NO_CHANGE); // superseded
-    this.#pending = { config, done };
+    this.#pending = { config, done, fail };
     this.applyIfReady();
   }
 
@@ -73,9 +74,18 @@ export class PendingReload {
     const pending = this.#pending;
     if (pending === undefined || this.#deps.swapping() || this.#deps.closing()) return;
     this.#pending = undefined;
+    try {
+      pending.done(this.#apply(pending.config));
+    } catch (err) {
+      pending.fail(err); // whoever asked is answered; the loop logs the bug
+      throw err;
+    }
+  }
+
+  #apply(config: Config): ModelDiff {
     const { models, grants, ttl, log } = this.#deps;
     const old = this.#deps.scheduler();
-    const diff = models.apply(pending.config, grants.waitedFor(), (m) => old.load(m).inFlight > 0);
+    const diff = models.apply(config, grants.waitedFor(), (m) => old.load(m).inFlight > 0);
     // A new scheduler: in-flight requests are adopted, waiting ones re-submitted in arrival order.
     const next = this.#deps.install(models.config);
     for (const r of old.inFlight()) next.adopt(r);
@@ -83,9 +93,9 @@ export class PendingReload {
       if (grants.isWaiting(r.id)) next.onRequest(r);
     }
     ttl.reset(models.ids());
-    log.level = pending.config.logLevel;
+    log.level = config.logLevel;
     log.info({ ...diff }, 'config reloaded');
-    pending.done(diff);
+    return diff;
   }
 
   /** Shutting down: held requests fail with `err`, and a waiting reload resolves with no change. */

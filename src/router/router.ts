@@ -119,7 +119,7 @@ export class Router {
    * when no swap is in progress (requests arriving meanwhile wait).
    */
   reload(config: Config): Promise<ModelDiff> {
-    return new Promise((resolve) => this.#loop.post({ type: 'reload', config, done: resolve }));
+    return new Promise((resolve, reject) => this.#loop.post({ type: 'reload', config, done: resolve, fail: reject }));
   }
 
   /**
@@ -283,7 +283,7 @@ export class Router {
         this.#reload.shutdown(ev.error);
         return;
       case 'reload':
-        this.#reload.request(ev.config, ev.done);
+        this.#reload.request(ev.config, ev.done, ev.fail);
         return;
       default:
         assertNever(ev);

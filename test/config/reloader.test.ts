@@ -99,3 +99,17 @@ test('watch() with a config folder reloads when a file is added, changed or remo
     reloader.close();
   }
 });
+
+test('a valid config whose apply throws (a bug) is reported as failed and logged, never an unhandled rejection', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'modelswap-reloader-')), 'config.yaml');
+  writeFileSync(file, GOOD(1));
+  const lines: string[] = [];
+  const reloader = new ConfigReloader({
+    sources: { config: file }, env: {},
+    logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
+    apply: () => Promise.reject(new Error('apply broke')),
+  });
+  const out = await reloader.reload();
+  assert.ok(out.kind === 'failed' && (out.error as Error).message === 'apply broke');
+  assert.ok(lines.some((l) => /config reload failed while it was applied/.test(l) && /apply broke/.test(l)));
+});

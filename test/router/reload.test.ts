@@ -185,3 +185,20 @@ test('two reloads while a request is in flight: the first old process still stop
   lease.release();
   assert.deepEqual(h.bugs(), []);
 });
+
+test('a reload whose apply throws (a bug) rejects its caller instead of leaving it waiting; the loop logs it and goes on', T, async () => {
+  const initial = config('fifo', { a: '' });
+  const lines: string[] = [];
+  const router = new Router({
+    config: initial,
+    logger: pino({ level: 'info' }, { write: (l: string) => void lines.push(l) }),
+    createUpstream: (m) => new FakeUpstream(m.id),
+    createScheduler: (effects, current) => {
+      if (current !== initial) throw new Error('no scheduler for you');
+      return createScheduler(current, { effects, isKnown: (m) => current.models.has(m), concurrencyLimit: () => 10 });
+    },
+  });
+  await assert.rejects(router.reload(config('fifo', { a: '--v2' })), /no scheduler for you/);
+  assert.ok(lines.some((l) => /run loop handler failed \(bug\)/.test(l)), 'the bug is logged');
+  await router.destroy();
+});
