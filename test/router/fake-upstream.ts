@@ -75,6 +75,10 @@ export class FakeUpstream implements Upstream {
     return this.#state.kind === 'stopped' || this.#state.kind === 'shutdown' ? undefined : 4242;
   }
 
+  device(): string | undefined {
+    return undefined;
+  }
+
   confirmDown(_waitMs: number): Promise<boolean> {
     return Promise.resolve(this.#state.kind !== 'ready' && this.#state.kind !== 'shutdown');
   }
