@@ -23,7 +23,7 @@ import { UpstreamProcess } from './process/upstream-process.ts';
 import type { ModelDiff } from './router/reload.ts';
 import { Metrics } from './metrics/prometheus.ts';
 import { Router, SCHEDULER_TICK_MS } from './router/router.ts';
-import { createScheduler } from './scheduler/create.ts';
+import { createScheduling } from './scheduler/create.ts';
 import { createApp } from './server/app.ts';
 import { RecentEvents } from './server/recent-events.ts';
 import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
@@ -115,6 +115,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   }
   // `auto` memory budgets: what the machine has, read once, when a config first uses the memory router.
   let detectedMemory = config.router.use === 'memory' ? await detectMemory() : undefined;
+  // Where the current scheduler's router placed each model (the memory router's choice at swap start):
+  // replaced with the scheduler, which a reload swaps only while no swap, so no spawn, is under way.
+  let deviceFor: (model: string) => string | undefined = () => undefined;
   const router: Router = new Router({
     // Declared memory against what the server really holds once loaded: a wrong declaration is warned about.
     onReady: (model, pid) => {
@@ -136,9 +139,10 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         onOutput: (text) => logs.writeUpstream(model.id, text),
         onStatus,
         groups,
+        device: () => deviceFor(model.id), // asked at spawn, after the swap placed the model
       }),
-    createScheduler: (effects, current) =>
-      createScheduler(current, {
+    createScheduler: (effects, current) => {
+      const built = createScheduling(current, {
         effects,
         isKnown: (m) => current.models.has(m),
         concurrencyLimit: (m) => current.models.get(m)?.concurrencyLimit ?? 10,
@@ -149,7 +153,10 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         detectedMemory,
         // called on the run loop, once the router exists
         reloadMs: (m) => router.loadEstimate(m),
-      }),
+      });
+      deviceFor = built.deviceFor;
+      return built.scheduler;
+    },
   });
   let current = config;
   // recording: false -> nothing subscribes for the record: no counters, rows or recent events are kept (and no

@@ -11,7 +11,8 @@
  *       of `filters.setParamsByID` (they are model ids, e.g. `${MODEL_ID}:high`);
  *    d. if cmd now uses ${PORT}: take the next port from startPort and expand
  *       ${PORT} throughout the model.
- * 4. Any `${...}` left (other than `${PID}` in cmdStop) is an issue at its path,
+ * 4. Any `${...}` left (other than `${PID}` in cmdStop, and `${DEVICE}` in cmd
+ *    and env, which the process layer replaces at spawn) is an issue at its path,
  *    except `${PORT}` in a proxy the config did not write (the default
  *    http://localhost:${PORT}) of a model whose cmd has no ${PORT}: llama-swap's
  *    own examples have such models, so it is a warning and the model is
@@ -98,6 +99,8 @@ export function defaultProxyWithoutPort(id: string): string {
 function leftoverMessage(ref: string, path: KeyPath, inModel: boolean, known: readonly string[], cmdBroken: boolean): string | undefined {
   const field = inModel ? path[2] : undefined;
   if (ref === 'PID') return field === 'cmdStop' ? undefined : '${PID} is only allowed in cmdStop';
+  // Whether the model is one the memory router places on a GPU is checked once the router is known (device-macro.ts).
+  if (ref === 'DEVICE') return field === 'cmd' || field === 'env' ? undefined : '${DEVICE} is only allowed in a model\'s cmd and env';
   if (ref.startsWith('env.')) return undefined; // reported by the env phase
   if (ref === 'PORT' || ref === 'MODEL_ID') {
     if (!inModel) return `\${${ref}} is only available inside a model`;

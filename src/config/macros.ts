@@ -3,8 +3,9 @@
  * resolution, and substitution into values.
  *
  * Rules:
- * 1. A macro value may use `${MODEL_ID}`, `${PORT}`, `${PID}` (resolved later,
- *    where they are allowed) and the macros declared BEFORE it in its list.
+ * 1. A macro value may use `${MODEL_ID}`, `${PORT}`, `${PID}`, `${DEVICE}`
+ *    (resolved later, where they are allowed) and the macros declared BEFORE
+ *    it in its list.
  *    A self reference, a forward reference or an unknown name is an issue.
  * 2. A model's list is the global list with the model's macros overriding in
  *    place and new ones appended (llama-swap's merge), so a global macro that
@@ -27,8 +28,12 @@ export interface MacroEntry {
   readonly path: KeyPath;
 }
 
-/** Names that are always available to macro values and resolved by the loader itself. */
-export const BUILTIN = new Set(['MODEL_ID', 'PORT', 'PID']);
+/**
+ * Names that are always available to macro values and resolved later: by the
+ * loader (MODEL_ID, PORT) or by the process layer (PID, DEVICE). DEVICE is not
+ * reserved: a config's own macro of that name (llama-swap has none) wins.
+ */
+export const BUILTIN = new Set(['MODEL_ID', 'PORT', 'PID', 'DEVICE']);
 
 /** `${name}` or `${env.NAME}`, as llama-swap matches them. */
 export const REF = /\$\{((?:env\.)?[A-Za-z0-9_-]+)\}/g;

@@ -11,6 +11,7 @@
  */
 import { normalizeActivity } from './activity.ts';
 import { splitCommand } from './command.ts';
+import { checkDeviceMacro } from './device-macro.ts';
 import { defaultProxyWithoutPort } from './expand.ts';
 import type { IssueList, KeyPath } from './issues.ts';
 import { setOwn } from './macros.ts';
@@ -215,11 +216,13 @@ export function normalizeConfig(
   const targetNames = { ...names, peerModels };
   const selectors = normalizeSelectors(raw, targetNames, { groups, scheduler, groupsUsed: usesGroups(raw) }, issues, warnings);
   const profiles = normalizeProfiles(raw, targetNames, new Set(Object.keys(raw.selectors ?? {})), issues);
+  const router = normalizeRouter(raw, names, issues, warnings, orderOf);
+  checkDeviceMacro(raw, router, issues);
   return {
     models,
     aliases,
     groups,
-    router: normalizeRouter(raw, names, issues, warnings, orderOf),
+    router,
     scheduler,
     peers,
     peerModels,

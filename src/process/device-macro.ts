@@ -2,11 +2,12 @@
  * `${DEVICE}`: the GPU the memory router placed a model on, for a model that
  * may go on several (`resources.device: [0, 1]`). Like `${PID}` in cmdStop,
  * it is known only when the process starts, so it is replaced in the argv
- * and the environment just before spawning, e.g.
+ * and the environment just before spawning (./launcher.ts), e.g.
  *   cmd: llama-server --port ${PORT} --device CUDA${DEVICE} -m model.gguf
  *   env: [CUDA_VISIBLE_DEVICES=${DEVICE}]
- * A model with no device (it needs no GPU memory, or the router is not
- * `memory`) gets an empty string.
+ * The config allows it only in a model the memory router places on a GPU
+ * (../config/device-macro.ts), so a start with no device, which gets an
+ * empty string (and a warning in the log), is not expected.
  */
 
 export const DEVICE_MACRO = '${DEVICE}';

@@ -8,17 +8,27 @@
  * It runs no server and is no process state; `discard()` SIGKILLs its group
  * and waits until it is gone, and a spare that died on its own is dropped at
  * `spawn()`. Linux only: a spare is checked through /proc before it is taken.
+ *
+ * `${DEVICE}` in the cmd and env becomes the model's device (./device-macro.ts),
+ * read when the wrapper or server is spawned: a spare is prepared while the
+ * swap that placed the model evicts others, so it already has the device.
  */
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
+import { DEVICE_MACRO, withDevice } from './device-macro.ts';
 import { liveStatSync, registerGroup, unregisterGroup } from './kill-group.ts';
 import { acceptsConnections, portToCheck } from './port-check.ts';
 import { type Child, spawnChild } from './spawn.ts';
 import type { GroupStateFile } from './state-file.ts';
 import { terminateGroup } from './terminate.ts';
 
-interface Spare {
+/** A spawned child and the device its `${DEVICE}` was replaced with. */
+export interface Spawned {
   readonly child: Child;
+  readonly device: string | undefined;
+}
+
+interface Spare extends Spawned {
   /** Where its output goes: nowhere until a run takes it (the wrapper itself prints nothing). */
   readonly output: { to: (text: string) => void };
   exited: boolean;
@@ -35,23 +45,26 @@ export class Launcher {
   readonly #config: ModelConfig;
   readonly #log: Logger;
   readonly #groups: Pick<GroupStateFile, 'add' | 'remove'> | undefined;
+  readonly #device: () => string | undefined;
   #spare: Spare | undefined;
 
-  constructor(config: ModelConfig, log: Logger, groups: Pick<GroupStateFile, 'add' | 'remove'> | undefined) {
+  /** `device`: where the model was placed, asked at each spawn (undefined: `${DEVICE}` is empty). */
+  constructor(config: ModelConfig, log: Logger, groups: Pick<GroupStateFile, 'add' | 'remove'> | undefined, device: () => string | undefined = () => undefined) {
     this.#config = config;
     this.#log = log;
     this.#groups = groups;
+    this.#device = device;
   }
 
   /** Spawn the wrapper now, gated, and check the port, unless a spare waits already. */
   prepare(): void {
     if (this.#spare !== undefined || process.platform !== 'linux') return;
     const output = { to: (_text: string): void => {} };
-    const child = this.#spawnRegistered(true, (text) => output.to(text));
+    const { child, device } = this.#spawnRegistered(true, (text) => output.to(text));
     if (child.pid === undefined) return; // command not found: spawn() reports it
     const target = portToCheck(this.#config);
     const portFree = target === undefined ? Promise.resolve(true) : acceptsConnections(target).then((accepted) => !accepted);
-    const spare: Spare = { child, output, exited: false, portFree };
+    const spare: Spare = { child, device, output, exited: false, portFree };
     void child.exited.then(() => (spare.exited = true));
     this.#spare = spare;
   }
@@ -62,12 +75,12 @@ export class Launcher {
   }
 
   /** The server's child: the spare released from its gate if it still waits, else a new spawn. */
-  spawn(onOutput: (text: string) => void): { readonly child: Child; readonly prepared: boolean } {
+  spawn(onOutput: (text: string) => void): Spawned & { readonly prepared: boolean } {
     const spare = this.#takeSpare();
-    if (spare === undefined) return { child: this.#spawnRegistered(false, onOutput), prepared: false };
+    if (spare === undefined) return { ...this.#spawnRegistered(false, onOutput), prepared: false };
     spare.output.to = onOutput;
     spare.child.release(); // already registered
-    return { child: spare.child, prepared: true };
+    return { child: spare.child, device: spare.device, prepared: true };
   }
 
   /** SIGKILL the spare's group (it holds nothing) and wait until it is gone. Never rejects. */
@@ -91,14 +104,20 @@ export class Launcher {
     this.#groups?.remove(pgid);
   }
 
-  /** Spawn this model's cmd and record its group. */
-  #spawnRegistered(gated: boolean, onOutput: (text: string) => void): Child {
-    const child = spawnChild(this.#config.cmd, { env: this.#config.env, gated, onOutput });
+  /** Spawn this model's cmd, `${DEVICE}` replaced, and record its group. */
+  #spawnRegistered(gated: boolean, onOutput: (text: string) => void): Spawned {
+    const device = this.#device();
+    const { cmd, env } = this.#config;
+    if (device === undefined && [...cmd, ...Object.values(env)].some((s) => s.includes(DEVICE_MACRO))) {
+      this.#log.warn('the model was placed on no device: ${DEVICE} is empty');
+    }
+    const run = withDevice(cmd, env, device);
+    const child = spawnChild(run.argv, { env: run.env, gated, onOutput });
     if (child.pid !== undefined) {
       registerGroup(child.pid);
-      this.#groups?.add(this.#config.id, child.pid, this.#config.cmd);
+      this.#groups?.add(this.#config.id, child.pid, run.argv);
     }
-    return child;
+    return { child, device };
   }
 
   /** The spare, if it still waits at its gate; one that died meanwhile is swept and dropped. */

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
 import { closeIdleConnections } from '../upstream-agent.ts';
+import { withDevice } from './device-macro.ts';
 import type { OutputWaker } from './health.ts';
 import type { Launcher } from './launcher.ts';
 import type { OutputTail } from './output-tail.ts';
@@ -20,6 +21,8 @@ export interface Run {
   /** Poked on every chunk of output: wakes the health poll (./health.ts). */
   readonly waker: OutputWaker;
   readonly startedAt: number;
+  /** What `${DEVICE}` became in its cmd and env (./device-macro.ts); undefined: placed on no device. */
+  readonly device: string | undefined;
   /** Why it ended; the first writer wins. */
   exitReason: ExitReason | undefined;
   exit: ChildExit | undefined;
@@ -87,7 +90,7 @@ export async function terminateRun(run: Run, o: TerminateRunOptions): Promise<vo
     graceMs: o.graceMs,
     polite: o.polite,
     cmdStop: o.config.cmdStop,
-    env: o.config.env,
+    env: withDevice([], o.config.env, run.device).env, // the environment the server was started with
     log: o.log,
     onOutput: o.onOutput,
   });

@@ -38,7 +38,7 @@ export interface GroupRecord {
   readonly pid: number;
   /** The leader's /proc/<pid>/stat field 22; absent without /proc, and then the group is never reaped. */
   readonly startTime?: string;
-  /** The model's cmd as configured (not the setpriv/watchdog wrapping). */
+  /** The model's cmd as spawned (`${DEVICE}` replaced; not the setpriv/watchdog wrapping). */
   readonly argv: readonly string[];
 }
 

@@ -35,6 +35,12 @@ export interface Upstream {
   /** PID of the process-group leader while a child is alive. */
   pid(): number | undefined;
   /**
+   * The device `${DEVICE}` was replaced with in the current run's cmd and env
+   * (where the memory router placed it), while it is starting, ready or
+   * stopping; undefined when stopped, or when it was placed on no device.
+   */
+  device(): string | undefined;
+  /**
    * Resolve once the server answers its health check. Joins a start in
    * progress; waits out a stop in progress and then starts. Rejects with a
    * ProxyError: UPSTREAM_START_FAILED (spawn error or exit during start, with

@@ -61,6 +61,12 @@ export interface UpstreamProcessOptions {
   readonly healthIntervalMs?: number;
   /** Where live groups are recorded for the next start's reaper; none by default. */
   readonly groups?: Pick<GroupStateFile, 'add' | 'remove'>;
+  /**
+   * Where the scheduler placed this model (the memory router's choice, made
+   * when the swap starts), asked each time its server is spawned: `${DEVICE}`
+   * in cmd and env becomes it (./device-macro.ts). Absent or undefined: ''.
+   */
+  readonly device?: () => string | undefined;
 }
 
 export class UpstreamProcess implements Upstream {
@@ -78,7 +84,7 @@ export class UpstreamProcess implements Upstream {
     this.#config = model;
     this.#opts = options;
     this.#log = options.logger.child({ model: model.id });
-    this.#launcher = new Launcher(model, this.#log, options.groups);
+    this.#launcher = new Launcher(model, this.#log, options.groups, options.device);
   }
 
   status(): ProcessStatus {
@@ -87,6 +93,10 @@ export class UpstreamProcess implements Upstream {
 
   pid(): number | undefined {
     return pidOf(this.#state);
+  }
+
+  device(): string | undefined {
+    return runOf(this.#state)?.device;
   }
 
   async ensureReady(signal?: AbortSignal): Promise<void> {
@@ -200,9 +210,9 @@ export class UpstreamProcess implements Upstream {
       waker.poke();
       this.#output(text);
     };
-    const { child, prepared } = this.#launcher.spawn(onOutput);
-    const run: Run = { child, tail, waker, startedAt: performance.now(), exitReason: undefined, exit: undefined };
-    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, launch: child.launch, prepared }, 'starting upstream');
+    const { child, device, prepared } = this.#launcher.spawn(onOutput);
+    const run: Run = { child, tail, waker, startedAt: performance.now(), device, exitReason: undefined, exit: undefined };
+    this.#log.info({ pid: child.pid, cmd: this.#config.cmd, device, launch: child.launch, prepared }, 'starting upstream');
     if (child.launch === 'watchdog') this.#log.debug('no setpriv with --pdeathsig (util-linux) found: the watchdog alone kills this upstream if modelswap dies');
     void child.exited.then((exit) => this.#onExit(run, exit)); // subscribed before the race: runs first
     return run;

@@ -17,7 +17,8 @@
  *
  * The device chosen for a target is remembered at `onSwapStart` (the one place
  * this swapper changes anything, besides logging): it is what `${DEVICE}`
- * would be, and where the model's memory is charged while it runs.
+ * becomes when the model's server is spawned (`deviceFor`, read through
+ * create.ts), and where the model's memory is charged while it runs.
  */
 import type { MemoryConfig, ResourceNeed } from '../config/types.ts';
 import { formatSize } from '../config/memory.ts';

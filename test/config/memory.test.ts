@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatSize, parseSize } from '../../src/config/memory.ts';
 import type { Config, MemoryConfig } from '../../src/config/types.ts';
-import { issuesOf, load } from './helpers.ts';
+import { issuesOf, load, oneIssue } from './helpers.ts';
 
 const G = 2 ** 30;
 
@@ -104,5 +104,51 @@ models:
     assert.match(c.warnings[0]?.message ?? '', /only the memory router reads resources/);
     const serial = load('routing: { router: { use: memory } }\nmodels: { m: { cmd: "srv ${PORT}" } }');
     assert.match(serial.warnings[0]?.message ?? '', /serial scheduler.*only refuse models that can never fit/);
+  });
+});
+
+describe('${DEVICE} (the GPU the memory router places a model on)', () => {
+  const memory = 'routing: { router: { use: memory, settings: { memory: { devices: { "0": 24GiB, "1": 24GiB } } } }, scheduler: { use: fifo } }';
+
+  it('is kept, literally, in the cmd and env of a model placed on a GPU (the process layer replaces it at spawn)', () => {
+    const c = load(`${memory}
+macros: { gpu: "--device CUDA\${DEVICE}" }
+models:
+  m:
+    cmd: "srv --port \${PORT} \${gpu} --tag x\${DEVICE}"
+    env: ["CUDA_VISIBLE_DEVICES=\${DEVICE}"]
+    resources: { vram: 8GiB, device: [0, 1] }
+`);
+    const m = c.models.get('m');
+    assert.deepEqual(m?.cmd.slice(3), ['--device', 'CUDA${DEVICE}', '--tag', 'x${DEVICE}'], 'also through a macro');
+    assert.deepEqual(m?.env, { CUDA_VISIBLE_DEVICES: '${DEVICE}' });
+    assert.deepEqual(c.warnings, []);
+  });
+
+  it('anywhere but cmd and env is an error', () => {
+    oneIssue(`${memory}\nmodels: { m: { cmd: "srv", proxy: "http://h/\${DEVICE}", resources: { vram: 1GiB } } }`, 'models.m.proxy', /\$\{DEVICE\} is only allowed in a model's cmd and env/);
+    oneIssue(`${memory}\nmodels: { m: { cmd: "srv", proxy: "http://h", cmdStop: "stop \${DEVICE}", resources: { vram: 1GiB } } }`, 'models.m.cmdStop', /only allowed in a model's cmd and env/);
+  });
+
+  it('under another router it could only be empty (an empty CUDA_VISIBLE_DEVICES hides every GPU): an error at each use', () => {
+    const issues = issuesOf(`
+routing: { scheduler: { use: fifo } }
+models:
+  m:
+    cmd: "srv --port \${PORT} --device CUDA\${DEVICE}"
+    env: [A=1, "CUDA_VISIBLE_DEVICES=\${DEVICE}"]
+`);
+    assert.deepEqual(issues.map((i) => [i.path, i.line]), [['models.m.cmd', 5], ['models.m.env[1]', 6]]);
+    assert.match(issues[0]?.message ?? '', /\$\{DEVICE\} is the GPU the memory router places the model on, but routing\.router\.use is group: only the memory router sets it/);
+  });
+
+  it('a model of the memory router that declares no vram is never placed: an error', () => {
+    oneIssue(`${memory}\nmodels: { cpu: { cmd: "srv --port \${PORT} --device \${DEVICE}", resources: { ram: 2GiB } } }`, 'models.cpu.cmd', /declares no resources\.vram, so it is never placed on a GPU/);
+    oneIssue(`${memory}\nmodels: { bare: { cmd: "srv --port \${PORT} --device \${DEVICE}" } }`, 'models.bare.cmd', /declares no resources\.vram/);
+  });
+
+  it('a config\'s own macro named DEVICE wins (llama-swap configs may have one)', () => {
+    const c = load('macros: { DEVICE: "2" }\nmodels: { m: { cmd: "srv --port ${PORT} --device CUDA${DEVICE}" } }');
+    assert.deepEqual(c.models.get('m')?.cmd.slice(3), ['--device', 'CUDA2']);
   });
 });

@@ -1,9 +1,10 @@
 /**
  * The matrix and memory routers end to end: a real modelswap, real fake
  * upstreams, the fifo scheduler. Which models stay loaded after each request
- * is read from /running.
+ * (and where the memory router placed them) is read from /running.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseConfig } from '../../src/config/load.ts';
 import { FAKE, postJson, startFromYaml, until } from '../helpers/modelswap.ts';
@@ -91,4 +92,41 @@ ${model('tiny', ', resources: { ram: 1MiB }')}
   const line = app.logs.proxy.history().split('\n').find((l) => /declar/i.test(l) && l.includes('"tiny"'));
   assert.match(line ?? '', /"level":40/, 'a warning');
   assert.match(line ?? '', /"rss":\d+/);
+});
+
+test('memory: ${DEVICE} becomes the device each model was placed on, in its argv and env, and /running shows the placement', async (t) => {
+  const gpu = (id: string): string =>
+    `  ${id}: { cmd: "\${fake} --port \${PORT} --model-id \${MODEL_ID}-gpu\${DEVICE}", env: ["CUDA_VISIBLE_DEVICES=\${DEVICE}"], resources: { vram: 10GiB, device: [0, 1] } }`;
+  const app = await startFromYaml(t, `
+routing:
+  router: { use: memory, settings: { memory: { devices: { "0": 16GiB, "1": 16GiB }, ram: 64GiB } } }
+  scheduler: { use: fifo }
+models:
+${gpu('a')}
+${gpu('b')}
+${model('plain')}
+`);
+  const chat = (m: string) => postJson(`${app.url}/v1/chat/completions`, { model: m, messages: [{ role: 'user', content: 'hi' }] });
+  const a = await chat('a');
+  assert.equal(a.status, 200);
+  assert.equal(a.json.model, 'a-gpu0', 'the first device where it fits');
+  const b = await chat('b');
+  assert.equal(b.status, 200);
+  assert.equal(b.json.model, 'b-gpu1', 'device 0 is full: device 1, with nothing evicted');
+  assert.match(b.headers.get('x-served-by') ?? '', /^b-gpu1@\d+$/);
+  assert.equal((await chat('plain')).status, 200);
+  assert.deepEqual(await loaded(app.url), ['a', 'b', 'plain']);
+
+  const body = (await (await fetch(`${app.url}/running`)).json()) as { running: Array<{ model: string; pid: number; cmd: string; placement?: unknown }> };
+  const row = (m: string) => body.running.find((r) => r.model === m)!;
+  const G = 2 ** 30;
+  assert.deepEqual(row('a').placement, { device: '0', vram: 10 * G, ram: 0 });
+  assert.deepEqual(row('b').placement, { device: '1', vram: 10 * G, ram: 0 });
+  assert.ok(!('placement' in row('plain')), 'declares nothing: no placement');
+  assert.match(row('b').cmd, /--model-id b-gpu\$\{DEVICE\}$/, 'cmd stays the configured one');
+  if (process.platform === 'linux') {
+    const env = (pid: number): string[] => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    assert.ok(env(row('a').pid).includes('CUDA_VISIBLE_DEVICES=0'));
+    assert.ok(env(row('b').pid).includes('CUDA_VISIBLE_DEVICES=1'));
+  }
 });

@@ -74,8 +74,8 @@ export interface Harness {
   readonly pgids: Set<number>;
 }
 
-/** An UpstreamProcess for `model`, shut down (and its groups SIGKILLed) after the test. */
-export function harness(t: TestContext, model: ModelConfig): Harness {
+/** An UpstreamProcess for `model`, shut down (and its groups SIGKILLed) after the test. `device`: its placement, asked at each spawn. */
+export function harness(t: TestContext, model: ModelConfig, opts: { readonly device?: () => string | undefined } = {}): Harness {
   const ee = new EventEmitter();
   const logs = new LogRing();
   const statuses: ProcessStatus[] = [];
@@ -99,6 +99,7 @@ export function harness(t: TestContext, model: ModelConfig): Harness {
       changed();
     },
     onOutput: changed,
+    device: opts.device,
   });
   logs.subscribe(changed);
   const until = (cond: () => boolean): Promise<void> =>

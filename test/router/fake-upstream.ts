@@ -54,6 +54,8 @@ export class FakeUpstream implements Upstream {
   readonly stopCalls: StopCall[] = [];
   /** When true, a stop stays in `stopping` until finishStop(). */
   holdStops = false;
+  /** What device() answers while a run lasts (not stopped or shut down). */
+  placedOn: string | undefined;
   /** Told of every status change, as the real process tells its owner (the router sets it). */
   onStatus: ((status: ProcessStatus, detail: StatusDetail) => void) | undefined;
   #reason: ExitReason | undefined;
@@ -73,6 +75,10 @@ export class FakeUpstream implements Upstream {
 
   pid(): number | undefined {
     return this.#state.kind === 'stopped' || this.#state.kind === 'shutdown' ? undefined : 4242;
+  }
+
+  device(): string | undefined {
+    return this.#state.kind === 'stopped' || this.#state.kind === 'shutdown' ? undefined : this.placedOn;
   }
 
   confirmDown(_waitMs: number): Promise<boolean> {

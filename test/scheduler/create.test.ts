@@ -1,12 +1,13 @@
 /**
- * createScheduler wires the configured scheduler to its eviction policy. These
+ * createScheduler wires the configured scheduler to its eviction policy (and
+ * createScheduling exposes the memory router's placements). These
  * run the real swappers through the schedulers (llama-swap.md §8.3, group
  * bullets under "baseRouter, groups, matrix").
  */
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { GroupConfig, SchedulerConfig } from '../../src/config/types.ts';
-import { createScheduler } from '../../src/scheduler/create.ts';
+import type { GroupConfig, RouterConfig, SchedulerConfig } from '../../src/config/types.ts';
+import { createScheduler, createScheduling, type Scheduling } from '../../src/scheduler/create.ts';
 import type { Scheduler } from '../../src/scheduler/types.ts';
 import { FakeEffects } from './fake-effects.ts';
 
@@ -127,4 +128,56 @@ test('a model in two groups is rejected when the scheduler is built', () => {
   const bad: GroupConfig[] = [...groups, { id: 'dup', members: ['a'], swap: true, exclusive: true, persistent: false }];
   const deps = { effects: fx, isKnown: () => true, concurrencyLimit: () => 10 };
   assert.throws(() => createScheduler({ scheduler: fifo, groups: bad }, deps), /more than one group/);
+});
+
+describe('deviceFor: where the memory router placed a model (what ${DEVICE} becomes at spawn)', () => {
+  const G = 2 ** 30;
+  const router: RouterConfig = {
+    use: 'memory',
+    memory: {
+      devices: new Map([['0', 16 * G], ['1', 16 * G]]), ram: Infinity, persistent: [],
+      needs: new Map([['a', { vram: 10 * G, devices: ['0', '1'], ram: 0 }], ['b', { vram: 10 * G, devices: ['0', '1'], ram: 0 }], ['cpu', { vram: 0, devices: undefined, ram: G }]]),
+    },
+  };
+  const scheduling = (config: SchedulerConfig, r?: RouterConfig, log?: (msg: string) => void): { fx: FakeEffects } & Scheduling => {
+    const fx = new FakeEffects();
+    return { fx, ...createScheduling({ scheduler: config, groups, router: r }, { effects: fx, isKnown: () => true, concurrencyLimit: () => 10, log }) };
+  };
+
+  it('fifo: set when the swap starts, before its task runs; the second model goes where there is room', () => {
+    const { fx, scheduler: s, deviceFor } = scheduling(fifo, router);
+    assert.equal(deviceFor('a'), undefined, 'never started');
+    s.onRequest(fx.request('a'));
+    assert.deepEqual(fx.starts, [{ model: 'a', evict: [] }]);
+    assert.equal(deviceFor('a'), '0');
+    fx.setStatus('ready', 'a');
+    s.onSwapDone('a', undefined);
+    s.onRequest(fx.request('b'));
+    assert.deepEqual(fx.starts.at(-1), { model: 'b', evict: [] }, 'no eviction: device 1 is free');
+    assert.equal(deviceFor('b'), '1');
+    s.onRequest(fx.request('cpu'));
+    assert.equal(deviceFor('cpu'), undefined, 'needs no GPU memory');
+  });
+
+  it('serial: the memory router still places the model (alone on its first device) and logs where', () => {
+    const lines: string[] = [];
+    const { fx, scheduler: s, deviceFor } = scheduling({ use: 'serial' }, router, (l) => lines.push(l));
+    s.onRequest(fx.request('a'));
+    fx.setStatus('ready', 'a');
+    s.onSwapDone('a', undefined);
+    s.onServeDone(1);
+    s.onRequest(fx.request('b'));
+    assert.deepEqual(fx.starts, [{ model: 'a', evict: [] }, { model: 'b', evict: ['a'] }], 'serial still evicts everything');
+    assert.equal(deviceFor('b'), '0');
+    assert.deepEqual(lines, ['memory: loading a (10 GiB on device 0), evicting []', 'memory: loading b (10 GiB on device 0), evicting [a]']);
+  });
+
+  it('other routers place nothing', () => {
+    for (const config of [fifo, { use: 'serial' } as const, batch()]) {
+      const { fx, scheduler: s, deviceFor } = scheduling(config);
+      s.onRequest(fx.request('a'));
+      assert.equal(fx.starts.length, 1);
+      assert.equal(deviceFor('a'), undefined, config.use);
+    }
+  });
 });
