@@ -170,9 +170,9 @@ export async function startLoadedProxy(
 ): Promise<{ proxy: Proxy; direct: string }> {
   const base = await freePortRange(2);
   const upstream = base + 1;
+  // Written only when asked: a build older than the key (an A/B run) would reject it.
   const yaml = `healthCheckTimeout: 120
-recording: ${opts.recording ?? true}
-routing:
+${opts.recording === undefined ? '' : `recording: ${opts.recording}\n`}routing:
   scheduler:
     use: ${opts.scheduler ?? 'fifo'}
 models:

@@ -11,6 +11,11 @@
  *   LLAMA_SERVER=… [LLAMA_MODEL=…] node bench/tools/cpu-ab.ts \
  *     --a /path/to/a/dist/cli.js --b /path/to/b/dist/cli.js [--rounds 6] [--phase-ms 3000] [--c 1,8]
  *
+ * With --fake, each build fronts the project's fake llama-server instead (no
+ * LLAMA_SERVER needed): the proxy's own cost, as in the overhead scenario.
+ * With --b-unrecorded, B runs with `recording: false` (A and B may then be
+ * the same build: what recording costs).
+ *
  * Prints every round and the medians; B ÷ A per round for CPU and req/s.
  */
 import { cpus, loadavg } from 'node:os';
@@ -18,7 +23,7 @@ import { parseArgs } from 'node:util';
 import type { ClosedJob, ClosedResult } from '../lib/client.ts';
 import { readThreads, runInClient, startLoadedProxy, type Proxy } from '../lib/processes.ts';
 import { median } from '../lib/stats.ts';
-import { llamaServer } from '../lib/upstreams.ts';
+import { fake, llamaServer } from '../lib/upstreams.ts';
 import { DEFAULT_GGUF } from '../scenarios/real.ts';
 import { overheadBody } from '../scenarios/overhead.ts';
 
@@ -30,15 +35,17 @@ const { values: args } = parseArgs({
     'phase-ms': { type: 'string', default: '3000' },
     'warmup-ms': { type: 'string', default: '500' },
     c: { type: 'string', default: '1,8' },
+    fake: { type: 'boolean', default: false },
+    'b-unrecorded': { type: 'boolean', default: false },
   },
   strict: true,
 });
 const bin = process.env.LLAMA_SERVER;
-if (args.a === undefined || args.b === undefined || bin === undefined) {
-  process.stderr.write('usage: LLAMA_SERVER=… node bench/tools/cpu-ab.ts --a A/dist/cli.js --b B/dist/cli.js [--rounds N] [--phase-ms MS] [--c 1,8]\n');
+if (args.a === undefined || args.b === undefined || (bin === undefined && !args.fake)) {
+  process.stderr.write('usage: LLAMA_SERVER=… node bench/tools/cpu-ab.ts --a A/dist/cli.js --b B/dist/cli.js [--rounds N] [--phase-ms MS] [--c 1,8] [--fake]\n');
   process.exit(2);
 }
-const kind = llamaServer(bin, process.env.LLAMA_MODEL ?? DEFAULT_GGUF);
+const kind = args.fake ? fake : llamaServer(bin!, process.env.LLAMA_MODEL ?? DEFAULT_GGUF);
 const body = overheadBody(kind);
 const first = JSON.parse(body) as Record<string, unknown>;
 const concurrencies = args.c.split(',').map(Number);
@@ -57,8 +64,8 @@ async function phase(proxy: Proxy, c: number): Promise<Sample> {
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 log(`${new Date().toISOString()} ${cpus()[0]?.model ?? ''}, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-const a = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', {}), first, { cli: args.a });
-const b = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', {}), first, { cli: args.b });
+const a = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), first, { cli: args.a });
+const b = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), first, { cli: args.b, ...(args['b-unrecorded'] ? { recording: false } : {}) });
 const samples = new Map<string, Sample[]>();
 const push = (key: string, s: Sample): void => void samples.set(key, [...(samples.get(key) ?? []), s]);
 try {

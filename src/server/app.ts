@@ -93,14 +93,14 @@ export function createApp(deps: AppDeps): RequestListener {
 
   const serve = (req: IncomingMessage, res: ServerResponse, model: string, path: string, body: Buffer, opts?: ServeOptions): Promise<void> =>
     serveRequest({
-      router, logs, timeouts: (m) => config.models.get(m)?.timeouts,
+      router, logs, timeouts: (m) => config.models.get(m)?.timeouts, recording: config.recording,
       sessionHeaders: config.activity.sessionHeaders, captures: deps.activity?.captures, inflight,
     }, req, res, model, path, body, opts);
 
   async function inference(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const body = await readBody(req, config.maxBodyBytes);
     const ct = req.headers['content-type'];
-    const ex = await extractModel(ct, body, url.searchParams);
+    const ex = await extractModel(ct, body, { get: (name) => url.searchParams.get(name) });
     // Profile pin, then selector: the request carries the name they give.
     const d = dispatch({ config, profiles, selectors, status: (m) => router.status(m) }, ex.model);
     try {

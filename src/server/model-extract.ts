@@ -51,7 +51,8 @@ function startsWithBrace(body: Buffer): boolean {
   return false;
 }
 
-export async function extractModel(contentType: string | undefined, body: Buffer, query: URLSearchParams): Promise<Extracted> {
+/** `query` is read only when the body names no model (a URL's `searchParams` is built on first use). */
+export async function extractModel(contentType: string | undefined, body: Buffer, query: Pick<URLSearchParams, 'get'>): Promise<Extracted> {
   const kind = bodyKind(contentType, body);
   let fromBody: unknown;
   let json: Record<string, unknown> | undefined;

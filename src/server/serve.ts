@@ -32,6 +32,8 @@ export interface ServeDeps {
   readonly logs: LogHub;
   /** The model's upstream timeouts (connect, response headers), if any. */
   readonly timeouts: (model: string) => ModelTimeouts | undefined;
+  /** Requests are recorded (config `recording`): when not, answers' token counts and requests' info are not read. */
+  readonly recording: boolean;
   /** Headers whose value is the request's session id, for the activity history. */
   readonly sessionHeaders: readonly string[];
   /** Where request/response captures go; none when captures are off. */
@@ -63,7 +65,7 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
   let loading = opts.loading !== undefined && deps.router.status(model) !== 'ready'
     ? LoadingStream.start(res, deps.router, model, opts.loading.asked)
     : undefined;
-  const request = opts.record === false ? undefined : requestInfo(req, deps.sessionHeaders);
+  const request = opts.record === false || !deps.recording ? undefined : requestInfo(req, deps.sessionHeaders);
   try {
     for (let retry = 0; ; retry++) {
       let lease;
@@ -82,7 +84,7 @@ export async function serve(deps: ServeDeps, req: IncomingMessage, res: ServerRe
       const capture = request === undefined ? undefined : deps.captures?.begin(request.path, req.rawHeaders, body);
       let result;
       try {
-        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model), usage: req.method === 'POST', onAnswer: capture?.onAnswer });
+        result = await forward({ req, res, upstream: lease.upstream, path, body, model, timeouts: deps.timeouts(model), usage: deps.recording && req.method === 'POST', onAnswer: capture?.onAnswer });
       } catch (err) {
         lease.release({ error: String(err) });
         throw err;

@@ -29,12 +29,18 @@ export class UsageTap {
   }
 }
 
-/** The last value of a numeric JSON member `name` in `text`. */
-function last(text: string, name: string): number | undefined {
-  const re = new RegExp(`"${name}"\\s*:\\s*(-?[0-9.eE+]+)`, 'g');
-  let value: number | undefined;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) value = Number(m[1]);
-  return value !== undefined && Number.isFinite(value) && value >= 0 ? value : undefined;
+/** The numeric members read, found in one pass over the text (a regular expression per name cost ~5 µs per answer). */
+const MEMBER = /"(prompt_tokens|input_tokens|prompt_n|completion_tokens|output_tokens|predicted_n|predicted_per_second|prompt_per_second|cached_tokens|cache_read_input_tokens|cache_n)"\s*:\s*(-?[0-9.eE+]+)/g;
+
+/** The last value of each member of MEMBER in `text` (valid, non-negative numbers only). */
+function lastValues(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(MEMBER)) {
+    const value = Number(m[2]);
+    if (Number.isFinite(value) && value >= 0) out.set(m[1]!, value);
+    else out.delete(m[1]!);
+  }
+  return out;
 }
 
 /**
@@ -46,11 +52,12 @@ function last(text: string, name: string): number | undefined {
  */
 export function parseUsage(text: string): TokenUsage | undefined {
   if (!text.includes('"usage"') && !text.includes('"timings"')) return undefined;
-  const promptTokens = last(text, 'prompt_tokens') ?? last(text, 'input_tokens') ?? last(text, 'prompt_n');
-  const completionTokens = last(text, 'completion_tokens') ?? last(text, 'output_tokens') ?? last(text, 'predicted_n');
-  const tokensPerSecond = last(text, 'predicted_per_second');
-  const promptPerSecond = last(text, 'prompt_per_second');
-  const cachedTokens = last(text, 'cached_tokens') ?? last(text, 'cache_read_input_tokens') ?? last(text, 'cache_n');
+  const v = lastValues(text);
+  const promptTokens = v.get('prompt_tokens') ?? v.get('input_tokens') ?? v.get('prompt_n');
+  const completionTokens = v.get('completion_tokens') ?? v.get('output_tokens') ?? v.get('predicted_n');
+  const tokensPerSecond = v.get('predicted_per_second');
+  const promptPerSecond = v.get('prompt_per_second');
+  const cachedTokens = v.get('cached_tokens') ?? v.get('cache_read_input_tokens') ?? v.get('cache_n');
   if (promptTokens === undefined && completionTokens === undefined && tokensPerSecond === undefined) return undefined;
   return {
     ...(promptTokens !== undefined ? { promptTokens } : {}),
