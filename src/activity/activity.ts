@@ -42,10 +42,10 @@ export class Activity {
   readonly #recorder: ActivityRecorder;
   readonly #unsubscribe: () => void;
 
-  private constructor(store: ActivityStore, captures: CaptureStore | undefined, source: FeedSource, onError: (err: unknown, rows: number) => void) {
+  private constructor(store: ActivityStore, captures: CaptureStore | undefined, source: FeedSource, onError: (err: unknown, rows: number) => void, keepRows: number | undefined) {
     this.#store = store;
     this.captures = captures;
-    this.#recorder = new ActivityRecorder({ store, captures, onError });
+    this.#recorder = new ActivityRecorder({ store, captures, onError, ...(keepRows !== undefined ? { keepRows } : {}) });
     this.#unsubscribe = source.subscribe(this.#recorder.listener).unsubscribe;
   }
 
@@ -56,7 +56,9 @@ export class Activity {
         ? { maxRows: config.maxInMemory, retentionMs: 0 }
         : { path: config.storePath, maxRows: config.maxRows, retentionMs: config.retentionMs },
     );
-    return new Activity(store, config.captureBytes > 0 ? new CaptureStore(config.captureBytes) : undefined, source, onError);
+    // In memory (and capped), rows are written only when read: nothing survives a restart anyway.
+    const keepRows = config.storePath === undefined && config.maxInMemory > 0 ? config.maxInMemory : undefined;
+    return new Activity(store, config.captureBytes > 0 ? new CaptureStore(config.captureBytes) : undefined, source, onError, keepRows);
   }
 
   page(q: ActivityQuery): ActivityPage {

@@ -6,6 +6,11 @@
  * loop once `batchRows` wait, never inside the listener or on a request's
  * path. A read (`flush` first) sees every request that has ended.
  *
+ * With `keepRows` (an in-memory store, which keeps that many rows and
+ * survives nothing), rows are written only when read: the last `keepRows`
+ * wait in memory, older ones are dropped as the store would drop them, and
+ * a proxy whose history nobody reads never pays for SQLite inserts.
+ *
  * Recorded: every request a client sent over HTTP to a model (the inference
  * routes, and `/upstream/<model>/…` except GET and HEAD), served or refused.
  * Not recorded: what carries no request info (preloads, `POST
@@ -29,6 +34,8 @@ export interface RecorderOptions {
   readonly flushMs?: number;
   /** A batch this large is written at once (default 200). */
   readonly batchRows?: number;
+  /** Write only on flush (a read, or close), keeping at most this many rows waiting. */
+  readonly keepRows?: number;
 }
 
 const round = (n: number | undefined): number | null => (n === undefined ? null : Math.round(n));
@@ -64,6 +71,11 @@ export class ActivityRecorder {
       promptPerSecond: speed(u?.promptPerSecond), tokensPerSecond: speed(u?.tokensPerSecond), sessionId: ev.request.sessionId ?? null,
     });
     this.#o.captures?.claim(ev.id, id);
+    const keep = this.#o.keepRows;
+    if (keep !== undefined) {
+      if (this.#pending.length >= 2 * keep) this.#pending = this.#pending.slice(-keep); // amortized: one copy per keepRows rows
+      return;
+    }
     if (this.#pending.length >= (this.#o.batchRows ?? 200)) this.#immediate ??= setImmediate(() => this.flush());
     else this.#timer ??= setTimeout(() => this.flush(), this.#o.flushMs ?? 250).unref();
   };
@@ -74,7 +86,8 @@ export class ActivityRecorder {
     clearImmediate(this.#immediate);
     this.#timer = undefined;
     this.#immediate = undefined;
-    const rows = this.#pending;
+    const keep = this.#o.keepRows;
+    const rows = keep !== undefined && this.#pending.length > keep ? this.#pending.slice(-keep) : this.#pending;
     if (rows.length === 0) return;
     this.#pending = [];
     try {

@@ -24,7 +24,7 @@ export class UsageTap {
   /** What the answer reported, or undefined when it reported nothing. */
   usage(): TokenUsage | undefined {
     if (this.#bytes === 0) return undefined;
-    const whole = Buffer.concat(this.#chunks);
+    const whole = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
     return parseUsage(whole.subarray(Math.max(0, whole.length - TAIL_BYTES)).toString('latin1'));
   }
 }

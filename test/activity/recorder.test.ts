@@ -78,3 +78,19 @@ it('a batch that cannot be written is reported and dropped', async () => {
   assert.deepEqual(errors, [1]);
 });
 
+
+it('with keepRows (an in-memory history) nothing is written until a read flushes; only the last keepRows rows are kept, with their ids', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate'] });
+  const store = await ActivityStore.open({ maxRows: 3, retentionMs: 0 });
+  const rec = new ActivityRecorder({ store, onError: assert.fail, batchRows: 2, keepRows: 3 });
+  for (let i = 1; i <= 8; i++) rec.listener(done(i, { status: 200 }));
+  t.mock.timers.tick(10_000);
+  assert.equal(store.page(all).total, 0, 'no timer, no batch: written on a read only');
+  rec.flush();
+  assert.deepEqual(store.page(all).rows.map((r) => r.id), [6, 7, 8]);
+  rec.listener(done(9, { status: 200 }));
+  rec.flush();
+  assert.deepEqual(store.page(all).rows.map((r) => r.id), [7, 8, 9], 'the store keeps its cap as rows arrive');
+  rec.close();
+  store.close();
+});
