@@ -1,5 +1,7 @@
 /** Small helpers for the Markdown report: numbers, signed differences, tables, trace runs, failure lines. */
 import type { Runner, TraceRun } from '../scenarios/traces.ts';
+import { SCHEDULER_TICK_MS } from '../../src/router/ticks.ts';
+import { DEFAULT_LOAD_COST_MS, LOADS_WORTH_WAITING } from '../../src/scheduler/batch.ts';
 import { median } from './stats.ts';
 
 export const n = (x: number | null | undefined, digits = 2): string => (x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits));
@@ -16,7 +18,7 @@ export function failures(runs: readonly TraceRun[]): string[] {
 }
 
 /** What the report's bound column means. */
-export const BOUND_NOTE = 'For batch, the last column is the proxy\'s own wait (arrival → grant, from its event feed) of the request closest to its bound, and that bound (`bench/lib/proxy-waits.ts`: `maxWait + T + (S + L + D) + (k + 1)·(S + L) + k·D` with the run\'s longest stop S, load L and service D, the 50 ms tick T, maxWait at most twice the larger of 1 s and the model\'s longest load, k the other models waiting meanwhile).';
+export const BOUND_NOTE = `For batch, the last column is the proxy's own wait (arrival → grant, from its event feed) of the request closest to its bound, and that bound (\`bench/lib/proxy-waits.ts\`: \`maxWait + T + (S + L + D) + (k + 1)·(S + L) + k·D\` with the run's longest stop S, load L and service D, the ${SCHEDULER_TICK_MS} ms tick T, maxWait at most ${LOADS_WORTH_WAITING} × the larger of ${DEFAULT_LOAD_COST_MS} ms and the model's longest load, k the other models waiting meanwhile).`;
 
 /** batch's proxy-side check against its wait bound: "938 ≤ 3210 ms", "2 over", or '' (another runner, or not checked). */
 function boundCell(x: TraceRun): string {
