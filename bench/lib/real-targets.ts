@@ -3,9 +3,11 @@
  * both in front of the same real llama-server, in one run, each figure the
  * median of per-round values (./../scenarios/side-by-side.ts). Also the A/B
  * trace makespans: serial against the router retired (the row is kept),
- * fifo against the router judged as parity within noise.
+ * fifo against the router judged as parity within noise. Then the batch
+ * scheduler's targets on the traces (./batch-targets.ts).
  */
 import type { RealResult } from '../scenarios/real.ts';
+import { realBatchTargets } from './batch-targets.ts';
 import type { RunnerSummary, SideRunner } from '../scenarios/side-by-side.ts';
 import { median } from './stats.ts';
 import { fmt, notAbove, type Target } from './results.ts';
@@ -45,8 +47,8 @@ function pair(fifo: string, router: string, serial: string | undefined): string 
 }
 
 export function realTargets(real: RealResult | undefined): Target[] {
-  if (real === undefined) return blank('not run');
-  if (real.skipped !== null) return blank(`skipped: ${real.skipped}`);
+  if (real === undefined) return [...blank('not run'), ...realBatchTargets(real)];
+  if (real.skipped !== null) return [...blank(`skipped: ${real.skipped}`), ...realBatchTargets(real)];
   const def = (id: string): Def => DEFS.find((d) => d.id === id)!;
   const t: Target[] = [];
   const side = real.side;
@@ -86,7 +88,7 @@ export function realTargets(real: RealResult | undefined): Target[] {
     le('real-cpu-c1', fifo?.cpuUsPerReq['1'], router?.cpuUsPerReq['1'], serial?.cpuUsPerReq['1'], us);
     le('real-cpu-c8', fifo?.cpuUsPerReq['8'], router?.cpuUsPerReq['8'], serial?.cpuUsPerReq['8'], us);
   }
-  t.push(...makespans(real));
+  t.push(...makespans(real), ...realBatchTargets(real));
   return t;
 }
 

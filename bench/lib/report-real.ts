@@ -1,7 +1,7 @@
 /** Scenario 6's section of BENCHMARKS.md: the side-by-side rows, then the traces. Pure functions. */
 import type { RealResult } from '../scenarios/real.ts';
 import { RUNNER_NAMES, SIDE_RUNNERS, type RunnerSummary, type SideBySideResult } from '../scenarios/side-by-side.ts';
-import { failures, n, signed, table } from './markdown.ts';
+import { BOUND_NOTE, failures, n, signed, table, traceSummary, traceTable } from './markdown.ts';
 
 /** The runners every side-by-side table lists, in this order. */
 const ROWS = ['fifo', 'serial', 'router', 'direct', 'bare'] as const;
@@ -28,9 +28,11 @@ export function renderReal(real: RealResult | undefined): string[] {
       ['stop + spawn → healthy ms (own) / swap to first byte (proxy)', n(real.coldStart.summary.ownStopMs + real.coldStart.summary.ownReadyMs, 1), n(real.coldStart.summary.swapTtfbMs, 1), signed(real.coldStart.summary.swapOverheadP50Ms, 1)],
     ]), '');
   }
-  out.push('Traces: each replayed open loop against modelswap (serial, fifo) and against the router (`--models-max 1`), one model resident at a time.', '');
-  out.push(table(['trace', 'runner', 'requests', 'failed', 'swaps', 'makespan s', 'wait p50 ms', 'wait p95 ms', 'wait max ms'],
-    real.traces.map((x) => [x.trace, x.runner, x.requests, x.failed, x.swaps ?? 'n/a', n(x.makespanMs / 1000), n(x.waitP50Ms, 0), n(x.waitP95Ms, 0), n(x.waitMaxMs, 0)])), '');
+  const runners = [...new Set(real.traces.map((x) => x.runner))].filter((r) => r !== 'llama.cpp router');
+  out.push(`Traces: each replayed open loop against modelswap (${runners.join(', ')}; default settings) and against the router (\`--models-max 1\`), one model resident at a time. Per trace and runner, the median over rounds:`, '');
+  out.push(traceSummary(real.traces), '');
+  out.push(`Every run: ${BOUND_NOTE}`, '');
+  out.push(traceTable(real.traces), '');
   out.push(...failures(real.traces));
   return out;
 }

@@ -1,5 +1,5 @@
 /** Renders one run's Results as BENCHMARKS.md and as an SVG chart of the targets. Pure functions. */
-import { failures, n, table } from './markdown.ts';
+import { BOUND_NOTE, failures, n, table, traceTable } from './markdown.ts';
 import { renderReal } from './report-real.ts';
 import type { Results, Target } from './results.ts';
 
@@ -63,9 +63,8 @@ export function renderMarkdown(r: Results, opts: { chartPath: string; findings: 
   out.push('## 4. Scheduling traces', '');
   if (s.traces === undefined) out.push('Not run.', '');
   else {
-    out.push('Each trace in `bench/traces/` is replayed open loop (every request sent at its recorded time) against a fresh modelswap, one model resident at a time under both schedulers; models load in 500 ms and generate a token per 5 ms. Swaps = model loads. Wait = send to first byte.', '');
-    out.push(table(['trace', 'scheduler', 'requests', 'failed', 'swaps', 'makespan s', 'wait p50 ms', 'wait p95 ms', 'wait max ms'],
-      s.traces.map((x) => [x.trace, x.runner, x.requests, x.failed, x.swaps ?? 'n/a', n(x.makespanMs / 1000), n(x.waitP50Ms, 0), n(x.waitP95Ms, 0), n(x.waitMaxMs, 0)])), '');
+    out.push(`Each trace in \`bench/traces/\` is replayed open loop (every request sent at its recorded time) against a fresh modelswap, one model resident at a time under every scheduler (${[...new Set(s.traces.map((x) => x.runner))].join(', ')}; default settings); models load in 500 ms and generate a token per 5 ms. Swaps = model loads. Wait = send to first byte. ${BOUND_NOTE}`, '');
+    out.push(traceTable(s.traces), '');
     out.push(...failures(s.traces));
   }
 

@@ -5,6 +5,7 @@ import type { RealResult } from '../scenarios/real.ts';
 import type { ScaleResult } from '../scenarios/scale.ts';
 import type { StreamingResult } from '../scenarios/streaming.ts';
 import type { TraceRun } from '../scenarios/traces.ts';
+import { fakeBatchTargets } from './batch-targets.ts';
 import { realTargets } from './real-targets.ts';
 
 export const RESULTS_SCHEMA = 1;
@@ -97,6 +98,7 @@ export function evaluate(s: Results['scenarios']): Target[] {
   const blocking = s.traces?.filter((r) => r.trace === 'long-stream-blocking' && r.upstream === 'fake') ?? [];
   if (blocking.length === 0) t.push({ id: 'blocking-bounded', scenario: '4 traces', label: 'blocking trace: every request answered (longest wait shown)', goal: 'all answered', measured: 'not run', met: null, budgetUsed: null });
   else t.push({ id: 'blocking-bounded', scenario: '4 traces', label: 'blocking trace: every request answered (longest wait shown)', goal: 'all answered', measured: blocking.map((r) => `${r.runner}: ${r.ok}/${r.requests}, max wait ${fmt(r.waitMaxMs / 1000)} s`).join('; '), met: blocking.every((r) => r.failed === 0), budgetUsed: null });
+  t.push(...fakeBatchTargets(s.traces));
   const sc = s.scale;
   if (sc === undefined) t.push({ id: 'scale-errors', scenario: '5 scale', label: 'errors with 1,000 streams open', goal: '= 0', measured: 'not run', met: null, budgetUsed: null });
   else t.push({ id: 'scale-errors', scenario: '5 scale', label: `errors with ${sc.streams.toLocaleString('en-US')} streams open`, goal: '= 0', measured: `${sc.raw.proxy.errors} (at most ${sc.maxOpen} open)`, met: sc.raw.proxy.errors === 0, budgetUsed: null });

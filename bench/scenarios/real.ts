@@ -4,9 +4,10 @@
  * the side-by-side rows (./side-by-side.ts: request overhead, throughput,
  * CPU per request, streaming, cold start and A/B swaps through modelswap
  * fifo and serial, the bare forwarder and llama.cpp's router, against the
- * server reached directly), then the traces against modelswap (both
- * schedulers) and the router. Without the binary or the model, the scenario
- * returns why it was skipped.
+ * server reached directly), then the traces against modelswap (serial,
+ * fifo and batch, each with its default settings) and the router, in that
+ * order on every trace and round. Without the binary or the model, the
+ * scenario returns why it was skipped.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import type { ColdStartResult } from './coldstart.ts';
 import type { OverheadResult } from './overhead.ts';
 import type { StreamingResult } from './streaming.ts';
 import { sideBySide, type SideBySideResult, type SideOptions } from './side-by-side.ts';
-import { describeRun, replay, replayOnRouter, traceFiles, type TraceRun } from './traces.ts';
+import { describeRun, replay, replayOnRouter, SCHEDULERS, traceFiles, type TraceRun } from './traces.ts';
 
 export interface RealOptions {
   readonly side: SideOptions;
@@ -64,13 +65,13 @@ export async function real(o: RealOptions, log: (s: string) => void): Promise<Re
   const kind = llamaServer(binary, model);
   log(' real llama-server, side by side: direct, bare forwarder, modelswap fifo and serial, llama.cpp router');
   const side = await sideBySide(o.side, log, { kind, router: { bin: binary, gguf: model } });
-  log(' real llama-server: traces, modelswap (serial, fifo) vs llama.cpp router (--models-max 1)');
+  log(` real llama-server: traces, modelswap (${SCHEDULERS.join(', ')}) vs llama.cpp router (--models-max 1)`);
   const runs: TraceRun[] = [];
   for (const file of traceFiles().filter((f) => o.abOnly !== true || f.endsWith(`/${o.trace}`))) {
     const trace = readTrace(file);
     const rounds = file.endsWith(`/${o.trace}`) ? o.abRounds : 1;
     for (let r = 0; r < rounds; r++) {
-      for (const run of [() => replay(trace, 'serial', kind), () => replay(trace, 'fifo', kind), () => replayOnRouter(trace, binary, model)]) {
+      for (const run of [...SCHEDULERS.map((s) => () => replay(trace, s, kind)), () => replayOnRouter(trace, binary, model)]) {
         const x = await run();
         runs.push(x);
         log(describeRun(x));

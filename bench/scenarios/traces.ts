@@ -1,22 +1,28 @@
 /**
  * Scenario 4, scheduling traces: each trace in bench/traces/ is replayed open
  * loop (every request sent at its recorded time, whatever happened before)
- * against a fresh modelswap with nothing loaded, once per scheduler. Memory
- * is the same for both: one model at a time (serial evicts all; under fifo
- * every model is in the implicit swap group). Swaps = model loads, counted
- * from the proxy's "upstream ready" log lines.
+ * against a fresh modelswap with nothing loaded, once per scheduler (serial,
+ * fifo, batch, each with its default settings). Memory is the same for all:
+ * one model at a time (serial evicts all; under fifo and batch every model is
+ * in the implicit swap group). Swaps = model loads, counted from the proxy's
+ * "upstream ready" log lines. Before a proxy stops, its event feed gives each
+ * request's wait as the proxy saw it, and for batch the check of its wait
+ * bound (../lib/proxy-waits.ts).
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePortRange } from '../../test/helpers/ports.ts';
 import type { TraceJob, TraceResult } from '../lib/client.ts';
 import { ROOT, runInClient, startProxy } from '../lib/processes.ts';
+import { fetchProxyWaits, type ProxyWaits } from '../lib/proxy-waits.ts';
 import { startRouter } from '../lib/router.ts';
 import { fake, type UpstreamKind } from '../lib/upstreams.ts';
 import { percentile, round } from '../lib/stats.ts';
 import { readTrace, type Trace } from '../lib/trace.ts';
 
-export type SchedulerName = 'serial' | 'fifo';
+export type SchedulerName = 'serial' | 'fifo' | 'batch';
+/** Every scheduler the traces are replayed under, in report order. */
+export const SCHEDULERS: readonly SchedulerName[] = ['serial', 'fifo', 'batch'];
 /** Who ran the trace: modelswap under a scheduler, or llama.cpp's own router mode. */
 export type Runner = SchedulerName | 'llama.cpp router';
 
@@ -34,7 +40,11 @@ export interface TraceRun {
   readonly makespanMs: number;
   readonly waitP50Ms: number;
   readonly waitP95Ms: number;
+  /** Absent in results saved before batch joined the traces. */
+  readonly waitP99Ms?: number;
   readonly waitMaxMs: number;
+  /** modelswap's own record of the run (its event feed); absent for the router, in older results, or if the feed could not be read. */
+  readonly proxy?: ProxyWaits;
 }
 
 export const TRACE_DIR = join(ROOT, 'bench/traces');
@@ -66,12 +76,15 @@ export async function replay(trace: Trace, scheduler: SchedulerName, kind: Upstr
   const base = await freePortRange(1 + Object.keys(trace.models).length);
   const proxy = await startProxy(configFor(trace, scheduler, base, kind), base);
   let result: TraceResult;
+  let waits: ProxyWaits | undefined;
   try {
     result = await runInClient<TraceResult>(traceJob(trace, proxy.origin, kind));
+    waits = await fetchProxyWaits(proxy.origin, scheduler === 'batch');
   } finally {
     await proxy.stop();
   }
-  return summarizeRun(trace, kind.name, scheduler, result, proxy.logs.filter((l) => l.msg === 'upstream ready').length);
+  const run = summarizeRun(trace, kind.name, scheduler, result, proxy.logs.filter((l) => l.msg === 'upstream ready').length);
+  return waits === undefined ? run : { ...run, proxy: waits };
 }
 
 function traceJob(trace: Trace, origin: string, kind: UpstreamKind): TraceJob {
@@ -96,6 +109,7 @@ function summarizeRun(trace: Trace, upstream: UpstreamKind['name'], runner: Runn
     makespanMs: round(result.makespanMs, 1),
     waitP50Ms: round(percentile(waits, 50), 1),
     waitP95Ms: round(percentile(waits, 95), 1),
+    waitP99Ms: round(percentile(waits, 99), 1),
     waitMaxMs: round(Math.max(...waits), 1),
   };
 }
@@ -116,14 +130,16 @@ export async function replayOnRouter(trace: Trace, bin: string, gguf: string): P
 }
 
 export function describeRun(run: TraceRun): string {
-  return `  ${run.trace} / ${run.upstream} / ${run.runner}: ${run.swaps ?? '?'} swaps, makespan ${(run.makespanMs / 1000).toFixed(2)} s, wait p50 ${run.waitP50Ms} ms p95 ${run.waitP95Ms} ms max ${run.waitMaxMs} ms, ${run.failed} failed${run.firstFailure === null ? '' : ` (${run.firstFailure})`}`;
+  const b = run.proxy?.bound;
+  const bound = b === undefined ? '' : `, proxy wait ≤ bound: ${b.over === 0 ? 'yes' : `${b.over} over`} (closest ${b.tightest.waitMs} of ${Math.round(b.tightest.boundMs)} ms)`;
+  return `  ${run.trace} / ${run.upstream} / ${run.runner}: ${run.swaps ?? '?'} swaps, makespan ${(run.makespanMs / 1000).toFixed(2)} s, wait p50 ${run.waitP50Ms} ms p95 ${run.waitP95Ms} ms p99 ${run.waitP99Ms ?? '?'} ms max ${run.waitMaxMs} ms${bound}, ${run.failed} failed${run.firstFailure === null ? '' : ` (${run.firstFailure})`}`;
 }
 
 export async function traces(files: readonly string[], log: (s: string) => void): Promise<TraceRun[]> {
   const runs: TraceRun[] = [];
   for (const file of files) {
     const trace = readTrace(file);
-    for (const scheduler of ['serial', 'fifo'] as const) {
+    for (const scheduler of SCHEDULERS) {
       const run = await replay(trace, scheduler);
       runs.push(run);
       log(describeRun(run));

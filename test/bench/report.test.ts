@@ -159,3 +159,61 @@ test('without a llama-server every scenario-6 row says why it was skipped', () =
   const md = renderReal(real).join('\n');
   for (const name of ['modelswap fifo', 'modelswap serial', 'llama.cpp router', 'direct (no proxy)']) assert.ok(md.includes(`| ${name} | skipped: LLAMA_SERVER is not set |`), name);
 });
+
+/** A run of `trace` on llama-server with the given swaps, wait p50 and p99, and (batch) the bound check. */
+function realRun(trace: string, runner: TraceRun['runner'], swaps: number, p50: number, p99: number | undefined, over?: number): TraceRun {
+  const base: TraceRun = { ...run(trace, runner, swaps), upstream: 'llama-server', waitP50Ms: p50, ...(p99 === undefined ? {} : { waitP99Ms: p99 }) };
+  if (over === undefined) return base;
+  return { ...base, proxy: { granted: 10, waitMaxMs: 900, loadMaxMs: 250, stopMaxMs: 15, serviceMaxMs: 100, bound: { over, tightest: { model: 'a', waitMs: 900, boundMs: 3000 } } } };
+}
+
+test('scenario 6 judges batch on the bursty and alternating traces against fifo and the router, medians over rounds', () => {
+  const real: RealResult = {
+    skipped: null, binary: 'llama-server', model: 'tiny.gguf',
+    traces: [
+      realRun('bursty-3models', 'serial', 54, 3000, 5500),
+      realRun('bursty-3models', 'fifo', 18, 310, 800),
+      realRun('bursty-3models', 'batch', 10, 300, 2500, 0),
+      realRun('bursty-3models', 'llama.cpp router', 15, 312, 2400),
+      ...[0, 1, 2].flatMap((i) => [
+        realRun('alternating-ab', 'fifo', 20, 350, 600),
+        realRun('alternating-ab', 'batch', [12, 14, 15][i]!, [260, 280, 300][i]!, i === 1 ? undefined : 500, i === 2 ? 1 : 0),
+        realRun('alternating-ab', 'llama.cpp router', [21, 22, 22][i]!, [268, 267, 288][i]!, 550),
+      ]),
+    ],
+  };
+  const t = evaluate({ real });
+  const by = (id: string) => t.find((x) => x.id === id)!;
+  const b = (what: string) => by(`real-batch-${what}-bursty-3models`);
+  const a = (what: string) => by(`real-batch-${what}-alternating-ab`);
+  assert.deepEqual([b('swaps-vs-fifo').met, b('swaps-vs-fifo').measured], [true, '10 ÷ 18 = 0.56×']);
+  assert.deepEqual([b('swaps-vs-router').met, b('swaps-vs-router').measured], [true, '10 ÷ 15 = 0.67×']);
+  assert.equal(b('p50').met, true, '300 ms ≤ 312 ms');
+  assert.deepEqual([b('p99').met, b('p99').measured], [false, 'batch 2500 ms; router 2400 ms; fifo 800 ms']);
+  assert.deepEqual([b('bound').met, b('bound').measured], [true, '0 of 10 over (closest 900 of 3000 ms)']);
+  assert.equal(b('swaps-vs-fifo').label, 'bursty trace: batch swaps ÷ fifo\'s');
+  assert.deepEqual([a('swaps-vs-fifo').met, a('swaps-vs-fifo').measured], [true, '14 ÷ 20 = 0.70× (median of 3 rounds)'], '14 is exactly 0.7 × 20');
+  assert.equal(a('swaps-vs-router').met, true, '14 ≤ 0.7 × 22');
+  assert.deepEqual([a('p50').met, a('p50').measured], [false, 'batch 280 ms; router 268 ms; fifo 350 ms (median of 3 rounds)']);
+  assert.equal(a('p99').met, null, 'a round saved without p99 leaves the median unknown');
+  assert.equal(a('bound').met, false, 'one round had a wait beyond its bound');
+  const over = evaluate({ real: { ...real, traces: real.traces.map((x) => (x.runner === 'batch' && x.trace === 'bursty-3models' ? { ...x, swaps: 11 } : x)) } });
+  assert.equal(over.find((x) => x.id === 'real-batch-swaps-vs-router-bursty-3models')!.met, false, '11 > 0.7 × 15');
+
+  const md = renderReal(real).join('\n');
+  assert.match(md, /\| alternating-ab \| batch \| 3 \| 0 \| 14 \| 1\.00 \| 280 \| n\/a \| 3 \|/, 'the per-trace summary: medians over rounds, p99 unknown');
+  assert.match(md, /\| bursty-3models \| llama\.cpp router \| 1 \| 0 \| 15 \| 1\.00 \| 312 \| 2400 \| 3 \|/);
+  assert.match(md, /\| alternating-ab \| batch \| 10 \| 0 \| 15 \| 1\.00 \| 300 \| 2 \| 500 \| 3 \| \*\*1 over\*\* \|/, 'a run over its bound says so');
+});
+
+test('results saved before batch joined the traces still evaluate and render', () => {
+  // No batch runs, no p99, no proxy record: the shape of results saved before.
+  const old: RealResult = { skipped: null, binary: 'llama-server', model: 'tiny.gguf', traces: [run('bursty-3models', 'fifo', 18), run('bursty-3models', 'llama.cpp router', 15)] };
+  const t = evaluate({ real: old, traces: [run('bursty-3models', 'serial', 54), run('bursty-3models', 'fifo', 16)] });
+  const batch = t.filter((x) => x.id.startsWith('real-batch-') || x.id === 'batch-bound');
+  assert.equal(batch.length, 11);
+  for (const x of batch) assert.equal(x.met, null, x.id);
+  assert.equal(t.find((x) => x.id === 'real-batch-swaps-vs-fifo-bursty-3models')!.measured, 'batch not run');
+  assert.equal(t.find((x) => x.id === 'batch-bound')!.measured, 'not run');
+  assert.match(renderReal(old).join('\n'), /\| bursty-3models \| fifo \| 10 \| 0 \| 18 \| 1\.00 \| 1 \| 2 \| n\/a \| 3 \|  \|/, 'p99 n/a, no bound column');
+});

@@ -59,13 +59,19 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.ok(cs.summary.ownReadyMs >= cs.loadMs, 'the upstream answers 503 for its load time');
   assert.ok(cs.summary.coldTtfbMs >= cs.loadMs && cs.summary.swapTtfbMs >= cs.loadMs, 'a cold start or swap cannot beat the load');
 
-  assert.deepEqual(s.traces!.map((x) => x.runner), ['serial', 'fifo']);
+  assert.deepEqual(s.traces!.map((x) => x.runner), ['serial', 'fifo', 'batch']);
   for (const run of s.traces!) {
     assert.equal(run.failed, 0, run.firstFailure ?? '');
     assert.equal(run.ok, 4);
     assert.ok(run.swaps !== null && run.swaps >= 2, 'both models were loaded');
-    assert.ok(run.makespanMs > 0 && run.waitMaxMs >= run.waitP50Ms);
+    assert.ok(run.makespanMs > 0 && run.waitMaxMs >= run.waitP99Ms! && run.waitP99Ms! >= run.waitP50Ms);
+    assert.equal(run.proxy?.granted, 4, 'the proxy\'s event feed was read before it stopped');
+    assert.ok(run.proxy!.loadMaxMs >= 50, 'the fake\'s load time is in the feed\'s loads');
+    assert.equal(run.proxy!.bound === undefined, run.runner !== 'batch', 'the bound is checked for batch only');
   }
+  const bound = s.traces!.find((x) => x.runner === 'batch')!.proxy!.bound!;
+  assert.equal(bound.over, 0);
+  assert.ok(bound.tightest.boundMs > bound.tightest.waitMs && bound.tightest.waitMs >= 0);
 
   assert.equal(s.scale!.raw.proxy.errors, 0);
   assert.equal(s.scale!.maxOpen, s.scale!.streams, 'every stream was open at once');
@@ -73,11 +79,12 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   assert.equal(s.real!.skipped, 'smoke run');
 
   const ids = r.targets.map((x) => x.id);
-  for (const id of ['c1-added-p50', 'c64-throughput', 'recording-cpu', 'recording-throughput', 'recording-c1-p50', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'scale-errors', 'scale-rss', 'router-makespan-fifo', 'real-c8-throughput', 'real-cpu-c1']) {
+  for (const id of ['c1-added-p50', 'c64-throughput', 'recording-cpu', 'recording-throughput', 'recording-c1-p50', 'chunk-added-p50', 'coalesced', 'cold-overhead', 'swap-overhead', 'bursty-swaps', 'blocking-bounded', 'batch-bound', 'scale-errors', 'scale-rss', 'router-makespan-fifo', 'real-c8-throughput', 'real-cpu-c1', 'real-batch-swaps-vs-router-bursty-3models', 'real-batch-p99-alternating-ab']) {
     assert.ok(ids.includes(id), `target ${id} reported`);
   }
   for (const target of r.targets) assert.ok(target.met === null || typeof target.met === 'boolean');
   assert.equal(r.targets.find((x) => x.id === 'bursty-swaps')!.met, null, 'the smoke trace is not the bursty one');
+  assert.equal(r.targets.find((x) => x.id === 'batch-bound')!.met, true, 'batch\'s waits on the smoke trace are within its bound');
 
   const md = readFileSync(report, 'utf8');
   assert.match(md, /^# modelswap benchmarks/);
@@ -85,6 +92,7 @@ test('npm run bench -- --smoke runs every scenario and writes JSON, Markdown and
   for (const h of ['## 1. Request overhead', '## 2. Streaming', '## 3. Cold start and swap', '## 4. Scheduling traces', '## 5. Scale', '## 6. Real upstream']) assert.ok(md.includes(h), h);
   assert.match(md, /Skipped: smoke run/);
   assert.match(md, /\| modelswap fifo \| skipped: smoke run \|/, 'the side-by-side rows say why they are skipped');
+  assert.match(md, /\| smoke \| batch \| 4 \| 0 \| \d+ \| [\d.]+ \| \d+ \| \d+ \| \d+ \| \d+ \| \d+ ≤ \d+ \|/, 'batch\'s row shows its wait against its bound');
   assert.match(md, /!\[[^\]]*\]\(chart\.svg\)/, 'the chart is linked relative to the report');
 
   const svg = readFileSync(join(dir, 'chart.svg'), 'utf8');
