@@ -69,7 +69,13 @@ import type {
 } from './types.ts';
 import { WaitingBook } from './waiting-book.ts';
 
-/** The load cost assumed for a model with no load history: the same for every model, so counts decide. */
+/**
+ * The load cost assumed for a model with no load history while no model seen
+ * has one: the same for every model, so counts decide. Once some have one, a
+ * model without is assumed to cost their median (models on one machine load
+ * alike; a fixed second made a fresh proxy's first requests wait 2 s where
+ * loads take a quarter of that).
+ */
 export const DEFAULT_LOAD_COST_MS = 1000;
 
 /** A model's default maxWait, in its load costs: evicting and reloading it costs two loads. */
@@ -109,10 +115,20 @@ export class BatchScheduler implements Scheduler {
     this.#priority = opts.priority;
     this.#now = opts.now;
     const cost = opts.loadCostMs;
-    this.#cost = (m) => Math.max(1, cost?.(m) ?? DEFAULT_LOAD_COST_MS);
+    this.#cost = (m) => Math.max(1, cost?.(m) ?? this.#typicalCost(cost) ?? DEFAULT_LOAD_COST_MS);
     this.#maxWait = fixed === undefined ? (m) => LOADS_WORTH_WAITING * this.#cost(m) : () => fixed;
     this.#linger = opts.tickMs !== undefined;
     this.#res = new Reservations(opts.effects, opts.isKnown, opts.concurrencyLimit, opts.refusal);
+  }
+
+  /** The median load cost of the models seen that have one. */
+  #typicalCost(cost: ((model: string) => number | undefined) | undefined): number | undefined {
+    const known: number[] = [];
+    for (const m of this.#lastArrival.keys()) {
+      const c = cost?.(m);
+      if (c !== undefined) known.push(c);
+    }
+    return known.length === 0 ? undefined : known.sort((a, b) => a - b)[Math.floor(known.length / 2)];
   }
 
   onRequest(req: SchedRequest): void {

@@ -215,3 +215,12 @@ runSchedulerSuite({
   name: 'batch (maxWait 0, every request overdue)',
   create: (effects, opts) => new BatchScheduler({ ...opts, effects, maxWaitMs: 0, now: () => 0 }),
 });
+
+test('a model with no load history costs the median of the models seen that have one (else 1 s): its maxWait follows', () => {
+  const h = new BatchHarness({ evict: exclusive, cost: { a: 200 } });
+  h.fx.setStatus('ready', 'a');
+  h.at(0).send('a');
+  h.at(0).send('c'); // no history: costs what a costs (200 ms), so its maxWait is 400 ms, not 2 s
+  assert.equal(h.fx.served(h.at(399).send('a')), 1, 'c is due at 400 ms');
+  assert.equal(h.fx.served(h.at(400).send('a')), 0, 'c is overdue at 400 ms: a is closed');
+});
