@@ -172,7 +172,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     throw err;
   }
   const recent = new RecentEvents();
-  const unsubscribeRecent = recorded.subscribe(recent.record).unsubscribe;
+  const unsubscribeRecent = recorded.subscribe(recent.record, RecentEvents.TYPES).unsubscribe;
   const app = createApp({ config: () => current, router, logger, logs, metrics, activity, recent });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)

@@ -13,8 +13,9 @@
  *
  * With --fake, each build fronts the project's fake llama-server instead (no
  * LLAMA_SERVER needed): the proxy's own cost, as in the overhead scenario.
- * With --b-unrecorded, B runs with `recording: false` (A and B may then be
- * the same build: what recording costs).
+ * With --a-unrecorded or --b-unrecorded, that side runs with `recording:
+ * false` (A and B may then be the same build: what recording costs; swap the
+ * sides to see any bias of the slots).
  *
  * Prints every round and the medians; B ÷ A per round for CPU and req/s.
  */
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     'warmup-ms': { type: 'string', default: '500' },
     c: { type: 'string', default: '1,8' },
     fake: { type: 'boolean', default: false },
+    'a-unrecorded': { type: 'boolean', default: false },
     'b-unrecorded': { type: 'boolean', default: false },
   },
   strict: true,
@@ -64,7 +66,7 @@ async function phase(proxy: Proxy, c: number): Promise<Sample> {
 
 const log = (s: string): void => void process.stdout.write(`${s}\n`);
 log(`${new Date().toISOString()} ${cpus()[0]?.model ?? ''}, ${cpus().length} CPUs, load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-const a = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), first, { cli: args.a });
+const a = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), first, { cli: args.a, ...(args['a-unrecorded'] ? { recording: false } : {}) });
 const b = await startLoadedProxy('bench', (port) => kind.argv(port, 'bench', { tokens: 8 }), first, { cli: args.b, ...(args['b-unrecorded'] ? { recording: false } : {}) });
 const samples = new Map<string, Sample[]>();
 const push = (key: string, s: Sample): void => void samples.set(key, [...(samples.get(key) ?? []), s]);

@@ -5,7 +5,7 @@
  * has ended is always in the answer.
  */
 import type { ActivityConfig } from '../config/types.ts';
-import type { FeedListener } from '../router/feed.ts';
+import type { FeedEventType, FeedListener } from '../router/feed.ts';
 import { CaptureStore, captureJson } from './captures.ts';
 import { exportChunks } from './export.ts';
 import type { ActivityFilter, ActivityQuery, SortKey } from './query.ts';
@@ -33,7 +33,7 @@ export interface ActivityStats {
 
 /** What the history needs of the router. */
 export interface FeedSource {
-  subscribe(listener: FeedListener): { readonly unsubscribe: () => void };
+  subscribe(listener: FeedListener, types?: readonly FeedEventType[]): { readonly unsubscribe: () => void };
 }
 
 export class Activity {
@@ -46,7 +46,7 @@ export class Activity {
     this.#store = store;
     this.captures = captures;
     this.#recorder = new ActivityRecorder({ store, captures, onError, ...(keepRows !== undefined ? { keepRows } : {}) });
-    this.#unsubscribe = source.subscribe(this.#recorder.listener).unsubscribe;
+    this.#unsubscribe = source.subscribe(this.#recorder.listener, ['load', 'request']).unsubscribe;
   }
 
   /** Opens the store (an ActivityStoreError when store.path cannot be used) and starts recording. */

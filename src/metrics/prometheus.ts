@@ -6,11 +6,11 @@
  * several instances in one process (tests) never share counters.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FeedEvent, ModelSnapshot, TokenUsage } from '../router/feed.ts';
+import type { FeedEvent, FeedEventType, ModelSnapshot, TokenUsage } from '../router/feed.ts';
 
 /** What the metrics need of the router. */
 export interface MetricsSource {
-  subscribe(listener: (ev: FeedEvent) => void): { readonly snapshot: ModelSnapshot[]; readonly unsubscribe: () => void };
+  subscribe(listener: (ev: FeedEvent) => void, types?: readonly FeedEventType[]): { readonly snapshot: ModelSnapshot[]; readonly unsubscribe: () => void };
   snapshot(): ModelSnapshot[];
 }
 
@@ -70,7 +70,8 @@ export class Metrics {
         for (const m of snap()) for (const s of STATES) this.set({ model: m.model, state: s }, m.state === s ? 1 : 0);
       },
     });
-    this.#unsubscribe = source.subscribe((ev) => this.#on(ev)).unsubscribe;
+    // Not `queue`: the gauges are read from the snapshot when scraped.
+    this.#unsubscribe = source.subscribe((ev) => this.#on(ev), ['model', 'load', 'request']).unsubscribe;
   }
 
   /** Prometheus text exposition. */

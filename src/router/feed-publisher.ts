@@ -52,7 +52,7 @@ export class FeedPublisher {
     const load: ActiveLoad = { startedAt: Date.now(), t0: performance.now(), evicting: [...evicting], estimateMs: this.history.estimate(model), reason };
     this.#loads.set(model, load);
     for (const m of evicting) this.#evictedBy.set(m, model);
-    if (this.feed.active) this.feed.publish({ type: 'load', at: load.startedAt, model, phase: 'started', ...this.#progress(load) });
+    if (this.feed.wants('load')) this.feed.publish({ type: 'load', at: load.startedAt, model, phase: 'started', ...this.#progress(load) });
   }
 
   /** The swap for `model` ended (swapDone). */
@@ -62,7 +62,7 @@ export class FeedPublisher {
     this.#loads.delete(model);
     for (const m of load.evicting) if (this.#evictedBy.get(m) === model) this.#evictedBy.delete(m);
     if (error === undefined) this.history.record(model, t.loadMs);
-    if (!this.feed.active) return;
+    if (!this.feed.wants('load')) return;
     const phase = error === undefined ? 'ready' : t.cancelled ? 'cancelled' : 'failed';
     this.feed.publish({
       type: 'load', at: Date.now(), model, phase, ...this.#progress(load),
@@ -72,12 +72,12 @@ export class FeedPublisher {
 
   /** A request was granted after `waitedMs`. */
   granted(id: number, model: string, waitedMs: number): void {
-    if (this.feed.active) this.feed.publish({ type: 'request', at: Date.now(), phase: 'granted', id, model, waitedMs: Math.round(waitedMs) });
+    if (this.feed.wants('request')) this.feed.publish({ type: 'request', at: Date.now(), phase: 'granted', id, model, waitedMs: Math.round(waitedMs) });
   }
 
   /** A request ended before its grant: failed (`err`) or withdrawn by its client (no `err`). */
   ended(id: number, model: string, waitedMs: number, request: RequestInfo | undefined, err?: ProxyError): void {
-    if (!this.feed.active) return;
+    if (!this.feed.wants('request')) return;
     const why = err === undefined
       ? { clientAborted: true, error: 'client closed the request before its grant' }
       : { error: err.message, errorCode: err.code };
@@ -87,7 +87,7 @@ export class FeedPublisher {
 
   /** A granted request was served (its lease released with what the HTTP layer saw). */
   served(id: number, model: string, times: LeaseTimes, outcome: ServeOutcome | undefined, request: RequestInfo | undefined): void {
-    if (!this.feed.active) return;
+    if (!this.feed.wants('request')) return;
     this.feed.publish({
       type: 'request', at: Date.now(), phase: 'done', id, model,
       waitedMs: Math.round(times.grantedAt - times.arrivedAt), durationMs: Math.round(performance.now() - times.arrivedAt), ...outcome,
@@ -97,7 +97,7 @@ export class FeedPublisher {
 
   /** About every second while loads run. */
   tick(): void {
-    if (!this.feed.active) return;
+    if (!this.feed.wants('load')) return;
     const at = Date.now();
     for (const [model, load] of this.#loads) this.feed.publish({ type: 'load', at, model, phase: 'progress', ...this.#progress(load) });
   }
@@ -114,7 +114,7 @@ export class FeedPublisher {
 
   /** A model's process changed state; `current` is false for the old process of a reloaded model. */
   status(model: string, state: ProcessStatus, detail: StatusDetail, preloading: boolean): void {
-    if (!this.feed.active) return;
+    if (!this.feed.wants('model')) return;
     let reason: StateReason | undefined = detail.reason;
     if (state === 'starting') reason = preloading ? 'preload' : 'request';
     if (state === 'ready') reason = 'ready';
@@ -124,7 +124,7 @@ export class FeedPublisher {
 
   /** After each event: publish the counts of models whose counts changed. */
   counts(models: Iterable<string>, load: (model: string) => ModelLoad): void {
-    if (!this.feed.active) return;
+    if (!this.feed.wants('queue')) return;
     for (const model of models) {
       const l = load(model);
       const key = l.inFlight * COUNT_SHIFT + l.waiting;

@@ -92,23 +92,34 @@ export interface ModelSnapshot {
 }
 
 export type FeedListener = (ev: FeedEvent) => void;
+export type FeedEventType = FeedEvent['type'];
+export const FEED_EVENT_TYPES: readonly FeedEventType[] = ['model', 'load', 'queue', 'request'];
 
+/**
+ * The listeners, by the event types each asked for. Publishers ask `wants`
+ * before building an event: a type nobody listens to costs nothing (the
+ * recorders take no `queue` events, so with no live view open, none is built).
+ */
 export class EventFeed {
-  readonly #listeners = new Set<FeedListener>();
+  readonly #byType = new Map<FeedEventType, Set<FeedListener>>(FEED_EVENT_TYPES.map((t) => [t, new Set()]));
 
-  /** Whether anyone listens: when not, publishers skip building events. */
-  get active(): boolean {
-    return this.#listeners.size > 0;
+  /** Whether anyone listens to `type`. */
+  wants(type: FeedEventType): boolean {
+    return this.#byType.get(type)!.size > 0;
   }
 
   publish(ev: FeedEvent): void {
-    for (const l of this.#listeners) l(ev);
+    for (const l of this.#byType.get(ev.type)!) l(ev);
   }
 
-  /** Returns the unsubscribe function. */
-  subscribe(listener: FeedListener): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+  /** Listen to `types` (default: all). Returns the unsubscribe function. */
+  subscribe(listener: FeedListener, types: readonly FeedEventType[] = FEED_EVENT_TYPES): () => void {
+    // A wrapper per subscription, so that the same function subscribed twice is two subscriptions.
+    const l: FeedListener = (ev) => listener(ev);
+    for (const t of types) this.#byType.get(t)!.add(l);
+    return () => {
+      for (const t of types) this.#byType.get(t)!.delete(l);
+    };
   }
 }
 

@@ -21,7 +21,7 @@ import type { Upstream } from '../process/types.ts';
 import type { Scheduler, UnloadReason } from '../scheduler/types.ts';
 import { Bookkeeping } from './bookkeeping.ts';
 import type { RouterEvent } from './events.ts';
-import type { FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
+import type { FeedEventType, FeedListener, ModelSnapshot, RequestInfo } from './feed.ts';
 import { FeedPublisher } from './feed-publisher.ts';
 import { Grants, type Lease } from './grants.ts';
 import { onHandlerError } from './handler-error.ts';
@@ -142,8 +142,8 @@ export class Router {
    * the same step, so no change falls between the two). Call `unsubscribe`
    * when done. The listener runs on the run loop: it must not throw or block.
    */
-  subscribe(listener: FeedListener): { readonly snapshot: ModelSnapshot[]; readonly unsubscribe: () => void } {
-    const unsubscribe = this.#publisher.feed.subscribe(listener);
+  subscribe(listener: FeedListener, types?: readonly FeedEventType[]): { readonly snapshot: ModelSnapshot[]; readonly unsubscribe: () => void } {
+    const unsubscribe = this.#publisher.feed.subscribe(listener, types);
     return { snapshot: this.snapshot(), unsubscribe };
   }
 

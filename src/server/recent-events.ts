@@ -4,12 +4,14 @@
  * `GET /api/events/recent` answers it as JSON.
  *
  * Kept: model state changes, loads (without their once-a-second `progress`
- * events, which the start and end of a load sum up), queue counts and
- * request summaries, for at most `maxAgeMs` and at most `maxEvents`, oldest
- * dropped first. Subscribing keeps the feed active, so the router builds its
+ * events, which the start and end of a load sum up) and requests' `done`
+ * summaries (which carry when each was granted), for at most `maxAgeMs` and
+ * at most `maxEvents`, oldest dropped first. Not kept: queue counts and
+ * grants, three events per request that the timeline does not draw (a
+ * subscription without `queue` also spares the router from building them). Subscribing keeps the feed active, so the router builds its
  * events even when no client listens; that is the cost of having a past.
  */
-import type { FeedEvent } from '../router/feed.ts';
+import type { FeedEvent, FeedEventType } from '../router/feed.ts';
 
 export interface RecentEventsOptions {
   /** Default 5,000. */
@@ -21,6 +23,8 @@ export interface RecentEventsOptions {
 }
 
 export class RecentEvents {
+  /** The event types to subscribe this to. */
+  static readonly TYPES: readonly FeedEventType[] = ['model', 'load', 'request'];
   readonly #events: FeedEvent[] = [];
   /** Index of the oldest kept event: the array is compacted only now and then. */
   #head = 0;
@@ -36,7 +40,7 @@ export class RecentEvents {
 
   /** A feed listener: cheap, never throws. */
   readonly record = (ev: FeedEvent): void => {
-    if (ev.type === 'load' && ev.phase === 'progress') return;
+    if ((ev.type === 'load' && ev.phase === 'progress') || (ev.type === 'request' && ev.phase === 'granted') || ev.type === 'queue') return;
     this.#events.push(ev);
     this.#trim();
   };
