@@ -4,12 +4,9 @@ import { test } from 'node:test';
 import { proxyWaits } from '../../bench/lib/proxy-waits.ts';
 import type { FeedEvent } from '../../src/router/feed.ts';
 
-/** A request of `model` that arrived at `arrivedAt`, was granted `waitedMs` later and served for `serviceMs`. */
+/** A request of `model` that arrived at `arrivedAt`, was granted `waitedMs` later and served for `serviceMs`: its done event, all the recent past keeps of it. */
 function req(id: number, model: string, arrivedAt: number, waitedMs: number, serviceMs: number): FeedEvent[] {
-  return [
-    { type: 'request', at: arrivedAt + waitedMs, phase: 'granted', id, model, waitedMs },
-    { type: 'request', at: arrivedAt + waitedMs + serviceMs, phase: 'done', id, model, waitedMs, durationMs: waitedMs + serviceMs, status: 200 },
-  ];
+  return [{ type: 'request', at: arrivedAt + waitedMs + serviceMs, phase: 'done', id, model, waitedMs, durationMs: waitedMs + serviceMs, status: 200 }];
 }
 
 function ready(model: string, at: number, stopMs: number, loadMs: number): FeedEvent {
@@ -21,7 +18,7 @@ test('the longest wait, load, stop and service come from the feed; other runners
   assert.deepEqual(w, { granted: 2, waitMaxMs: 600, loadMaxMs: 300, stopMaxMs: 20, serviceMaxMs: 90 });
 });
 
-test('the bound: maxWait (twice the larger of 1 s and the longest load) + T + (S + L + D) + (k + 1)(S + L) + k·D', () => {
+test('the bound: maxWait (twice the larger of 1 s and the longest load of any model) + T + (S + L + D) + (k + 1)(S + L) + k·D', () => {
   // b waits while a's request does (k = 1): 2000 + 50 + (20 + 300 + 90) + 2·320 + 90 = 3190 ms.
   const events = [ready('a', 300, 0, 300), ...req(1, 'a', 0, 300, 40), ready('b', 700, 20, 300), ...req(2, 'b', 100, 600, 90)];
   const w = proxyWaits(events, { bound: true });
@@ -40,9 +37,10 @@ test('a wait beyond its bound is counted', () => {
   assert.deepEqual(w.bound?.tightest, { model: 'b', waitMs: 2000, boundMs: 1690 });
 });
 
-test('a request that failed before its grant is not a wait', () => {
+test('a request that ended before its grant (refused, or its client left) is not a wait', () => {
   const failed: FeedEvent = { type: 'request', at: 50, phase: 'done', id: 9, model: 'a', waitedMs: 50, durationMs: 50, errorCode: 'MODEL_NOT_FOUND', error: 'no' };
-  const w = proxyWaits([failed, ready('a', 300, 0, 300), ...req(1, 'a', 0, 300, 40)], { bound: true });
+  const left: FeedEvent = { type: 'request', at: 80, phase: 'done', id: 8, model: 'a', waitedMs: 80, durationMs: 80, clientAborted: true, error: 'client closed the request before its grant' };
+  const w = proxyWaits([failed, left, ready('a', 300, 0, 300), ...req(1, 'a', 0, 300, 40)], { bound: true });
   assert.equal(w.granted, 1);
   assert.equal(w.serviceMaxMs, 40);
 });

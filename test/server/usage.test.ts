@@ -1,7 +1,7 @@
 /** Token counts read from the end of an answer (JSON body or SSE stream), never from a buffered copy. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseUsage, UsageTap } from '../../src/server/usage.ts';
+import { parseUsage, TAIL_BYTES, UsageTap } from '../../src/server/usage.ts';
 
 test('OpenAI usage and llama-server timings in a JSON body', () => {
   const body = JSON.stringify({ choices: [{ message: { content: 'hi' } }], usage: { prompt_tokens: 12, completion_tokens: 34, total_tokens: 46 }, timings: { prompt_n: 12, predicted_n: 34, predicted_per_second: 56.5 } });
@@ -30,6 +30,21 @@ test('the tap keeps only the tail: usage at the end of a large answer is found, 
   tap.push(Buffer.from('data: {"choices":[],"usage":{"prompt_tokens":11,"completion_tokens":5000}}\n\ndata: [DONE]\n\n'));
   assert.deepEqual(tap.usage(), { promptTokens: 11, completionTokens: 5000 });
   assert.equal(new UsageTap().usage(), undefined);
+});
+
+test('the tap reads the same as the whole answer would, whatever the chunk sizes (copies, never the chunks)', () => {
+  const answer = Buffer.from(`${'data: {"choices":[{"delta":{"content":"abc"}}]}\n\n'.repeat(400)}data: {"choices":[],"usage":{"prompt_tokens":9,"completion_tokens":400}}\n\ndata: [DONE]\n\n`);
+  const expected = parseUsage(answer.toString('latin1'));
+  assert.deepEqual(expected, { promptTokens: 9, completionTokens: 400 });
+  for (const size of [1, 7, 100, 1000, TAIL_BYTES - 1, TAIL_BYTES, TAIL_BYTES + 1, 3 * TAIL_BYTES, answer.length]) {
+    const tap = new UsageTap();
+    for (let i = 0; i < answer.length; i += size) {
+      const chunk = Buffer.from(answer.subarray(i, i + size));
+      tap.push(chunk);
+      chunk.fill(0); // the caller's buffer is reused: the tap must have copied
+    }
+    assert.deepEqual(tap.usage(), expected, `chunks of ${size} bytes`);
+  }
 });
 
 test('prompt speed and cached prompt tokens (llama-server timings, OpenAI details, Anthropic cache reads)', () => {
