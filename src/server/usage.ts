@@ -15,6 +15,9 @@ import type { TokenUsage } from '../router/feed.ts';
 /** How much of the end of an answer is kept (llama-server's last event, usage and timings, is under 1 KiB). */
 export const TAIL_BYTES = 4096;
 
+const USAGE_KEY = Buffer.from('"usage"');
+const TIMINGS_KEY = Buffer.from('"timings"');
+
 export class UsageTap {
   /** Holds the tail, at most 2 × TAIL_BYTES; grown as needed, so a short answer costs a short copy. */
   #buf: Buffer = Buffer.alloc(0);
@@ -38,10 +41,18 @@ export class UsageTap {
     this.#len += chunk.length;
   }
 
-  /** What the answer reported, or undefined when it reported nothing. */
+  /**
+   * What the answer reported, or undefined when it reported nothing. Only
+   * what follows the last `"usage"` or `"timings"` key can hold the counts,
+   * so only that is decoded and scanned (found from the end, in the bytes).
+   */
   usage(): TokenUsage | undefined {
     if (this.#len === 0) return undefined;
-    return parseUsage(this.#buf.toString('latin1', Math.max(0, this.#len - TAIL_BYTES), this.#len));
+    const tail = this.#buf.subarray(Math.max(0, this.#len - TAIL_BYTES), this.#len);
+    const u = tail.lastIndexOf(USAGE_KEY);
+    const t = tail.lastIndexOf(TIMINGS_KEY);
+    if (u < 0 && t < 0) return undefined;
+    return parseUsage(tail.toString('latin1', u < 0 ? t : t < 0 ? u : Math.min(u, t)));
   }
 
   /** Room for `bytes` (≤ 2 × TAIL_BYTES), keeping what is held. */
@@ -58,12 +69,12 @@ export class UsageTap {
 const MEMBER = /"(prompt_tokens|input_tokens|prompt_n|completion_tokens|output_tokens|predicted_n|predicted_per_second|prompt_per_second|cached_tokens|cache_read_input_tokens|cache_n)"\s*:\s*(-?[0-9.eE+]+)/g;
 
 /** The last value of each member of MEMBER in `text` (valid, non-negative numbers only). */
-function lastValues(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const m of text.matchAll(MEMBER)) {
+function lastValues(text: string): Partial<Record<string, number>> {
+  const out: Partial<Record<string, number>> = {};
+  MEMBER.lastIndex = 0; // one shared expression, used to the end each time (exec resets it after the last match)
+  for (let m = MEMBER.exec(text); m !== null; m = MEMBER.exec(text)) {
     const value = Number(m[2]);
-    if (Number.isFinite(value) && value >= 0) out.set(m[1]!, value);
-    else out.delete(m[1]!);
+    out[m[1]!] = Number.isFinite(value) && value >= 0 ? value : undefined;
   }
   return out;
 }
@@ -78,17 +89,17 @@ function lastValues(text: string): Map<string, number> {
 export function parseUsage(text: string): TokenUsage | undefined {
   if (!text.includes('"usage"') && !text.includes('"timings"')) return undefined;
   const v = lastValues(text);
-  const promptTokens = v.get('prompt_tokens') ?? v.get('input_tokens') ?? v.get('prompt_n');
-  const completionTokens = v.get('completion_tokens') ?? v.get('output_tokens') ?? v.get('predicted_n');
-  const tokensPerSecond = v.get('predicted_per_second');
-  const promptPerSecond = v.get('prompt_per_second');
-  const cachedTokens = v.get('cached_tokens') ?? v.get('cache_read_input_tokens') ?? v.get('cache_n');
+  const promptTokens = v['prompt_tokens'] ?? v['input_tokens'] ?? v['prompt_n'];
+  const completionTokens = v['completion_tokens'] ?? v['output_tokens'] ?? v['predicted_n'];
+  const tokensPerSecond = v['predicted_per_second'];
   if (promptTokens === undefined && completionTokens === undefined && tokensPerSecond === undefined) return undefined;
-  return {
-    ...(promptTokens !== undefined ? { promptTokens } : {}),
-    ...(completionTokens !== undefined ? { completionTokens } : {}),
-    ...(tokensPerSecond !== undefined ? { tokensPerSecond } : {}),
-    ...(promptPerSecond !== undefined ? { promptPerSecond } : {}),
-    ...(cachedTokens !== undefined ? { cachedTokens } : {}),
-  };
+  const promptPerSecond = v['prompt_per_second'];
+  const cachedTokens = v['cached_tokens'] ?? v['cache_read_input_tokens'] ?? v['cache_n'];
+  const out: { -readonly [K in keyof TokenUsage]: TokenUsage[K] } = {};
+  if (promptTokens !== undefined) out.promptTokens = promptTokens;
+  if (completionTokens !== undefined) out.completionTokens = completionTokens;
+  if (tokensPerSecond !== undefined) out.tokensPerSecond = tokensPerSecond;
+  if (promptPerSecond !== undefined) out.promptPerSecond = promptPerSecond;
+  if (cachedTokens !== undefined) out.cachedTokens = cachedTokens;
+  return out;
 }
