@@ -4,10 +4,10 @@
  * Every method runs on the run loop. Load history is recorded whether or not
  * anyone listens (estimates must be there when a client asks).
  */
-import type { ProxyError } from '../errors.ts';
+import type { ProxyError, ProxyErrorCode } from '../errors.ts';
 import type { ProcessStatus, StatusDetail } from '../process/types.ts';
 import type { ModelLoad } from '../scheduler/types.ts';
-import { EventFeed, LoadHistory, type ModelSnapshot, type RequestInfo, type StateReason } from './feed.ts';
+import { EventFeed, LoadHistory, type FeedEvent, type ModelSnapshot, type RequestInfo, type StateReason } from './feed.ts';
 import type { LeaseTimes, ServeOutcome } from './grants.ts';
 
 interface ActiveLoad {
@@ -78,21 +78,16 @@ export class FeedPublisher {
   /** A request ended before its grant: failed (`err`) or withdrawn by its client (no `err`). */
   ended(id: number, model: string, waitedMs: number, request: RequestInfo | undefined, err?: ProxyError): void {
     if (!this.feed.wants('request')) return;
-    const why = err === undefined
-      ? { clientAborted: true, error: 'client closed the request before its grant' }
-      : { error: err.message, errorCode: err.code };
     const ms = Math.round(waitedMs);
-    this.feed.publish({ type: 'request', at: Date.now(), phase: 'done', id, model, waitedMs: ms, durationMs: ms, ...why, ...(request !== undefined ? { request } : {}) });
+    this.feed.publish(requestDone(Date.now(), id, model, ms, ms, err === undefined
+      ? { clientAborted: true, error: 'client closed the request before its grant' }
+      : { error: err.message }, err?.code, request));
   }
 
   /** A granted request was served (its lease released with what the HTTP layer saw). */
   served(id: number, model: string, times: LeaseTimes, outcome: ServeOutcome | undefined, request: RequestInfo | undefined): void {
     if (!this.feed.wants('request')) return;
-    this.feed.publish({
-      type: 'request', at: Date.now(), phase: 'done', id, model,
-      waitedMs: Math.round(times.grantedAt - times.arrivedAt), durationMs: Math.round(performance.now() - times.arrivedAt), ...outcome,
-      ...(request !== undefined ? { request } : {}),
-    });
+    this.feed.publish(requestDone(Date.now(), id, model, Math.round(times.grantedAt - times.arrivedAt), Math.round(performance.now() - times.arrivedAt), outcome, undefined, request));
   }
 
   /** About every second while loads run. */
@@ -152,4 +147,21 @@ export class FeedPublisher {
   #progress(load: ActiveLoad): LoadProgress {
     return { startedAt: load.startedAt, elapsedMs: Math.round(performance.now() - load.t0), estimateMs: load.estimateMs, evicting: load.evicting, reason: load.reason };
   }
+}
+
+/**
+ * A request's `done` event, every field present (undefined when not known):
+ * one object shape for all of them, so that the listeners' reads stay fast
+ * (objects built by spreading optional fields took a shape per combination,
+ * and every listener's property reads went megamorphic).
+ */
+function requestDone(
+  at: number, id: number, model: string, waitedMs: number, durationMs: number,
+  o: ServeOutcome | undefined, errorCode: ProxyErrorCode | undefined, request: RequestInfo | undefined,
+): FeedEvent {
+  return {
+    type: 'request', at, phase: 'done', id, model, waitedMs, durationMs,
+    status: o?.status, ttfbMs: o?.ttfbMs, clientAborted: o?.clientAborted, error: o?.error, errorCode,
+    usage: o?.usage, contentType: o?.contentType, request,
+  };
 }
