@@ -9,12 +9,9 @@
 import type { IssueList, KeyPath } from './issues.ts';
 import type { RawConfig } from './raw.ts';
 import type { RouterConfig } from './types.ts';
+import { isMap } from './is-map.ts';
 
 const DEVICE = '${DEVICE}';
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /** The strings of a model's cmd and env that use `${DEVICE}`, with their key paths. */
 function uses(id: string, model: Record<string, unknown>): Array<{ path: KeyPath; text: string }> {

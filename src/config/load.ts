@@ -34,6 +34,7 @@ import type { Config } from './types.ts';
 import { inactiveKeyWarnings } from './warnings.ts';
 import { keyOrder, lineOf, parseYaml, toData } from './yaml-doc.ts';
 import type { ParsedYaml } from './yaml-doc.ts';
+import { isMap } from './is-map.ts';
 
 export type { ConfigIssue } from './issues.ts';
 
@@ -133,10 +134,6 @@ function buildConfig(src: SourceView, source: string | undefined, issues: IssueL
   // 7.
   if (issues.size > 0 || config === undefined) throw new ConfigError(issues.toIssues(src.lineOf, src.fileOf), source);
   return deepFreeze({ ...config, warnings: warnings.toIssues(src.lineOf, src.fileOf) });
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** Ids of the models that do not set `key` (read before the schema fills in defaults). */

@@ -12,10 +12,7 @@ import { compileMatrix } from './matrix-compile.ts';
 import type { Resolution } from './matrix-compile.ts';
 import type { Names } from './routing.ts';
 import type { MatrixConfig } from './types.ts';
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+import { isMap } from './is-map.ts';
 
 function modelIdError(name: string, names: Names, what: string): string {
   const aliasOf = names.aliases.get(name);

@@ -16,6 +16,7 @@ import type { IssueList, KeyPath } from './issues.ts';
 import type { RawConfig } from './raw.ts';
 import type { Names } from './routing.ts';
 import type { MemoryConfig, ResourceNeed } from './types.ts';
+import { isMap } from './is-map.ts';
 
 const UNITS: Readonly<Record<string, number>> = {
   b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40,
@@ -37,10 +38,6 @@ export function formatSize(bytes: number): string {
     if (bytes >= size) return `${Number((bytes / size).toFixed(2))} ${unit}`;
   }
   return `${bytes} B`;
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function deviceList(value: unknown): string[] | undefined {

@@ -13,16 +13,13 @@ import type { IssueList, KeyPath } from './issues.ts';
 import { MODEL_TIMEOUTS, normalizeFilters, normalizeTimeouts } from './model-options.ts';
 import type { RawConfig } from './raw.ts';
 import type { ModelTimeouts, PeerConfig, PeerRoute } from './types.ts';
+import { isMap } from './is-map.ts';
 
 /** Peers wait at most a minute for response headers unless told otherwise (a hosted API that hangs should fail). */
 export const PEER_TIMEOUTS: ModelTimeouts = { connectMs: MODEL_TIMEOUTS.connectMs, responseHeaderMs: 60_000 };
 
 export function peerFqn(peer: string, model: string): string {
   return `${peer}/${model}`;
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function proxyUrl(text: string, path: KeyPath, issues: IssueList): string {

@@ -10,10 +10,7 @@ import { checkNotPeerName } from './peers.ts';
 import type { RawConfig } from './raw.ts';
 import { resolveTargetName, type SelectorNames } from './selectors.ts';
 import type { ProfileConfig } from './types.ts';
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+import { isMap } from './is-map.ts';
 
 export function normalizeProfiles(raw: RawConfig, names: SelectorNames, selectorIds: ReadonlySet<string>, issues: IssueList): Map<string, ProfileConfig> {
   const out = new Map<string, ProfileConfig>();

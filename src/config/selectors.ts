@@ -12,6 +12,7 @@ import type { IssueList } from './issues.ts';
 import { checkNotPeerName } from './peers.ts';
 import type { RawConfig } from './raw.ts';
 import type { GroupConfig, PeerRoute, SchedulerConfig, SelectorConfig } from './types.ts';
+import { isMap } from './is-map.ts';
 
 export interface SelectorNames {
   readonly ids: ReadonlySet<string>;
@@ -26,10 +27,6 @@ export function resolveTargetName(name: string, names: SelectorNames): { readonl
   if (viaAlias !== undefined) return { local: true, id: viaAlias };
   const peer = names.peerModels.get(name);
   return peer === undefined ? undefined : { local: false, id: peer.fqn };
-}
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 export function normalizeSelectors(

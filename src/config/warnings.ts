@@ -9,14 +9,11 @@
  */
 import type { IssueList, KeyPath } from './issues.ts';
 import { configSchema } from './schema.ts';
+import { isMap } from './is-map.ts';
 
 type Schema = { readonly [key: string]: unknown };
 
 const DEFINITION = '#/definitions/';
-
-function isMap(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function deref(s: Schema): Schema {
   const ref = s['$ref'];

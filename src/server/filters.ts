@@ -21,14 +21,11 @@ import type { ModelConfig } from '../config/types.ts';
 import { editMembers, REMOVE } from './json-model.ts';
 import type { Extracted } from './model-extract.ts';
 import { rewriteModel } from './model-extract.ts';
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
+import { isMap } from '../config/is-map.ts';
 
 /** `base` with `patch` merged into it (objects key by key, recursively); neither is modified. */
 export function deepMerge(base: unknown, patch: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(patch)) return patch;
+  if (!isMap(base) || !isMap(patch)) return patch;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) {
     Object.defineProperty(out, k, { value: deepMerge(Object.hasOwn(base, k) ? base[k] : undefined, v), enumerable: true, writable: true, configurable: true });
