@@ -56,7 +56,6 @@ export function proxyWaits(events: readonly FeedEvent[], opts: { bound: boolean;
   const serviceMs: number[] = [0];
   const loadMs: number[] = [0];
   const stopMs: number[] = [0];
-  const loadOf = new Map<string, number>();
   for (const ev of events) {
     // A done event says it all (the recent past keeps no grants): arrival = end − duration, grant = arrival + wait.
     // One that ended before its grant (refused, failed, or its client left) waited its whole duration, with an error.
@@ -68,7 +67,6 @@ export function proxyWaits(events: readonly FeedEvent[], opts: { bound: boolean;
     } else if (ev.type === 'load' && ev.phase === 'ready') {
       loadMs.push(ev.loadMs ?? 0);
       stopMs.push(ev.stopMs ?? 0);
-      loadOf.set(ev.model, Math.max(loadOf.get(ev.model) ?? 0, ev.loadMs ?? 0));
     }
   }
   const reqs = [...granted.values()];
@@ -83,15 +81,14 @@ export function proxyWaits(events: readonly FeedEvent[], opts: { bound: boolean;
   if (!opts.bound || reqs.length === 0) return out;
   // A model's default maxWait is twice its load cost: its own loads, or (before its first) the median of the
   // others'; twice the longest load of any model (or 1 s) is never less.
-  const longest = Math.max(DEFAULT_LOAD_COST_MS, ...loadOf.values());
-  const maxWait = (): number => opts.maxWaitMs ?? LOADS_WORTH_WAITING * longest;
+  const maxWait = opts.maxWaitMs ?? LOADS_WORTH_WAITING * Math.max(DEFAULT_LOAD_COST_MS, out.loadMaxMs);
   const [S, L, D, T] = [out.stopMaxMs, out.loadMaxMs, out.serviceMaxMs, opts.tickMs ?? SCHEDULER_TICK_MS];
   let over = 0;
   let tightest: BoundCheck['tightest'] | undefined;
   for (const r of reqs) {
     const others = new Set(reqs.filter((q) => q.model !== r.model && q.arrivedAt < r.grantedAt && q.grantedAt > r.arrivedAt).map((q) => q.model));
     const k = others.size;
-    const boundMs = maxWait() + T + (S + L + D) + (k + 1) * (S + L) + k * D;
+    const boundMs = maxWait + T + (S + L + D) + (k + 1) * (S + L) + k * D;
     const waitMs = r.grantedAt - r.arrivedAt;
     if (waitMs > boundMs) over += 1;
     if (tightest === undefined || waitMs / boundMs > tightest.waitMs / tightest.boundMs) tightest = { model: r.model, waitMs, boundMs };
