@@ -77,6 +77,9 @@ export type FeedEvent =
     readonly usage?: TokenUsage; readonly contentType?: string; readonly request?: RequestInfo;
   };
 
+/** A request's `done` event. */
+export type RequestDoneEvent = Extract<FeedEvent, { readonly type: 'request'; readonly phase: 'done' }>;
+
 /** A model as a late subscriber first sees it. */
 export interface ModelSnapshot {
   readonly model: string;

@@ -94,3 +94,19 @@ it('with keepRows (an in-memory history) nothing is written until a read flushes
   rec.close();
   store.close();
 });
+
+it('the swap a request caused stays on its own row when older waiting rows are dropped', async () => {
+  const store = await ActivityStore.open({ maxRows: 3, retentionMs: 0 });
+  const rec = new ActivityRecorder({ store, onError: assert.fail, keepRows: 3 });
+  const load = { at: 0, model: 'm', startedAt: 0, elapsedMs: 0, estimateMs: undefined, evicting: ['old'], reason: 'request' } as const;
+  for (let i = 1; i <= 4; i++) rec.listener(done(i, { status: 200 }));
+  rec.listener({ type: 'load', ...load, phase: 'started' });
+  rec.listener({ type: 'load', ...load, phase: 'ready', loadMs: 80 });
+  rec.listener({ type: 'request', at: 0, phase: 'granted', id: 5, model: 'm', waitedMs: 90 });
+  rec.listener(done(5, { status: 200 }));
+  rec.listener(done(6, { status: 200 })); // 6 waiting = 2 × keepRows: the oldest 3 are dropped
+  rec.flush();
+  assert.deepEqual(store.page(all).rows.map((r) => [r.id, r.causedSwap, r.evicted, r.loadMs]), [[4, false, [], null], [5, true, ['old'], 80], [6, false, [], null]]);
+  rec.close();
+  store.close();
+});
