@@ -33,9 +33,11 @@
  *       parallel). A model still serving is never evicted: the resident keeps
  *       serving while its queue lasts.
  *   (8) Linger, only when the router promises `onTick`: in (7), an idle ready
- *       model whose latest request is younger than its maxWait is not evicted
- *       (more of its requests are likely; evicting it would cost a reload).
- *       An overdue request ends the linger, at the latest at the next tick.
+ *       model is not evicted while its latest request is younger than its
+ *       maxWait, or while its next request is expected (from the rhythm of
+ *       its recent requests) before the waiting model's deadline: more of its
+ *       requests are likely, and evicting it would cost a reload. An overdue
+ *       request ends the linger, at the latest at the next tick.
  *
  * A swap that completes serves every request waiting for its model, even a
  * closed one: they are what it was loaded for.
@@ -81,6 +83,19 @@ export const DEFAULT_LOAD_COST_MS = 1000;
 /** A model's default maxWait, in its load costs: evicting and reloading it costs two loads. */
 export const LOADS_WORTH_WAITING = 2;
 
+/** Gaps between a model's requests kept to judge its rhythm (for lingering). */
+const GAPS_KEPT = 5;
+
+interface Arrivals {
+  last: number;
+  readonly gaps: number[];
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 export interface BatchOptions extends SchedulerOptions {
   /**
    * How long a request may wait before it forces the next swap (ms, ≥ 0).
@@ -102,8 +117,8 @@ export class BatchScheduler implements Scheduler {
   readonly #context: EvictionContext = { busy: (m) => this.#res.inFlight(m) > 0 || this.#swaps.busy(m) };
   readonly #waiting = new WaitingBook();
   readonly #swaps = new SwapBook();
-  /** When each model's latest request arrived. */
-  readonly #lastArrival = new Map<string, number>();
+  /** When each model's requests arrive: the latest, and the gaps before it. */
+  readonly #arrivals = new Map<string, Arrivals>();
   #shutdown: ProxyError | undefined;
 
   constructor(opts: BatchOptions) {
@@ -124,7 +139,7 @@ export class BatchScheduler implements Scheduler {
   /** The median load cost of the models seen that have one. */
   #typicalCost(cost: ((model: string) => number | undefined) | undefined): number | undefined {
     const known: number[] = [];
-    for (const m of this.#lastArrival.keys()) {
+    for (const m of this.#arrivals.keys()) {
       const c = cost?.(m);
       if (c !== undefined) known.push(c);
     }
@@ -141,7 +156,7 @@ export class BatchScheduler implements Scheduler {
     // (3) Wait in its model's list, then decide.
     const now = this.#now();
     this.#waiting.add(req, now);
-    this.#lastArrival.set(req.model, now);
+    this.#arrival(req.model, now);
     this.#pump();
   }
 
@@ -261,18 +276,43 @@ export class BatchScheduler implements Scheduler {
     if (this.#swaps.collides(model, evict)) return false;
     // A model still serving is never evicted: the resident keeps serving while its queue lasts.
     if (evict.some((m) => this.#res.inFlight(m) > 0)) return false;
-    // (8) Linger: keep an idle model whose next request is likely to come soon.
-    if (mayLinger && this.#linger && evict.some((m) => this.#lingers(m))) return false;
+    // (8) Linger: keep an idle model whose next request is likely to come before `model` must be served.
+    if (mayLinger && this.#linger && evict.some((m) => this.#lingers(m, model))) return false;
     this.#swaps.start(model, evict);
     this.#swapper.onSwapStart(model, running, evict);
     this.#effects.startSwap(model, evict);
     return true;
   }
 
-  #lingers(model: string): boolean {
-    const last = this.#lastArrival.get(model);
-    return this.#effects.modelStatus(model) === 'ready' && last !== undefined
-      && this.#now() - last < this.#maxWait(model);
+  #arrival(model: string, now: number): void {
+    const a = this.#arrivals.get(model);
+    if (a === undefined) return void this.#arrivals.set(model, { last: now, gaps: [] });
+    a.gaps.push(now - a.last);
+    if (a.gaps.length > GAPS_KEPT) a.gaps.shift();
+    a.last = now;
+  }
+
+  /**
+   * Whether idle `model` should be kept for its next request rather than
+   * evicted for `waiter`'s: while its latest request is younger than its
+   * maxWait (more are likely, and waiting that long is what maxWait allows),
+   * or while its next request is due, from the rhythm of its requests (the
+   * median of its last gaps), before `waiter` must be served (its deadline)
+   * and is not late by more than half a gap. The second keeps a model used
+   * at a steady pace longer than its maxWait apart; one whose request has
+   * not come by then is taken to have stopped.
+   */
+  #lingers(model: string, waiter: string): boolean {
+    const a = this.#arrivals.get(model);
+    if (a === undefined || this.#effects.modelStatus(model) !== 'ready') return false;
+    const now = this.#now();
+    if (now - a.last < this.#maxWait(model)) return true;
+    if (a.gaps.length === 0) return false;
+    const gap = median(a.gaps);
+    const due = a.last + gap;
+    const oldest = this.#waiting.oldest(waiter);
+    const deadline = oldest === undefined ? Infinity : oldest + this.#maxWait(waiter);
+    return due < deadline && now <= due + gap / 2;
   }
 
   /** Ready, nothing to evict, not loading and not being evicted: its requests can be granted now. */

@@ -191,6 +191,40 @@ test("a linger ends when the idle model's last request reaches its maxWait, befo
   assert.deepEqual(h.fx.starts.map((s) => s.model), ['b'], 'b waited 100 ms: not overdue, but a is cold');
 });
 
+test('a model used at a steady pace lingers past its maxWait when its next request is due before the waiter must be served', () => {
+  const h = new BatchHarness({ evict: exclusive, maxWaitMs: 200, tickMs: 50 });
+  h.fx.setStatus('ready', 'a');
+  for (const t of [0, 300, 600]) h.at(t + 20).serveDone(h.at(t).send('a')); // every 300 ms, longer apart than maxWait
+  h.at(750).send('b'); // due at 950
+  h.tick(800);
+  assert.equal(h.fx.starts.length, 0, "a's last request is 200 ms old, but its next is due at 900, before b's deadline");
+  const a4 = h.at(900).send('a');
+  assert.equal(h.fx.served(a4), 1, 'served by the model kept: no reload');
+  h.at(920).serveDone(a4);
+  h.tick(950);
+  assert.deepEqual(h.fx.starts, [{ model: 'b', evict: ['a'] }], 'b is overdue: the linger ends');
+});
+
+test("no linger for a rhythm whose next request is due after the waiter's deadline, or is late by more than half a gap", () => {
+  const slow = new BatchHarness({ evict: exclusive, maxWaitMs: 200, tickMs: 50 });
+  slow.fx.setStatus('ready', 'a');
+  for (const t of [0, 500, 1000]) slow.at(t + 20).serveDone(slow.at(t).send('a')); // due next at 1500
+  slow.at(1100).send('b'); // deadline 1300
+  slow.tick(1200);
+  assert.deepEqual(slow.fx.starts.map((s) => s.model), ['b'], "a's next request would come after b's deadline: no reload is saved");
+
+  const late = new BatchHarness({ evict: exclusive, tickMs: 50, cost: { a: 50, b: 500 } }); // maxWait: a 100 ms, b 1 s
+  late.fx.setStatus('ready', 'a');
+  for (const t of [0, 100, 200]) late.at(t + 10).serveDone(late.at(t).send('a')); // due next at 300
+  late.at(250).send('b');
+  late.tick(300);
+  assert.equal(late.fx.starts.length, 0, 'a request due now: kept');
+  late.tick(350);
+  assert.equal(late.fx.starts.length, 0, 'late by half a gap: still kept');
+  late.tick(400);
+  assert.deepEqual(late.fx.starts.map((s) => s.model), ['b'], 'later than that, a is taken to have stopped');
+});
+
 test('without ticks nothing lingers: an idle model is swapped out at once (no event may come to end a linger)', () => {
   const h = new BatchHarness({ evict: exclusive, maxWaitMs: 1000 });
   h.fx.setStatus('ready', 'a');
