@@ -29,6 +29,7 @@ import { RecentEvents } from './server/recent-events.ts';
 import { httpServerOptions, setupHttpServer } from './server/http-options.ts';
 import { LOG_REDACT } from './server/redact.ts';
 import { sendError } from './server/openai-error.ts';
+import { ActiveProfile } from './server/profiles.ts';
 import { createUpgradeHandler } from './server/websocket.ts';
 import { startHint } from './server/start-hint.ts';
 
@@ -173,12 +174,14 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   }
   const recent = new RecentEvents();
   const unsubscribeRecent = recorded.subscribe(recent.record, RecentEvents.TYPES).unsubscribe;
-  const app = createApp({ config: () => current, router, logger, logs, metrics, activity, recent });
+  // One active profile for plain requests and upgrades alike.
+  const profiles = new ActiveProfile(current);
+  const app = createApp({ config: () => current, router, logger, logs, metrics, activity, recent, profiles });
   const server: Server = opts.tls === undefined
     ? createServer(httpServerOptions(config.maxBodyBytes), app)
     : createHttpsServer({ ...httpServerOptions(config.maxBodyBytes), cert: opts.tls.cert, key: opts.tls.key }, app);
   setupHttpServer(server);
-  const upgrades = createUpgradeHandler({ config: () => current, router });
+  const upgrades = createUpgradeHandler({ config: () => current, router, profiles });
   server.on('upgrade', upgrades.listener);
   // `Expect: 100-continue`: refuse an oversized upload before the client sends it.
   server.on('checkContinue', (req, res) => {

@@ -69,13 +69,15 @@ export interface AppDeps {
   readonly activity?: Activity;
   /** The feed's recent past for GET /api/events/recent; none: 404. */
   readonly recent?: RecentEvents;
+  /** The active profile, shared with the upgrade handler; default: the app's own. */
+  readonly profiles?: ActiveProfile;
 }
 
 export function createApp(deps: AppDeps): RequestListener {
   const { router, logger, logs } = deps;
   let config = deps.config();
   let auth = new ApiKeyCheck(config.apiKeys);
-  const profiles = new ActiveProfile(config);
+  const profiles = deps.profiles ?? new ActiveProfile(config);
   let selectors = new SelectorPicker(config);
   const peers = new PeerTraffic();
   /** Pick up a reloaded config (models, aliases, keys, limits); no profile is active after it. */

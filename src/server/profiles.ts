@@ -23,8 +23,14 @@ export class ActiveProfile {
     this.#config = config;
   }
 
-  /** A reloaded config: no profile is active any more. */
+  /**
+   * A reloaded config: no profile is active any more. Each holder of the
+   * shared instance (the HTTP app, the upgrade handler) calls this when it
+   * first sees a config; the same config again changes nothing, so a profile
+   * switched on after a reload stays on.
+   */
   reset(config: Config): void {
+    if (config === this.#config) return;
     this.#config = config;
     this.#active = undefined;
   }

@@ -2,8 +2,10 @@
  * WebSocket (and any HTTP Upgrade) passthrough on `/upstream/<model>/<path>`
  * and `/comfyui/<path>`, as llama-swap serves it for UIs such as ComfyUI's.
  *
- * 1. The model is found by the longest path prefix naming a model or alias,
- *    as for plain passthrough requests; the API key is checked first.
+ * 1. The model is found as for plain passthrough requests: the active
+ *    profile's longest pin prefix, else the longest path prefix naming a
+ *    model or alias. The API key is checked first. A peer model's server is
+ *    another proxy's: upgrades are not forwarded there (404 saying so).
  * 2. A model with `compat.ignoreWebsockets` is served only while it is ready
  *    (409 otherwise), outside the scheduler: its sockets never start it,
  *    never count as in flight and never keep it from being evicted.
@@ -22,10 +24,14 @@ import type { Lease } from '../router/grants.ts';
 import type { Router } from '../router/router.ts';
 import { ApiKeyCheck } from './auth.ts';
 import { toOpenAIError } from './openai-error.ts';
+import type { ActiveProfile } from './profiles.ts';
+import { quote } from './quote.ts';
 
 export interface UpgradeDeps {
   readonly config: () => Config;
   readonly router: Router;
+  /** The active profile, shared with the HTTP app (its pins apply to upgrades too); none: no pins. */
+  readonly profiles?: ActiveProfile;
 }
 
 export interface UpgradeHandler {
@@ -44,11 +50,12 @@ export function createUpgradeHandler(deps: UpgradeDeps): UpgradeHandler {
     if (next !== config) {
       config = next;
       auth = new ApiKeyCheck(next.apiKeys);
+      deps.profiles?.reset(next);
     }
     open.add(socket);
     socket.once('close', () => open.delete(socket));
     socket.on('error', () => socket.destroy());
-    upgrade(deps.router, config, auth, req, socket, head).catch((err: unknown) => refuse(socket, err));
+    upgrade(deps.router, config, deps.profiles, auth, req, socket, head).catch((err: unknown) => refuse(socket, err));
   };
   return {
     listener,
@@ -58,10 +65,10 @@ export function createUpgradeHandler(deps: UpgradeDeps): UpgradeHandler {
   };
 }
 
-async function upgrade(router: Router, config: Config, auth: ApiKeyCheck, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+async function upgrade(router: Router, config: Config, profiles: ActiveProfile | undefined, auth: ApiKeyCheck, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
   // 1.
   if (!auth.allows(req.headers)) throw new ProxyError('UNAUTHORIZED', 'missing or invalid API key');
-  const target = upstreamTarget(config, req.url ?? '/');
+  const target = upstreamTarget(config, profiles, req.url ?? '/');
   const m = config.models.get(target.model)!;
   let lease: Lease | undefined;
   if (m.ignoreWebsockets) {
@@ -108,23 +115,31 @@ async function upgrade(router: Router, config: Config, auth: ApiKeyCheck, req: I
   up.end();
 }
 
-/** The model and the path on its server, from `/upstream/<model>/<path>` (the longest model or alias prefix wins). */
-function upstreamTarget(config: Config, url: string): { readonly model: string; readonly path: string } {
+/**
+ * The model and the path on its server, from `/upstream/<model>/<path>`: the
+ * active profile's longest pin prefix, else the longest model or alias prefix.
+ */
+function upstreamTarget(config: Config, profiles: ActiveProfile | undefined, url: string): { readonly model: string; readonly path: string } {
   const parsed = new URL(url, 'http://modelswap.invalid');
   if (parsed.pathname.startsWith('/comfyui/') && config.models.has(COMFYUI_MODEL)) {
     return { model: COMFYUI_MODEL, path: `${parsed.pathname.slice('/comfyui'.length)}${parsed.search}` };
   }
   if (parsed.pathname.startsWith('/upstream/')) {
     const segments = parsed.pathname.slice('/upstream/'.length).split('/');
-    for (let n = segments.length - 1; n >= 1; n--) {
-      let name: string;
+    const nameOf = (n: number): string | undefined => {
       try {
-        name = segments.slice(0, n).map(decodeURIComponent).join('/');
+        return segments.slice(0, n).map(decodeURIComponent).join('/');
       } catch {
-        throw new ProxyError('BAD_REQUEST', 'malformed percent-encoding in path');
+        return undefined;
       }
+    };
+    const pinned = profiles?.pinPrefix(segments.length, nameOf);
+    for (let n = pinned?.n ?? segments.length - 1; n >= (pinned?.n ?? 1); n--) {
+      const name = pinned?.target ?? nameOf(n);
+      if (name === undefined) throw new ProxyError('BAD_REQUEST', 'malformed percent-encoding in path');
       const model = config.models.has(name) ? name : config.aliases.get(name);
       if (model !== undefined) return { model, path: `/${segments.slice(n).join('/')}${parsed.search}` };
+      if (config.peerModels.has(name)) throw new ProxyError('NOT_FOUND', `${quote(name)} is a peer's model: upgrades are not forwarded to peers`);
     }
   }
   throw new ProxyError('NOT_FOUND', 'upgrades are served on /upstream/<model>/<path> and /comfyui/<path> only');

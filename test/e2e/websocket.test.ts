@@ -134,3 +134,35 @@ models:
   assert.equal(app.router.status('comfyui_auto'), 'ready');
   assert.equal((await fetch(`${app.url}/comfyui/assets/x.js`)).status, 404, 'once ready, other paths reach the server (which has no such file)');
 });
+
+test('the active profile pins upgrades as it pins requests (a pin disabling an id gives 404); a peer model is refused by name', { timeout: 30_000 }, async (t) => {
+  const s = await setup(t, `
+profiles:
+  p:
+    pins: { board: ui, quiet: ~ }
+peers:
+  box:
+    proxy: http://127.0.0.1:9
+    models: [far]`);
+  assert.equal(await upgradeStatus(`${s.url}/upstream/board/ws`), 404, 'no profile active: "board" names nothing');
+  const on = await fetch(`${s.url}/api/profiles/active`, { method: 'PUT', body: JSON.stringify({ name: 'p' }), headers: { 'content-type': 'application/json' } });
+  assert.equal(on.status, 200);
+  const { reply, ws } = await roundTrip(`${s.ws}/upstream/board/ws?x=1`, 'pinned');
+  assert.equal(reply, 'echo: pinned');
+  assert.deepEqual(s.paths, ['/ws?x=1'], 'the pin is the first segment; the rest is the path on the server');
+  assert.equal(s.app.router.running().find((r) => r.model === 'ui')?.inFlight, 1, 'the pinned model is the one acquired');
+  ws.close();
+  assert.equal(await upgradeStatus(`${s.url}/upstream/quiet/ws`), 404, 'disabled by the profile');
+  const peer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(`${s.url}/upstream/far/ws`, { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(peer.status, 404);
+  assert.match(peer.body, /peer's model: upgrades are not forwarded to peers/);
+});

@@ -67,8 +67,9 @@ describe('with a profile active', () => {
 });
 
 describe('ActiveProfile', () => {
-  it('switches by name, to none with null, rejects an unknown name, and forgets the profile on reset', () => {
+  it('switches by name, to none with null, rejects an unknown name, and forgets the profile on a reloaded config (only)', () => {
     const profiles = new ActiveProfile(config);
+    const activeId = (): string | undefined => profiles.active?.id; // read anew: an assertion must not narrow it
     assert.throws(() => profiles.set('nope'), (err: unknown) => err instanceof ProxyError && err.code === 'NOT_FOUND' && /unknown profile "nope"; profiles: work/.test(err.message));
     profiles.set('work');
     assert.equal(profiles.active?.id, 'work');
@@ -76,7 +77,14 @@ describe('ActiveProfile', () => {
     assert.equal(profiles.active, undefined);
     profiles.set('work');
     profiles.reset(config);
-    assert.equal(profiles.active, undefined);
+    assert.equal(activeId(), 'work', 'the config it has: a second holder seeing it for the first time changes nothing');
+    const reloaded = parseConfig('models: { a: { cmd: "s ${PORT}" } }\nprofiles: { work: { pins: { x: a } } }\n', { env: {} });
+    profiles.reset(reloaded);
+    assert.equal(activeId(), undefined, 'a reloaded config: none active');
+    profiles.reset(reloaded);
+    profiles.set('work');
+    profiles.reset(reloaded);
+    assert.equal(activeId(), 'work', 'switched on after the reload, it stays on');
   });
 
   it('pins the longest matching prefix of an /upstream path', () => {
