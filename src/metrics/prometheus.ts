@@ -4,9 +4,10 @@
  * noted in plain per-model numbers and applied to the prom-client metrics
  * in batches: when a model's batch is full, and before every scrape, so a
  * scrape always sees every request that has ended. Applied one by one as
- * the events arrived, those six label-hashing calls cost ~12% of the
- * proxy's CPU per request at concurrency 64 (measured); in a batch they run
- * hot and cost ~1 µs. What comes once per load or stop is applied at once.
+ * the events arrived, those six label-hashing calls, cold between requests,
+ * cost ~12% of the proxy's CPU per request at concurrency 64 (measured); in
+ * a batch they run hot, about 1 µs a request in all. What comes once per
+ * load or stop is applied at once.
  * The gauges (state, in flight, queued) are read from the feed's snapshot
  * when scraped, so they are never out of step with `/running`. Own registry
  * (no global state), so several instances in one process (tests) never
