@@ -52,7 +52,7 @@ export class UsageTap {
     const u = tail.lastIndexOf(USAGE_KEY);
     const t = tail.lastIndexOf(TIMINGS_KEY);
     if (u < 0 && t < 0) return undefined;
-    return parseUsage(tail.toString('latin1', u < 0 ? t : t < 0 ? u : Math.min(u, t)));
+    return readUsage(tail.toString('latin1', u < 0 ? t : t < 0 ? u : Math.min(u, t)));
   }
 
   /** Room for `bytes` (≤ 2 × TAIL_BYTES), keeping what is held. */
@@ -88,6 +88,11 @@ function lastValues(text: string): Partial<Record<string, number>> {
  */
 export function parseUsage(text: string): TokenUsage | undefined {
   if (!text.includes('"usage"') && !text.includes('"timings"')) return undefined;
+  return readUsage(text);
+}
+
+/** parseUsage on a text known to hold a `"usage"` or `"timings"` key (the tap found it in the bytes). */
+function readUsage(text: string): TokenUsage | undefined {
   const v = lastValues(text);
   const promptTokens = v['prompt_tokens'] ?? v['input_tokens'] ?? v['prompt_n'];
   const completionTokens = v['completion_tokens'] ?? v['output_tokens'] ?? v['predicted_n'];
