@@ -2,10 +2,11 @@
  * Turns the router's event feed into activity rows. The listener runs on
  * the router's loop, so it only keeps the request's `done` event (the same
  * object the feed built, nothing new per request) and its id; the rows are
- * built from the kept events when they are written. They reach the store in batches, one transaction each, from a timer
- * (`flushMs` after the first row waits) or from the next turn of the event
- * loop once `batchRows` wait, never inside the listener or on a request's
- * path. A read (`flush` first) sees every request that has ended.
+ * built from the kept events when they are written. They reach the store in
+ * batches, one transaction each, from a timer (`flushMs` after the first row
+ * waits) or from the next turn of the event loop once `batchRows` wait, never
+ * inside the listener or on a request's path. A read (`flush` first) sees
+ * every request that has ended.
  *
  * With `keepRows` (an in-memory store, which keeps that many rows and
  * survives nothing), rows are written only when read: the last `keepRows`

@@ -8,8 +8,9 @@
  * summaries (which carry when each was granted), for at most `maxAgeMs` and
  * at most `maxEvents`, oldest dropped first. Not kept: queue counts and
  * grants, three events per request that the timeline does not draw (a
- * subscription without `queue` also spares the router from building them). Subscribing keeps the feed active, so the router builds its
- * events even when no client listens; that is the cost of having a past.
+ * subscription without `queue` also spares the router from building them).
+ * Subscribing keeps the feed active, so the router builds its events even
+ * when no client listens; that is the cost of having a past.
  */
 import type { FeedEvent, FeedEventType } from '../router/feed.ts';
 
