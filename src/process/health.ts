@@ -11,11 +11,15 @@
  * readiness in their output (llama-server prints "main: model loaded" and
  * "server is listening", vLLM "Application startup complete"), so any output
  * (an `OutputWaker` poke) triggers the next attempt at once, or when
- * `wakeGapMs` have passed since the last one began: chatty loads are bounded
- * to one attempt per gap. llama-server marks itself ready just before it
- * prints "model loaded", so the check that line triggers finds it ready.
- * This takes the readiness delay from ~half the interval to about a
- * millisecond (BENCHMARKS.md, scenario 3).
+ * `wakeGapMs` (1 ms) have passed since the last one began: chatty loads are
+ * bounded to one attempt per gap. llama-server marks itself ready just before
+ * it prints "model loaded", so the check that line triggers finds it ready.
+ * This takes the readiness delay from ~half the interval to about half a
+ * millisecond (BENCHMARKS.md, scenario 3). The gap was 5 ms until
+ * 2026-12-05: a check woken by a line just before the ready ones then held
+ * the one that would succeed back by up to 5 ms (1.8 ms median from
+ * "listening" to ready over 22 swaps, 0.47 ms with 1 ms), while a
+ * llama-server load brings only 5–8 checks either way (bench/findings.md).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { upstreamRequest } from '../upstream-agent.ts';
@@ -83,7 +87,7 @@ export async function waitHealthy(url: string, options: HealthOptions): Promise<
   const { intervalMs, signal } = options;
   const attemptMs = options.attemptTimeoutMs ?? 2000;
   const { waker } = options;
-  const gapMs = options.wakeGapMs ?? 5;
+  const gapMs = options.wakeGapMs ?? 1;
   // Aborted sleeps reject with the signal's reason, like everything else here.
   const pause = (ms: number): Promise<void> => sleep(ms, undefined, { signal }).catch(() => signal.throwIfAborted());
   for (;;) {
