@@ -19,6 +19,7 @@ import { detectMemory } from './process/memory-probe.ts';
 import { footprintWarnings, measureFootprint } from './process/footprint.ts';
 import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
+import { SparePool } from './process/spare-pool.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
 import type { ModelDiff } from './router/reload.ts';
 import { Metrics } from './metrics/prometheus.ts';
@@ -119,6 +120,9 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   // Where the current scheduler's router placed each model (the memory router's choice at swap start):
   // replaced with the scheduler, which a reload swaps only while no swap, so no spawn, is under way.
   let deviceFor: (model: string) => string | undefined = () => undefined;
+  // One launch wrapper waiting for whichever model starts next, so no start forks the proxy (Linux only).
+  const spares = new SparePool({ log: logger, groups });
+  spares.fill();
   const router: Router = new Router({
     // Declared memory against what the server really holds once loaded: a wrong declaration is warned about.
     onReady: (model, pid) => {
@@ -141,6 +145,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
         onStatus,
         groups,
         device: () => deviceFor(model.id), // asked at spawn, after the swap placed the model
+        spares,
       }),
     createScheduler: (effects, current) => {
       const built = createScheduling(current, {
@@ -170,6 +175,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     activity = await Activity.open(activityConfig, recorded, (err, rows) => logger.error({ err, rows }, 'activity history: a batch of rows could not be written'));
   } catch (err) {
     await router.destroy(); // a store.path that cannot be used is a start-up error (ActivityStoreError)
+    await spares.close();
     throw err;
   }
   const recent = new RecentEvents();
@@ -199,6 +205,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([e]) => Promise.reject(e as Error))]);
   } catch (err) {
     await router.destroy();
+    await spares.close();
     const code = (err as { code?: string }).code;
     const where = `${host}:${opts.port ?? 8080}`;
     throw new ListenError(
@@ -224,6 +231,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
       server.closeIdleConnections();
       upgrades.destroyAll(); // websockets have no end to wait for: close them now, releasing their models
       await router.close(deadlineMs);
+      await spares.close();
       metrics.close();
       activity.close();
       unsubscribeRecent();

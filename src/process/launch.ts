@@ -35,16 +35,18 @@
  * 3. Without a working setpriv (not util-linux, or too old for --pdeathsig)
  *    the watchdog alone does it; the caller logs that at debug.
  *
- * The gate, for a prepared launch only: the server's argv is preceded by
- * `/bin/sh -c GATE modelswap-gate`, which waits for one line on fd 3, a pipe
- * from the proxy (./spawn.ts `release`), then `exec`s the argv (fd 3 closed),
- * and exits 0 without starting anything if that pipe closes first. Forking a
- * ~100 MB proxy and exec'ing setpriv and sh take a few ms (measured,
- * bench/findings.md), so a swap launches the next server's wrapper (and its
- * watchdog) while the old server is still stopping and releases it once the
- * old group is gone (./upstream-process.ts `prepareLaunch`). A waiting
- * wrapper holds no model and no GPU memory, and dies with the proxy like any
- * upstream.
+ * The gate, for a spare only (./spare-pool.ts): a wrapper spawned ahead of
+ * time, `/bin/sh -c GATE modelswap-gate`, that serves whichever model starts
+ * next. It waits for one line on fd 3, a pipe from the proxy (./spawn.ts
+ * `release`): the model's environment and argv, quoted for sh (`gateLine`).
+ * It closes fd 3 and evals the line, which exports the model's environment
+ * and `exec`s its argv (same pid, so setpriv's pdeathsig and the group stay);
+ * if that pipe closes first, it exits 0 without starting anything. Forking a
+ * ~100 MB proxy and exec'ing setpriv and sh, and forking the watchdog, take a
+ * few ms of the proxy's event loop and of the 2 cores an exiting server
+ * needs (measured, bench/findings.md); a spare does them while nothing waits
+ * on them. A waiting wrapper holds no model and no GPU memory, and dies with
+ * the proxy like any upstream.
  */
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
@@ -58,8 +60,8 @@ export interface LaunchPlan {
   readonly mode: LaunchMode;
 }
 
-/** POSIX sh (dash, bash, busybox ash). `$0` is GATE_NAME, `$@` the user's argv; fd 3 is the gate. */
-export const GATE_SCRIPT = 'read -r _ <&3 || exit 0\nexec "$@" 3<&-';
+/** POSIX sh (dash, bash, busybox ash). `$0` is GATE_NAME; fd 3 is the gate, which brings one `gateLine`. */
+export const GATE_SCRIPT = 'IFS= read -r line <&3 || exit 0\nexec 3<&-\neval "$line"';
 /** The gate wrapper's `$0`, so that it is recognisable in `ps` while it waits. */
 export const GATE_NAME = 'modelswap-gate';
 /** POSIX sh. `$1` is the group to kill; stdin is the proxy's pipe: a "done" line ends it quietly, EOF (the proxy died) kills the group. */
@@ -67,11 +69,41 @@ export const WATCHDOG_SCRIPT = 'read -r line\n[ "$line" = done ] || kill -KILL "
 /** The watchdog's `$0`, so that it is recognisable in `ps`. */
 export const WATCHDOG_NAME = 'modelswap-watchdog';
 
-/** The argv to spawn for the user's `argv` (gated: fd 3 is the gate); `setpriv` is a working setpriv's path, or undefined. */
-export function planLaunch(argv: readonly string[], setpriv: string | undefined, gated = false): LaunchPlan {
-  const command = gated ? ['/bin/sh', '-c', GATE_SCRIPT, GATE_NAME, ...argv] : argv;
-  if (setpriv === undefined) return { file: command[0]!, args: command.slice(1), mode: 'watchdog' };
-  return { file: setpriv, args: ['--pdeathsig', 'SIGKILL', '--', ...command], mode: 'setpriv+watchdog' };
+/** The argv to spawn for the user's `argv`; `setpriv` is a working setpriv's path, or undefined. */
+export function planLaunch(argv: readonly string[], setpriv: string | undefined): LaunchPlan {
+  if (setpriv === undefined) return { file: argv[0]!, args: argv.slice(1), mode: 'watchdog' };
+  return { file: setpriv, args: ['--pdeathsig', 'SIGKILL', '--', ...argv], mode: 'setpriv+watchdog' };
+}
+
+/** The gate wrapper of a spare (fd 3 is the gate). */
+export function planGate(setpriv: string | undefined): LaunchPlan {
+  return planLaunch(['/bin/sh', '-c', GATE_SCRIPT, GATE_NAME], setpriv);
+}
+
+const SHELL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `s` as one sh word: single-quoted, with each `'` written as `'\''`. */
+function shQuote(s: string): string {
+  return `'${s.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * The line a spare's gate evals to become the server: `export NAME='value'`
+ * for each of `env` (what the server gets on top of the proxy's own
+ * environment, as for a direct spawn), then `exec` the argv. Undefined when
+ * the line could not carry them: a newline or NUL anywhere (the gate reads
+ * one line), an env name sh cannot export, or a command starting with `-`
+ * (an option to bash's `exec`); such a start spawns directly.
+ */
+export function gateLine(argv: readonly string[], env: Readonly<Record<string, string>>): string | undefined {
+  const words = [...argv, ...Object.entries(env).flat()];
+  if (argv.length === 0 || argv[0]!.startsWith('-') || words.some((w) => w.includes('\n') || w.includes('\0'))) return undefined;
+  const exports: string[] = [];
+  for (const [name, value] of Object.entries(env)) {
+    if (!SHELL_NAME.test(name)) return undefined;
+    exports.push(`export ${name}=${shQuote(value)}; `);
+  }
+  return `${exports.join('')}exec ${argv.map(shQuote).join(' ')}`;
 }
 
 /** The watchdog of group `pgid` (its stdin must be the proxy's pipe). */

@@ -1,6 +1,7 @@
 /** What an UpstreamProcess (./upstream-process.ts) is built with, besides its model's config. */
 import type { Logger } from 'pino';
 import type { LogRing } from '../log/ring.ts';
+import type { SparePool } from './spare-pool.ts';
 import type { GroupStateFile } from './state-file.ts';
 import type { ExitInfo, ProcessStatus, StatusDetail } from './types.ts';
 
@@ -24,4 +25,6 @@ export interface UpstreamProcessOptions {
    * in cmd and env becomes it (./device-macro.ts). Absent or undefined: ''.
    */
   readonly device?: () => string | undefined;
+  /** The process-wide spare launch wrapper a start takes when one waits (./spare-pool.ts); none by default. */
+  readonly spares?: SparePool;
 }

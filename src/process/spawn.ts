@@ -14,9 +14,9 @@
  *   the exit cleanup.
  * - output is consumed in flowing mode and never buffered (`pump`); once the
  *   server is ready it is read in batches (`batchOutput`, ./read-pacer.ts).
- * - stdio: stdin /dev/null as ever; a gated launch has its gate as fd 3
- *   (./launch.ts), closed before the server is exec'd. The watchdog is a
- *   second child whose stdin is our pipe.
+ * - stdio: stdin /dev/null as ever; a spare's gate wrapper has its gate as
+ *   fd 3 (./launch.ts, ./spare-pool.ts), closed before the server is exec'd.
+ *   The watchdog is a second child whose stdin is our pipe.
  *
  * argv[0] is looked up on PATH first (./launch.ts findExecutable), so a
  * missing command is still a spawn error (ENOENT) naming it.
@@ -28,7 +28,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { findExecutable, findSetpriv, type LaunchMode, planLaunch, planWatchdog } from './launch.ts';
+import { findExecutable, findSetpriv, type LaunchMode, type LaunchPlan, planGate, planLaunch, planWatchdog } from './launch.ts';
 import { ReadPacer } from './read-pacer.ts';
 
 export interface ChildExit {
@@ -50,11 +50,14 @@ export interface Child {
   /** How it was launched (./launch.ts); undefined when it was not (command not found). */
   readonly launch: LaunchMode | undefined;
   /**
-   * Open the gate (./launch.ts): the wrapper execs the server. Nothing to do
-   * unless spawned with `gated`; later calls do nothing. (Should our end close
-   * unopened, as when the proxy dies, the wrapper exits 0, starting nothing.)
+   * Open the gate (./launch.ts) with `line` (`gateLine`): the wrapper execs
+   * the server. Nothing to do unless spawned by `spawnGate`; later calls do
+   * nothing. (Should our end close unopened, as when the proxy dies, the
+   * wrapper exits 0, starting nothing.)
    */
-  release(): void;
+  release(line: string): void;
+  /** Whether this child (its process and pipes) keeps the event loop alive; true from the spawn. A waiting spare does not. */
+  keepAlive(on: boolean): void;
   /**
    * Every member of the group is gone (the caller checked): dismiss its
    * watchdog, which exits without killing (./launch.ts). Idempotent. Until
@@ -75,8 +78,6 @@ export interface SpawnOptions {
   readonly onOutput: (text: string) => void;
   /** Path of setpriv, or null not to use it (tests of the fallback); default: found once on PATH. */
   readonly setpriv?: string | null;
-  /** Spawn the wrapper only: the server is exec'd at `release()`. */
-  readonly gated?: boolean;
 }
 
 export function spawnChild(argv: readonly string[], options: SpawnOptions): Child {
@@ -85,8 +86,22 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
   const env = { ...process.env, ...options.env };
   const found = findExecutable(file, env.PATH);
   if (!found.ok) return notSpawned(file, found.code);
-  const gated = options.gated === true;
-  const plan = planLaunch(argv, options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv()), gated);
+  return launch(planLaunch(argv, setprivOf(options)), env, false, options.onOutput);
+}
+
+/**
+ * A spare's gate wrapper (./launch.ts): it runs nothing until `release(line)`
+ * brings the server's environment and argv, and has the proxy's environment.
+ */
+export function spawnGate(options: Pick<SpawnOptions, 'onOutput' | 'setpriv'>): Child {
+  return launch(planGate(setprivOf(options)), process.env, true, options.onOutput);
+}
+
+function setprivOf(options: Pick<SpawnOptions, 'setpriv'>): string | undefined {
+  return options.setpriv === null ? undefined : (options.setpriv ?? findSetpriv());
+}
+
+function launch(plan: LaunchPlan, env: NodeJS.ProcessEnv, gated: boolean, onOutput: (text: string) => void): Child {
   let sp: ChildProcess;
   try {
     sp = spawn(plan.file, plan.args, {
@@ -116,14 +131,20 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
     return failedChild(watchdog);
   }
 
-  const pacers = [pump(stdout, options.onOutput), pump(stderr, options.onOutput)];
+  const pacers = [pump(stdout, onOutput), pump(stderr, onOutput)];
   const batchOutput = (on: boolean): void => {
     for (const p of pacers) p.batch(on);
   };
   const gate = fd3 as Writable | undefined;
   gate?.on('error', () => {}); // EPIPE when the wrapper died first: its exit says what matters
-  const release = (): void => {
-    if (gate !== undefined && !gate.writableEnded && !gate.destroyed) gate.end('go\n');
+  const release = (line: string): void => {
+    if (gate !== undefined && !gate.writableEnded && !gate.destroyed) gate.end(`${line}\n`);
+  };
+  const keepAlive = (on: boolean): void => {
+    for (const handle of [sp, stdout, stderr, gate] as ({ ref?: () => void; unref?: () => void } | undefined)[]) {
+      if (on) handle?.ref?.();
+      else handle?.unref?.();
+    }
   };
   const groupGone = (): void => {
     if (watchdog !== undefined && !watchdog.writableEnded && !watchdog.destroyed) watchdog.end('done\n');
@@ -151,7 +172,7 @@ export function spawnChild(argv: readonly string[], options: SpawnOptions): Chil
       if (!ok) resolve();
     });
   }))).then(() => {});
-  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, groupGone, batchOutput };
+  return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, keepAlive, groupGone, batchOutput };
 }
 
 /**
@@ -191,6 +212,7 @@ function failedChild(error: Error | Promise<Error>): Child {
     closed: Promise.resolve(),
     launch: undefined,
     release: () => {},
+    keepAlive: () => {},
     groupGone: () => {},
     batchOutput: () => {},
   };

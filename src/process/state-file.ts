@@ -10,7 +10,10 @@
  *   the old list or the new one, never half of one.
  * - `add` writes synchronously, on purpose: a few hundred bytes once per
  *   start, and the record is on disk before the proxy can die having spawned
- *   the group. `remove` writes on the next turn of the event loop
+ *   the group. A group on file already (a spare launch wrapper,
+ *   ./spare-pool.ts, now running a model's server) is relabelled on the next
+ *   turn instead: its pgid and start time, which the reaper goes by, stay
+ *   the same across the exec. `remove` writes on the next turn of the event loop
  *   (setImmediate; removals in one turn are one write), so a swap does not
  *   wait for the write (~0.4 ms here) between the old group's end and the
  *   next server's start. A group listed a moment too long is harmless: the
@@ -93,8 +96,14 @@ export class GroupStateFile {
     this.#log = log;
   }
 
-  /** Record a group just spawned; reads its leader's start time now. */
+  /** Record a group just spawned (reads its leader's start time now), or relabel one on file already. */
   add(model: string, pgid: number, argv: readonly string[]): void {
+    const known = this.#groups.get(pgid);
+    if (known !== undefined) {
+      this.#groups.set(pgid, { ...known, model, argv: [...argv] });
+      this.#pending ??= setImmediate(() => this.flush());
+      return;
+    }
     const startTime = readStatSync(pgid)?.startTime;
     const base = { model, pgid, pid: pgid, argv: [...argv] };
     this.#groups.set(pgid, startTime === undefined ? base : { ...base, startTime });

@@ -58,14 +58,14 @@ export interface Upstream {
   shutdown(graceMs?: number): Promise<void>;
   /**
    * A hint that ensureReady() follows soon (a swap calls it while it stops
-   * other models): when stopped, spawn the launch wrapper now, gated, so the
-   * start skips its fork and exec (./launch.ts, the gate), and check the
-   * model's port now (a port found free need not be checked again at the
-   * start). Starts no server and changes no status; does nothing in any
-   * other state.
+   * other models): when stopped, check the model's port now (a port found
+   * free need not be checked again at the start). Starts nothing and changes
+   * no status; does nothing in any other state. (The fork a start would pay
+   * is saved by the shared spare, ./spare-pool.ts, not here: forking while
+   * the evicted servers exit slowed their exit.)
    */
   prepareLaunch(): void;
-  /** Drop a prepared launch that was not used (the swap failed or was cancelled). Idempotent. */
+  /** Forget a prepared launch that was not used (the swap failed or was cancelled). Idempotent. */
   discardLaunch(): void;
   /**
    * A request to this server was refused or reset before any byte of an

@@ -25,8 +25,8 @@
  *
  * `launching` is the port check (./port-check.ts), before anything is
  * spawned; callers see it as `starting` (it is cancellable like one).
- * Spawning, the records of live groups and the spare launch wrapper of
- * prepareLaunch() belong to ./launcher.ts.
+ * Spawning (through the shared spare, ./spare-pool.ts), the records of live
+ * groups and the early port check of prepareLaunch() belong to ./launcher.ts.
  */
 import type { Logger } from 'pino';
 import type { ModelConfig } from '../config/types.ts';
@@ -63,7 +63,7 @@ export class UpstreamProcess implements Upstream {
     this.#config = model;
     this.#opts = options;
     this.#log = options.logger.child({ model: model.id });
-    this.#launcher = new Launcher(model, this.#log, options.groups, options.device);
+    this.#launcher = new Launcher(model, this.#log, options.groups, options.device, options.spares);
   }
 
   status(): ProcessStatus {
@@ -108,12 +108,13 @@ export class UpstreamProcess implements Upstream {
     switch (s.kind) {
       case 'stopped':
       case 'shutdown':
-        return this.#launcher.discard();
+        this.#launcher.discard();
+        return Promise.resolve();
       case 'stopping':
         return s.done;
       case 'launching':
         s.abort.abort(reason); // nothing spawned yet: #launch sees the abort and spawns nothing
-        void this.#launcher.discard(); // nor will the start that would have taken it
+        this.#launcher.discard(); // nor will the start that would have used its port check
         this.#setState({ kind: 'stopped' });
         return Promise.resolve();
       case 'starting':
@@ -139,7 +140,7 @@ export class UpstreamProcess implements Upstream {
   }
 
   discardLaunch(): void {
-    void this.#launcher.discard();
+    this.#launcher.discard();
   }
 
   confirmDown(waitMs: number): Promise<boolean> {

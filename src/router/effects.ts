@@ -49,7 +49,7 @@ export function createRouterEffects(deps: RouterEffectsDeps): RouterEffects {
     const target = deps.upstream(model);
     try {
       // A model's old process (config reload) counts as that model: wait until it is gone too.
-      // stop() signals at once; the target's launch wrapper forks while they exit (the gate of process/launch.ts).
+      // stop() signals at once; the target's port is checked while they exit (its start then takes the spare, process/spare-pool.ts).
       const stopped = Promise.all(evict.map((m) => Promise.all([deps.upstream(m)?.stop('evicted'), deps.retired(m)?.gone])));
       if (evict.length > 0) target?.prepareLaunch();
       await stopped;

@@ -1,14 +1,15 @@
 /**
  * `${DEVICE}` at spawn, with real processes: the server gets the device its
  * placement names in its argv and its environment (read back from /proc),
- * asked at each spawn (a later start may be placed elsewhere), also through a
- * launch prepared while other models were evicted; `device()` reports it for
- * the run only, and cmdStop gets the run's environment.
+ * asked at each spawn (a later start may be placed elsewhere), also when the
+ * start takes the spare launch wrapper (src/process/spare-pool.ts); `device()`
+ * reports it for the run only, and cmdStop gets the run's environment.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { registeredGroups } from '../../src/process/kill-group.ts';
+import { pino } from 'pino';
+import { SparePool } from '../../src/process/spare-pool.ts';
 import { cmdline, fakeCmd, freePort, harness, modelConfig, NODE } from './helpers.ts';
 
 const T = { timeout: 15_000 };
@@ -20,14 +21,14 @@ function envOf(pid: number, name: string): string | undefined {
 }
 
 /** A fake server whose model id and CUDA_VISIBLE_DEVICES use ${DEVICE}; its placement is `placed.device`. */
-async function placedModel(t: Parameters<typeof harness>[0]): Promise<{ h: ReturnType<typeof harness>; port: number; placed: { device: string | undefined } }> {
+async function placedModel(t: Parameters<typeof harness>[0], spares?: SparePool): Promise<{ h: ReturnType<typeof harness>; port: number; placed: { device: string | undefined } }> {
   const port = await freePort();
   const placed: { device: string | undefined } = { device: '1' };
   const model = modelConfig(port, {
     cmd: fakeCmd(port).map((a) => (a === 'm' ? 'gpu${DEVICE}' : a)),
     env: { CUDA_VISIBLE_DEVICES: '${DEVICE}', MS_TEST_PLAIN: 'x' },
   });
-  return { h: harness(t, model, { device: () => placed.device }), port, placed };
+  return { h: harness(t, model, { device: () => placed.device, spares }), port, placed };
 }
 
 async function servedBy(port: number): Promise<string | null> {
@@ -55,17 +56,21 @@ test('the spawned server gets its device in argv and env; device() reports it wh
   assert.equal(h.up.device(), '0');
 });
 
-test('a launch prepared during the evictions already has the device (read when the wrapper is spawned)', T, async (t) => {
-  const { h, port } = await placedModel(t);
-  const before = registeredGroups();
-  h.up.prepareLaunch();
-  const [spare] = registeredGroups().filter((g) => !before.includes(g));
-  assert.ok(spare !== undefined, 'a spare was spawned');
+test('a start through the spare gets its device too (written through the gate at the start)', T, async (t) => {
+  const spares = new SparePool({ log: pino({ level: 'silent' }) });
+  t.after(() => spares.close());
+  spares.fill();
+  const spare = spares.pid;
+  assert.ok(spare !== undefined, 'a spare waits');
+  const { h, port, placed } = await placedModel(t, spares);
   h.pgids.add(spare);
+  placed.device = '2'; // placed after the spare was spawned
   await h.up.ensureReady();
   assert.equal(h.up.pid(), spare, 'the spare was released, not a new spawn');
-  assert.equal(envOf(h.up.pid()!, 'CUDA_VISIBLE_DEVICES'), '1');
-  assert.equal(await servedBy(port), `gpu1@${port}`);
+  assert.match(cmdline(spare), / --model-id gpu2( |$)/);
+  assert.equal(envOf(spare, 'CUDA_VISIBLE_DEVICES'), '2');
+  assert.equal(envOf(spare, 'MS_TEST_PLAIN'), 'x');
+  assert.equal(await servedBy(port), `gpu2@${port}`);
 });
 
 test('placed on no device: ${DEVICE} is empty', T, async (t) => {

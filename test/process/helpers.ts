@@ -15,6 +15,8 @@ import { LogRing } from '../../src/log/ring.ts';
 import { parseStat, signalGroup } from '../../src/process/kill-group.ts';
 import { WATCHDOG_NAME } from '../../src/process/launch.ts';
 import type { ExitInfo, ProcessStatus } from '../../src/process/types.ts';
+import type { SparePool } from '../../src/process/spare-pool.ts';
+import type { GroupStateFile } from '../../src/process/state-file.ts';
 import { UpstreamProcess } from '../../src/process/upstream-process.ts';
 
 export const NODE = process.execPath;
@@ -75,7 +77,7 @@ export interface Harness {
 }
 
 /** An UpstreamProcess for `model`, shut down (and its groups SIGKILLed) after the test. `device`: its placement, asked at each spawn. */
-export function harness(t: TestContext, model: ModelConfig, opts: { readonly device?: () => string | undefined } = {}): Harness {
+export function harness(t: TestContext, model: ModelConfig, opts: { readonly device?: () => string | undefined; readonly spares?: SparePool; readonly groups?: GroupStateFile } = {}): Harness {
   const ee = new EventEmitter();
   const logs = new LogRing();
   const statuses: ProcessStatus[] = [];
@@ -100,6 +102,8 @@ export function harness(t: TestContext, model: ModelConfig, opts: { readonly dev
     },
     onOutput: changed,
     device: opts.device,
+    spares: opts.spares,
+    groups: opts.groups,
   });
   logs.subscribe(changed);
   const until = (cond: () => boolean): Promise<void> =>

@@ -8,25 +8,25 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { readStatSync as readStat, signalGroup } from '../../src/process/kill-group.ts';
-import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
+import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planGate, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
 import { aliveNow, cmdline, groupMembersNow, NODE, watchdogsNow } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 
-test('planLaunch: setpriv --pdeathsig SIGKILL around the argv unchanged, the gate wrapper only when gated; planWatchdog names the group', () => {
+test('planLaunch: setpriv --pdeathsig SIGKILL around the argv unchanged; planGate the same around the gate wrapper; planWatchdog names the group', () => {
   assert.deepEqual(planLaunch(['llama-server', '--port', '5800'], '/usr/bin/setpriv'), {
     file: '/usr/bin/setpriv',
     args: ['--pdeathsig', 'SIGKILL', '--', 'llama-server', '--port', '5800'],
     mode: 'setpriv+watchdog',
   });
   assert.deepEqual(planLaunch(['sh', '-c', 'a & b; wait'], undefined), { file: 'sh', args: ['-c', 'a & b; wait'], mode: 'watchdog' });
-  assert.deepEqual(planLaunch(['llama-server', '--port', '5800'], '/usr/bin/setpriv', true), {
+  assert.deepEqual(planGate('/usr/bin/setpriv'), {
     file: '/usr/bin/setpriv',
-    args: ['--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', GATE_SCRIPT, GATE_NAME, 'llama-server', '--port', '5800'],
+    args: ['--pdeathsig', 'SIGKILL', '--', '/bin/sh', '-c', GATE_SCRIPT, GATE_NAME],
     mode: 'setpriv+watchdog',
   });
-  assert.deepEqual(planLaunch(['llama-server'], undefined, true), { file: '/bin/sh', args: ['-c', GATE_SCRIPT, GATE_NAME, 'llama-server'], mode: 'watchdog' });
+  assert.deepEqual(planGate(undefined), { file: '/bin/sh', args: ['-c', GATE_SCRIPT, GATE_NAME], mode: 'watchdog' });
   assert.deepEqual(planWatchdog(1234), { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, '1234'] });
 });
 

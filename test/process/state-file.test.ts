@@ -85,6 +85,21 @@ test('GroupStateFile: flush() writes a pending removal at once and an add writes
   assert.equal(existsSync(path), false);
 });
 
+test('GroupStateFile: adding a group on file already (a spare taken by a model) relabels it on the next turn, start time kept', async (t) => {
+  const path = join(tmp(t), 'state.json');
+  const groups = new GroupStateFile(path, pino({ level: 'silent' }));
+  const read = (): StateFileContent['groups'] => (JSON.parse(readFileSync(path, 'utf8')) as StateFileContent).groups;
+  groups.add('(spare)', process.pid, ['modelswap-gate']);
+  const startTime = read()[0]!.startTime;
+  assert.ok(startTime !== undefined);
+  groups.add('a', process.pid, ['llama-server', '--port', '1']);
+  assert.equal(read()[0]!.model, '(spare)', 'not yet written');
+  await nextTurn();
+  assert.deepEqual(read(), [{ model: 'a', pgid: process.pid, pid: process.pid, startTime, argv: ['llama-server', '--port', '1'] }]);
+  groups.remove(process.pid);
+  groups.flush();
+});
+
 test('GroupStateFile: an unwritable path is logged once and never throws', (t) => {
   const { log, lines } = recorder();
   const groups = new GroupStateFile(join(tmp(t), 'missing-dir', 'state.json'), log);

@@ -81,7 +81,7 @@ test('a spawn that throws (NUL byte in the cmd) → UPSTREAM_START_FAILED and st
     await assert.rejects(h.up.ensureReady(), isProxyError('UPSTREAM_START_FAILED', 'cannot run', 'null bytes'));
     assert.equal(h.up.status(), 'stopped');
   }
-  h.up.prepareLaunch(); // the same spawn error: no spare, nothing registered
+  h.up.prepareLaunch(); // a port check only: nothing spawned, nothing registered
   assert.equal(h.up.status(), 'stopped');
 });
 
