@@ -21,7 +21,7 @@
  */
 import type { Logger } from 'pino';
 import { liveStatSync, registerGroup, unregisterGroup } from './kill-group.ts';
-import { gateLine, GATE_NAME } from './launch.ts';
+import { findExecutable, gateLine, GATE_NAME } from './launch.ts';
 import { type Child, spawnGate } from './spawn.ts';
 import type { GroupStateFile } from './state-file.ts';
 import { terminateGroup } from './terminate.ts';
@@ -84,20 +84,31 @@ export class SparePool {
     this.#groups?.add(SPARE_LABEL, child.pid, [GATE_NAME]);
     child.keepAlive(false);
     const spare: Spare = { child, output, exited: false };
-    void child.exited.then(() => (spare.exited = true));
+    void child.exited.then(() => {
+      spare.exited = true;
+      if (this.#spare !== spare) return; // taken: the run's to handle
+      this.#spare = undefined; // died while waiting: cleaned up, replaced at the next take (never in a loop)
+      void this.#drop(spare);
+    });
     this.#spare = spare;
   }
 
   /**
    * The waiting spare, released to run `argv` with `env` on top of the
    * proxy's environment, its output going to `onOutput`; undefined (start it
-   * directly) when none waits, the one waiting died, or the line cannot
-   * carry this command (./launch.ts `gateLine`). A take schedules the next spare.
+   * directly) when none waits, the one waiting died, the command is not
+   * found (a direct spawn reports that as the spawn error naming it), or the
+   * line cannot carry it (./launch.ts `gateLine`). Taking one, or finding
+   * none, schedules the next spare.
    */
   take(argv: readonly string[], env: Readonly<Record<string, string>>, onOutput: (text: string) => void): Child | undefined {
-    const line = gateLine(argv, env);
     const spare = this.#spare;
-    if (line === undefined || spare === undefined) return undefined;
+    if (spare === undefined) {
+      this.#scheduleRefill();
+      return undefined;
+    }
+    const line = gateLine(argv, env);
+    if (line === undefined || !findExecutable(argv[0]!, env.PATH ?? process.env.PATH).ok) return undefined;
     this.#spare = undefined;
     this.#scheduleRefill();
     if (spare.exited || liveStatSync(spare.child.pid!) === undefined) {
@@ -121,7 +132,7 @@ export class SparePool {
   }
 
   #scheduleRefill(): void {
-    if (this.#closed || this.#timer !== undefined) return;
+    if (this.#closed || this.#timer !== undefined || process.platform !== 'linux') return;
     this.#timer = setTimeout(() => this.fill(), this.#refillDelayMs);
     this.#timer.unref();
   }

@@ -162,19 +162,34 @@ test('a command the gate line cannot carry (a newline in an env value) is spawne
   assert.equal(spares.pid, spare, 'not taken');
 });
 
-test('the gate runs exactly the argv and env it is given: quotes, $, backticks and spaces arrive unchanged', T, async (t) => {
+test('a command that is not found is not given to the spare: the start fails with the spawn error naming it', T, async (t) => {
+  const spares = pool(t);
+  spares.fill();
+  const spare = spares.pid!;
+  const h = harness(t, modelConfig(await freePort(), { cmd: ['/nonexistent/llama-server', '--port', '1'] }), { spares });
+  h.pgids.add(spare);
+  await assert.rejects(h.up.ensureReady(), (e: unknown) => e instanceof Error && /cannot run/.test(e.message) && /\/nonexistent\/llama-server/.test(e.message) && /ENOENT/.test(e.message));
+  assert.equal(spares.pid, spare, 'not taken');
+  assert.match(cmdline(spare), new RegExp(GATE_NAME));
+});
+
+test('the gate runs exactly the argv and env it is given (quotes, $, backticks and spaces unchanged), with stdin /dev/null and no pipe of ours', T, async (t) => {
   let out = '';
   const child = spawnGate({ onOutput: (s) => (out += s) });
   t.after(() => signalGroup(child.pid!, 'SIGKILL'));
   assert.equal(await child.spawned, true);
   const args = ["it's", '$HOME', '`id`', 'a b', '', '"q"', '\\', '*'];
   const env = { MS_A: "x 'y' $z", MS_B: '' };
-  const line = gateLine([NODE, '-e', 'console.log(JSON.stringify([process.argv.slice(1), process.env.MS_A, process.env.MS_B]))', ...args], env);
+  // Also what it holds: stdin /dev/null, and no socket of ours but stdout and stderr (libuv's pipes are socketpairs; the gate, fd 3, is closed).
+  const script = "const fs=require('fs');const link=(f)=>{try{return fs.readlinkSync('/proc/self/fd/'+f)}catch{return ''}};" +
+    "const fds=fs.readdirSync('/proc/self/fd').filter(f=>f!=='0'&&f!=='1'&&f!=='2'&&link(f).startsWith('socket:'));" +
+    'console.log(JSON.stringify([process.argv.slice(1), process.env.MS_A, process.env.MS_B, link(0), fds.length]))';
+  const line = gateLine([NODE, '-e', script, ...args], env);
   assert.ok(line !== undefined);
   child.release(line);
   assert.equal((await child.exited).code, 0);
   await child.closed;
-  assert.deepEqual(JSON.parse(out), [args, env.MS_A, env.MS_B]);
+  assert.deepEqual(JSON.parse(out), [args, env.MS_A, env.MS_B, '/dev/null', 0]);
 });
 
 test('gateLine refuses what one sh line cannot carry', () => {
