@@ -85,10 +85,15 @@ export class Launcher {
 
   /** Every member of `child`'s group is gone: undo its records and dismiss its watchdog (./launch.ts). */
   groupEnded(child: Child): void {
-    const pgid = child.pid;
-    if (pgid === undefined) return; // never spawned: nothing recorded
-    unregisterGroup(pgid);
-    child.groupGone();
-    this.#groups?.remove(pgid);
+    forgetGroup(child, this.#groups);
   }
+}
+
+/** Every member of `child`'s group is gone: unregister it, dismiss its watchdog (./launch.ts), drop it from the state file. */
+export function forgetGroup(child: Child, groups: Pick<GroupStateFile, 'remove'> | undefined): void {
+  const pgid = child.pid;
+  if (pgid === undefined) return; // never spawned: nothing recorded
+  unregisterGroup(pgid);
+  child.groupGone();
+  groups?.remove(pgid);
 }

@@ -22,8 +22,9 @@
  * a take checks through /proc that the one it takes still lives.
  */
 import type { Logger } from 'pino';
-import { liveStatSync, registerGroup, unregisterGroup } from './kill-group.ts';
+import { liveStatSync, registerGroup } from './kill-group.ts';
 import { findExecutable, gateLine, GATE_NAME } from './launch.ts';
+import { forgetGroup } from './launcher.ts';
 import { type Child, spawnGate } from './spawn.ts';
 import type { GroupStateFile } from './state-file.ts';
 import { terminateGroup } from './terminate.ts';
@@ -38,7 +39,6 @@ interface Spare {
   readonly child: Child;
   /** Where its output goes: nowhere until a start takes it (the wrapper itself prints nothing). */
   readonly output: { to: (text: string) => void };
-  exited: boolean;
 }
 
 export interface SparePoolOptions {
@@ -85,10 +85,9 @@ export class SparePool {
     registerGroup(child.pid);
     this.#groups?.add(SPARE_LABEL, child.pid, [GATE_NAME]);
     child.keepAlive(false);
-    const spare: Spare = { child, output, exited: false };
+    const spare: Spare = { child, output };
     void child.exited.then(() => {
-      spare.exited = true;
-      if (this.#spare !== spare) return; // taken: the run's to handle
+      if (this.#spare !== spare) return; // taken (the run's to handle) or dropped already
       this.#spare = undefined; // died while waiting: cleaned up, replaced at the next take (never in a loop)
       void this.#drop(spare);
     });
@@ -113,7 +112,8 @@ export class SparePool {
     if (line === undefined || !findExecutable(argv[0]!, env.PATH ?? process.env.PATH).ok) return undefined;
     this.#spare = undefined;
     this.#scheduleRefill();
-    if (spare.exited || liveStatSync(spare.child.pid!) === undefined) {
+    if (liveStatSync(spare.child.pid!) === undefined) {
+      // died, its exit not yet seen (one that was seen is no longer the pool's)
       void this.#drop(spare);
       return undefined;
     }
@@ -146,9 +146,6 @@ export class SparePool {
       pgid, leaderExited: spare.child.exited, graceMs: 0, polite: false,
       cmdStop: undefined, env: {}, log: this.#log, onOutput: () => {},
     }).catch(() => false);
-    if (!gone) return; // still registered: the exit-time kill tries again
-    unregisterGroup(pgid);
-    spare.child.groupGone();
-    this.#groups?.remove(pgid);
+    if (gone) forgetGroup(spare.child, this.#groups); // else still registered: the exit-time kill tries again
   }
 }

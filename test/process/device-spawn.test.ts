@@ -6,19 +6,13 @@
  * reports it for the run only, and cmdStop gets the run's environment.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { pino } from 'pino';
 import { SparePool } from '../../src/process/spare-pool.ts';
-import { cmdline, fakeCmd, freePort, harness, modelConfig, NODE } from './helpers.ts';
+import { cmdline, envOf, fakeCmd, freePort, harness, modelConfig, NODE } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 
-/** One variable of a live process's initial environment, from /proc. */
-function envOf(pid: number, name: string): string | undefined {
-  const line = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((l) => l.startsWith(`${name}=`));
-  return line?.slice(name.length + 1);
-}
 
 /** A fake server whose model id and CUDA_VISIBLE_DEVICES use ${DEVICE}; its placement is `placed.device`. */
 async function placedModel(t: Parameters<typeof harness>[0], spares?: SparePool): Promise<{ h: ReturnType<typeof harness>; port: number; placed: { device: string | undefined } }> {

@@ -140,6 +140,12 @@ export function groupMembersNow(pgid: number): number[] {
   return out;
 }
 
+/** One variable of a live process's initial environment, from /proc. */
+export function envOf(pid: number, name: string): string | undefined {
+  const line = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((l) => l.startsWith(`${name}=`));
+  return line?.slice(name.length + 1);
+}
+
 /** A process's argv joined by spaces ('' once it is gone). */
 export function cmdline(pid: number): string {
   try {

@@ -20,7 +20,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnGate } from '../../src/process/spawn.ts';
-import { cmdline, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, untilNoWatchdog, watchdogsNow } from './helpers.ts';
+import { cmdline, envOf, fakeCmd, freePort, groupMembersNow, harness, modelConfig, NODE, untilNoWatchdog, watchdogsNow } from './helpers.ts';
 
 const T = { timeout: 15_000 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -40,10 +40,6 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
-function envOf(pid: number, name: string): string | undefined {
-  const line = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((l) => l.startsWith(`${name}=`));
-  return line?.slice(name.length + 1);
-}
 
 /** A pool closed after the test, its spares SIGKILLed by the harness too. */
 function pool(t: Parameters<typeof harness>[0], refillDelayMs = 20): SparePool {
