@@ -53,11 +53,14 @@ function renderSide(side: SideBySideResult): string[] {
   out.push(table(head, rows.map(hot)), '');
   const streams = side.rounds.some((rd) => rd.stream.length > 0);
   const swapRunners = new Set(side.swaps.runs.map((x) => x.runner));
-  out.push(`Streaming: 500-token SSE streams one at a time (time per token = first to last event ÷ events between). Swaps: nothing loaded, a request for A (cold start), then ${side.swaps.abSwaps} requests alternating B, A… (each a swap), each timed to its first byte, ${new Set(side.swaps.runs.map((x) => x.round)).size} rounds; direct = spawn, poll /health every ms, one request (a swap adds its own SIGTERM-to-exit).`, '');
-  out.push(table(['runner', 'TTFB ms (added)', 'ms per token (added)', 'cold start ms', 'A/B swap p50 ms', 'failed'], rows.filter((x) => x.runner !== 'bare').map((x) => [
+  const perEvent = rows.some((x) => x.cpuUsPerEvent != null);
+  out.push(`Streaming: 500-token SSE streams one at a time (time per token = first to last event ÷ events between${perEvent ? '; proxy CPU per event = the proxy process\'s CPU time over the measured streams ÷ the events they carried' : ''}). Swaps: nothing loaded, a request for A (cold start), then ${side.swaps.abSwaps} requests alternating B, A… (each a swap), each timed to its first byte, ${new Set(side.swaps.runs.map((x) => x.round)).size} rounds; direct = spawn, poll /health every ms, one request (a swap adds its own SIGTERM-to-exit).`, '');
+  // The forwarder has no swap rows; it is listed when its CPU per event was measured.
+  out.push(table(['runner', 'TTFB ms (added)', 'ms per token (added)', ...(perEvent ? ['proxy CPU µs/event'] : []), 'cold start ms', 'A/B swap p50 ms', 'failed'], rows.filter((x) => x.runner !== 'bare' || perEvent).map((x) => [
     RUNNER_NAMES[x.runner],
     !streams ? 'n/a' : x.runner === 'direct' ? n(x.ttfbMs, 2) : `${n(x.ttfbMs, 2)} (${signed(x.addedTtfbMs, 2)})`,
     !streams ? 'n/a' : x.runner === 'direct' ? n(x.perTokenMs, 3) : `${n(x.perTokenMs, 3)} (${signed(x.addedPerTokenMs, 3)})`,
+    ...(perEvent ? [x.cpuUsPerEvent == null ? '' : n(x.cpuUsPerEvent, 1)] : []),
     swapRunners.has(x.runner) ? n(x.coldMs, 1) : 'n/a',
     swapRunners.has(x.runner) ? n(x.swapP50Ms, 1) : 'n/a',
     x.errors,

@@ -11,7 +11,8 @@
  *   process only, not the child llama-server it spawned).
  * - Streaming: one 500-token SSE stream at a time; time to first byte and
  *   time per token (first to last event ÷ events between: a real server
- *   stamps nothing, so per-event delay cannot be measured).
+ *   stamps nothing, so per-event delay cannot be measured), and each
+ *   proxy's CPU per event relayed (after a warm-up stream of its own).
  * - Swaps (./side-swaps.ts): cold start and sequential A/B swaps.
  *
  * Every runner has a llama-server of its own (the router its own child),
@@ -73,6 +74,8 @@ export interface StreamSample {
   readonly runner: SideRunner;
   readonly ttfbMs: number;
   readonly perTokenMs: number;
+  /** The proxy process's CPU over the measured streams ÷ the events they carried, µs; null for direct (absent in results saved before 2026-12-05). */
+  readonly cpuUsPerEvent?: number | null;
   readonly errors: number;
 }
 
@@ -95,6 +98,8 @@ export interface RunnerSummary {
   readonly addedTtfbMs: number | null;
   readonly perTokenMs: number | null;
   readonly addedPerTokenMs: number | null;
+  /** Median over rounds of the proxy's CPU per streamed event, µs; null for direct. */
+  readonly cpuUsPerEvent: number | null;
   /** Median cold start to first byte, and median over every A/B swap. */
   readonly coldMs: number | null;
   readonly swapP50Ms: number | null;
@@ -202,11 +207,15 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
       const stream: StreamSample[] = [];
       if (o.streams > 0) {
         for (const e of order) {
-          const job: StreamJob = { kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(o.streamTokens, t.kind, 'bench'), streams: o.streams, concurrency: 1, deadlineMs: 120_000, warmup: 1, warmupConcurrency: 1, idleHelpers: true };
+          const job: StreamJob = { kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(o.streamTokens, t.kind, 'bench'), streams: o.streams, concurrency: 1, deadlineMs: 120_000, warmup: 0, warmupConcurrency: 1, idleHelpers: true };
+          // The warm-up stream runs on its own, so that the CPU read around the measured ones is theirs alone.
+          await runInClient<StreamResult>({ ...job, streams: 1 });
+          const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
           const res = await runInClient<StreamResult>(job);
-          stream.push({ runner: e.runner, ttfbMs: res.ttfbMs.p50 ?? Number.NaN, perTokenMs: res.perTokenMs?.p50 ?? Number.NaN, errors: res.errors });
+          const cpuUsPerEvent = e.pid === undefined || res.events === 0 ? null : (readThreads(e.pid).cpuUs - before) / res.events;
+          stream.push({ runner: e.runner, ttfbMs: res.ttfbMs.p50 ?? Number.NaN, perTokenMs: res.perTokenMs?.p50 ?? Number.NaN, cpuUsPerEvent, errors: res.errors });
         }
-        log(`  round ${r + 1} streams: ${stream.map((s) => `${s.runner} TTFB ${f(s.ttfbMs, 2)} ms, ${f(s.perTokenMs, 3)} ms/token${s.errors > 0 ? `, ${s.errors} errors` : ''}`).join(' | ')}`);
+        log(`  round ${r + 1} streams: ${stream.map((s) => `${s.runner} TTFB ${f(s.ttfbMs, 2)} ms, ${f(s.perTokenMs, 3)} ms/token${s.cpuUsPerEvent == null ? '' : `, ${f(s.cpuUsPerEvent, 1)} µs CPU/event`}${s.errors > 0 ? `, ${s.errors} errors` : ''}`).join(' | ')}`);
       }
       rounds.push({ order: order.map((e) => e.runner), hot, stream });
     }
@@ -257,6 +266,7 @@ export function summarizeSide(runners: readonly SideRunner[], concurrencies: rea
       addedTtfbMs: streamPaired((s) => s.ttfbMs),
       perTokenMs: finiteMedian(rounds.flatMap((rd) => streamOf(rd, runner)?.perTokenMs ?? [])),
       addedPerTokenMs: streamPaired((s) => s.perTokenMs),
+      cpuUsPerEvent: finiteMedian(rounds.flatMap((rd) => streamOf(rd, runner)?.cpuUsPerEvent ?? [])),
       coldMs: finiteMedian(sw.map((s) => s.coldMs)),
       swapP50Ms: finiteMedian(sw.flatMap((s) => s.swapMs)),
       errors: rounds.reduce((n, rd) => n + rd.hot.filter((h) => h.runner === runner).reduce((a, h) => a + h.errors, 0) + (streamOf(rd, runner)?.errors ?? 0), 0) + sw.reduce((n, s) => n + s.failures, 0),

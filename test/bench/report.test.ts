@@ -96,12 +96,12 @@ test('scenario 6 says why it is skipped', () => {
 });
 
 /** A side-by-side run of two rounds where each runner's figures are given per concurrency. */
-function sideResult(fig: Partial<Record<SideRunner, { c1: number; rps8: number; rps32: number; cpu: number; ttfb: number; tok: number; cold: number; swap: number }>>): RealResult {
+function sideResult(fig: Partial<Record<SideRunner, { c1: number; rps8: number; rps32: number; cpu: number; ttfb: number; tok: number; cold: number; swap: number; ev?: number }>>): RealResult {
   const runners = (Object.keys(fig) as SideRunner[]);
   const rounds: SideRound[] = [0, 1].map(() => ({
     order: runners,
     hot: runners.flatMap((r) => [1, 8, 32].map((c) => ({ runner: r, concurrency: c, p50Ms: c === 1 ? fig[r]!.c1 : 5, p99Ms: 9, reqPerSec: c === 8 ? fig[r]!.rps8 : c === 32 ? fig[r]!.rps32 : 100, cpuUsPerReq: r === 'direct' ? null : fig[r]!.cpu, errors: 0 }))),
-    stream: runners.map((r) => ({ runner: r, ttfbMs: fig[r]!.ttfb, perTokenMs: fig[r]!.tok, errors: 0 })),
+    stream: runners.map((r) => ({ runner: r, ttfbMs: fig[r]!.ttfb, perTokenMs: fig[r]!.tok, ...(fig[r]!.ev === undefined ? {} : { cpuUsPerEvent: r === 'direct' ? null : fig[r]!.ev }), errors: 0 })),
   }));
   const swaps: SwapSamples = { abSwaps: 2, runs: runners.filter((r) => r !== 'bare').map((r) => ({ runner: r, round: 0, coldMs: fig[r]!.cold, swapMs: [fig[r]!.swap, fig[r]!.swap], failures: 0, firstFailure: null })) };
   const ab = (runner: TraceRun['runner'], makespanMs: number): TraceRun => ({ ...run('alternating-ab', runner, 20), upstream: 'llama-server', makespanMs });
@@ -142,6 +142,7 @@ test('scenario 6 judges modelswap fifo against the router side by side; serial\'
   const md = renderReal(real).join('\n');
   for (const name of ['modelswap fifo', 'modelswap serial', 'llama.cpp router', 'direct (no proxy)']) assert.ok(md.includes(`| ${name} |`), name);
   assert.match(md, /\| modelswap fifo \| 10\.340 \(\+0\.340\) \|/);
+  assert.doesNotMatch(md, /CPU µs\/event/, 'results saved before the per-event CPU have no such column');
 
   const results: Results = {
     schema: 1, mode: 'full', date: '2026-12-04T00:00:00.000Z', command: 'npm run bench', durationS: 1,
@@ -149,6 +150,25 @@ test('scenario 6 judges modelswap fifo against the router side by side; serial\'
     scenarios: { real }, targets: t,
   };
   assert.match(renderMarkdown(results, { chartPath: 'c.svg', findings: '' }), /\| A\/B trace makespan \(median\), modelswap serial ÷ llama\.cpp router \| retired \(issue 12\) \| 11\.00 s ÷ 6\.20 s = 1\.774× \| — retired: /);
+});
+
+test('scenario 6 reports each proxy\'s CPU per streamed event, the forwarder\'s too', () => {
+  const base = { c1: 10, rps8: 100, rps32: 100, cpu: 0, ttfb: 8, tok: 2, cold: 250, swap: 280, ev: 0 };
+  const real = sideResult({
+    direct: base,
+    bare: { ...base, cpu: 400, ev: 88.4 },
+    fifo: { ...base, cpu: 600, ev: 90.2 },
+    router: { ...base, cpu: 420, ev: 26.1 },
+  });
+  const fifo = real.side!.summary.find((x) => x.runner === 'fifo')!;
+  assert.equal(fifo.cpuUsPerEvent, 90.2);
+  assert.equal(real.side!.summary.find((x) => x.runner === 'direct')!.cpuUsPerEvent, null);
+  const md = renderReal(real).join('\n');
+  assert.match(md, /\| runner \| TTFB ms \(added\) \| ms per token \(added\) \| proxy CPU µs\/event \| cold start ms \|/);
+  assert.match(md, /\| modelswap fifo \| 8\.00 \(\+0\.00\) \| 2\.000 \(\+0\.000\) \| 90\.2 \| 250\.0 \|/);
+  assert.match(md, /\| llama\.cpp router \| [^\n]*\| 26\.1 \| 250\.0 \|/);
+  assert.match(md, /\| bare node:http forwarder \| [^\n]*\| 88\.4 \| n\/a \| n\/a \| 0 \|/);
+  assert.match(md, /\| direct \(no proxy\) \| 8\.00 \| 2\.000 \|  \| 250\.0 \|/);
 });
 
 test('without a llama-server every scenario-6 row says why it was skipped', () => {
