@@ -111,8 +111,8 @@ async function measure(): Promise<Results> {
     scenarios.real = smoke
       ? { skipped: 'smoke run' }
       : await real(quick
-        ? { side: { rounds: 2, warmupMs: 200, phaseMs: 600, concurrencies: [1, 8, 32], streams: 1, streamTokens: 500, swapRounds: 1, abSwaps: 2 }, trace: 'alternating-ab.json', abRounds: 1, abOnly: true }
-        : { side: { rounds: 6, warmupMs: 500, phaseMs: 2000, concurrencies: [1, 8, 32], streams: 8, streamTokens: 500, swapRounds: 10, abSwaps: 6 }, trace: 'alternating-ab.json', abRounds: 3 }, log);
+        ? { side: { rounds: 2, warmupMs: 200, phaseMs: 600, slices: 2, concurrencies: [1, 8, 32], streams: 1, streamTokens: 500, swapRounds: 1, abSwaps: 2 }, trace: 'alternating-ab.json', abRounds: 1, abOnly: true }
+        : { side: { rounds: 6, warmupMs: 250, phaseMs: 2000, slices: 4, concurrencies: [1, 8, 32], streams: 8, streamTokens: 500, swapRounds: 10, abSwaps: 6 }, trace: 'alternating-ab.json', abRounds: 3 }, log);
     if (scenarios.real.skipped !== null) log(`  skipped: ${scenarios.real.skipped}`);
   }
 

@@ -31,6 +31,8 @@ export interface ClosedJob {
   readonly concurrency: number;
   readonly warmupMs: number;
   readonly durationMs: number;
+  /** Return every measured latency too (for pooling several short phases). */
+  readonly samples?: boolean;
 }
 
 export interface ClosedResult {
@@ -44,6 +46,8 @@ export interface ClosedResult {
   readonly latencyMs: Summary;
   readonly reqPerSec: number;
   readonly durationMs: number;
+  /** Every measured latency, ms, when the job asked for them. */
+  readonly latencies?: readonly number[];
 }
 
 export interface StreamJob {
@@ -195,7 +199,7 @@ async function runClosed(job: ClosedJob): Promise<ClosedResult> {
   const durationMs = performance.now() - t0;
   await Promise.all(workers);
   await pool.close();
-  return { kind: 'closed', requests: latencies.length, totalRequests: total, errors, firstError, latencyMs: summarize(latencies), reqPerSec: latencies.length / (durationMs / 1000), durationMs };
+  return { kind: 'closed', requests: latencies.length, totalRequests: total, errors, firstError, latencyMs: summarize(latencies), reqPerSec: latencies.length / (durationMs / 1000), durationMs, ...(job.samples === true ? { latencies } : {}) };
 }
 
 const EVENT_START = Buffer.from('data: ');

@@ -1,9 +1,13 @@
 /**
  * Scenario 6's side-by-side rows: the same real llama-server reached directly,
  * through the bare node:http forwarder, through modelswap (fifo and serial)
- * and through llama.cpp's own router, in one run, the runners' order rotated
- * (and reversed every other round) so that drift of the shared machine hits
- * them all. Every figure is judged on the median of per-round values.
+ * and through llama.cpp's own router, in one run. Within a round the runners
+ * take turns in short slices (a hot-path phase is split into `slices`, the
+ * streams run one runner's after another's), in an order rotated (and
+ * reversed every other time) from slice to slice, so that a shift of the
+ * shared host's speed, which comes and goes in periods of seconds, falls on
+ * every runner alike (bench/findings.md). Every figure is judged on the
+ * median of per-round values, each round's pooled over its slices.
  *
  * - Hot path: closed-loop small chat completions at each concurrency;
  *   latency, requests/s and each proxy's own CPU per request (the CPU time
@@ -28,7 +32,7 @@ import type { ClosedJob, ClosedResult, StreamJob, StreamResult } from '../lib/cl
 import { freePortRange } from '../../test/helpers/ports.ts';
 import { pollUntilHealthy, post, readThreads, runInClient, spawnDirect, startBareProxy, startLoadedProxy, stopDirect } from '../lib/processes.ts';
 import { startRouter } from '../lib/router.ts';
-import { median, round } from '../lib/stats.ts';
+import { median, round, summarize } from '../lib/stats.ts';
 import type { UpstreamKind } from '../lib/upstreams.ts';
 import { overheadBody } from './overhead.ts';
 import { streamBody } from './streaming.ts';
@@ -48,9 +52,11 @@ export const RUNNER_NAMES: Readonly<Record<SideRunner, string>> = {
 export interface SideOptions {
   readonly rounds: number;
   readonly warmupMs: number;
+  /** Measured time per runner, concurrency and round, split into `slices` phases that take turns with the other runners' (each with its own warm-up). */
   readonly phaseMs: number;
+  readonly slices: number;
   readonly concurrencies: readonly number[];
-  /** Sequential 500-token streams per runner and round (0: no streaming phase). */
+  /** Sequential 500-token streams per runner and round (0: no streaming phase), one runner's after another's in turn. */
   readonly streams: number;
   readonly streamTokens: number;
   /** Swap rounds (cold start + `abSwaps` alternating requests per runner). */
@@ -133,6 +139,8 @@ interface Endpoint {
 export interface SideTarget {
   readonly kind: UpstreamKind;
   readonly router?: { readonly bin: string; readonly gguf: string };
+  /** modelswap's entry point; the build (dist/cli.js) when omitted. */
+  readonly cli?: string;
 }
 
 /** The upstream alone on a free port, healthy and warmed by one request. */
@@ -158,7 +166,7 @@ async function startEndpoints(t: SideTarget, firstRequest: Record<string, unknow
   };
   try {
     const argv = (port: number): string[] => t.kind.argv(port, 'bench', { tokens: 1000 });
-    const fifo = await startLoadedProxy('bench', argv, firstRequest, { scheduler: 'fifo' });
+    const fifo = await startLoadedProxy('bench', argv, firstRequest, { scheduler: 'fifo', ...(t.cli === undefined ? {} : { cli: t.cli }) });
     eps.push({ runner: 'fifo', origin: fifo.proxy.origin, pid: fifo.proxy.pid, stop: () => fifo.proxy.stop() });
     const direct = await startServer(argv, firstRequest);
     eps.push({ runner: 'direct', origin: direct.origin, pid: undefined, stop: direct.stop });
@@ -168,7 +176,7 @@ async function startEndpoints(t: SideTarget, firstRequest: Record<string, unknow
       await bare.stop();
       await bareUpstream.stop();
     } });
-    const serial = await startLoadedProxy('bench', argv, firstRequest, { scheduler: 'serial' });
+    const serial = await startLoadedProxy('bench', argv, firstRequest, { scheduler: 'serial', ...(t.cli === undefined ? {} : { cli: t.cli }) });
     eps.push({ runner: 'serial', origin: serial.proxy.origin, pid: serial.proxy.pid, stop: () => serial.proxy.stop() });
     if (t.router !== undefined) {
       const router = await startRouter(t.router.bin, t.router.gguf, ['bench'], 1);
@@ -192,28 +200,58 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
   const rounds: SideRound[] = [];
   try {
     for (let r = 0; r < o.rounds; r++) {
-      const order = roundOrder(eps, r);
+      const slices = Math.max(1, o.slices);
+      const order = roundOrder(eps, r * slices);
       const hot: HotSample[] = [];
       for (const c of o.concurrencies) {
+        const acc = new Map<Endpoint, { latencies: number[]; requests: number; total: number; durationMs: number; cpuUs: number; errors: number; firstError: string | null }>(
+          eps.map((e) => [e, { latencies: [], requests: 0, total: 0, durationMs: 0, cpuUs: 0, errors: 0, firstError: null }]),
+        );
+        for (let sl = 0; sl < slices; sl++) {
+          for (const e of roundOrder(eps, r * slices + sl)) {
+            const job: ClosedJob = { kind: 'closed', origin: e.origin, path: '/v1/chat/completions', body: hotBody, concurrency: c, warmupMs: o.warmupMs, durationMs: o.phaseMs / slices, samples: true };
+            const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
+            const res = await runInClient<ClosedResult>(job);
+            const a = acc.get(e)!;
+            if (e.pid !== undefined) a.cpuUs += readThreads(e.pid).cpuUs - before;
+            a.latencies.push(...(res.latencies ?? []));
+            a.requests += res.requests;
+            a.total += res.totalRequests;
+            a.durationMs += res.durationMs;
+            a.errors += res.errors;
+            a.firstError ??= res.firstError;
+          }
+        }
         for (const e of order) {
-          const job: ClosedJob = { kind: 'closed', origin: e.origin, path: '/v1/chat/completions', body: hotBody, concurrency: c, warmupMs: o.warmupMs, durationMs: o.phaseMs };
-          const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
-          const res = await runInClient<ClosedResult>(job);
-          const cpuUsPerReq = e.pid === undefined ? null : (readThreads(e.pid).cpuUs - before) / Math.max(1, res.totalRequests);
-          hot.push({ runner: e.runner, concurrency: c, p50Ms: res.latencyMs.p50 ?? Number.NaN, p99Ms: res.latencyMs.p99 ?? Number.NaN, reqPerSec: res.reqPerSec, cpuUsPerReq, errors: res.errors, firstError: res.firstError });
+          const a = acc.get(e)!;
+          const lat = summarize(a.latencies);
+          const cpuUsPerReq = e.pid === undefined ? null : a.cpuUs / Math.max(1, a.total);
+          hot.push({ runner: e.runner, concurrency: c, p50Ms: lat.p50, p99Ms: lat.p99, reqPerSec: a.requests / (a.durationMs / 1000), cpuUsPerReq, errors: a.errors, firstError: a.firstError });
         }
         log(`  round ${r + 1} c${c}: ${hot.filter((h) => h.concurrency === c).map((h) => `${h.runner} p50 ${f(h.p50Ms, 2)} ms ${f(h.reqPerSec, 0)} req/s${h.cpuUsPerReq === null ? '' : ` ${f(h.cpuUsPerReq, 0)} µs CPU/req`}${h.errors > 0 ? `, ${h.errors} errors (${h.firstError})` : ''}`).join(' | ')}`);
       }
       const stream: StreamSample[] = [];
       if (o.streams > 0) {
+        const job = (e: Endpoint): StreamJob => ({ kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(o.streamTokens, t.kind, 'bench'), streams: 1, concurrency: 1, deadlineMs: 120_000, warmup: 0, warmupConcurrency: 1, idleHelpers: true });
+        // A warm-up stream each, on its own, so that the CPU read around the measured ones is theirs alone.
+        for (const e of order) await runInClient<StreamResult>(job(e));
+        const acc = new Map<Endpoint, { ttfb: number[]; perToken: number[]; cpuUs: number; events: number; errors: number }>(eps.map((e) => [e, { ttfb: [], perToken: [], cpuUs: 0, events: 0, errors: 0 }]));
+        for (let i = 0; i < o.streams; i++) {
+          for (const e of roundOrder(eps, r * o.streams + i)) {
+            const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
+            const res = await runInClient<StreamResult>(job(e));
+            const a = acc.get(e)!;
+            if (e.pid !== undefined) a.cpuUs += readThreads(e.pid).cpuUs - before;
+            a.events += res.events;
+            a.errors += res.errors;
+            if (Number.isFinite(res.ttfbMs.p50)) a.ttfb.push(res.ttfbMs.p50);
+            if (res.perTokenMs !== undefined && Number.isFinite(res.perTokenMs.p50)) a.perToken.push(res.perTokenMs.p50);
+          }
+        }
         for (const e of order) {
-          const job: StreamJob = { kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(o.streamTokens, t.kind, 'bench'), streams: o.streams, concurrency: 1, deadlineMs: 120_000, warmup: 0, warmupConcurrency: 1, idleHelpers: true };
-          // The warm-up stream runs on its own, so that the CPU read around the measured ones is theirs alone.
-          await runInClient<StreamResult>({ ...job, streams: 1 });
-          const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
-          const res = await runInClient<StreamResult>(job);
-          const cpuUsPerEvent = e.pid === undefined || res.events === 0 ? null : (readThreads(e.pid).cpuUs - before) / res.events;
-          stream.push({ runner: e.runner, ttfbMs: res.ttfbMs.p50 ?? Number.NaN, perTokenMs: res.perTokenMs?.p50 ?? Number.NaN, cpuUsPerEvent, errors: res.errors });
+          const a = acc.get(e)!;
+          const cpuUsPerEvent = e.pid === undefined || a.events === 0 ? null : a.cpuUs / a.events;
+          stream.push({ runner: e.runner, ttfbMs: summarize(a.ttfb).p50, perTokenMs: summarize(a.perToken).p50, cpuUsPerEvent, errors: a.errors });
         }
         log(`  round ${r + 1} streams: ${stream.map((s) => `${s.runner} TTFB ${f(s.ttfbMs, 2)} ms, ${f(s.perTokenMs, 3)} ms/token${s.cpuUsPerEvent == null ? '' : `, ${f(s.cpuUsPerEvent, 1)} µs CPU/event`}${s.errors > 0 ? `, ${s.errors} errors` : ''}`).join(' | ')}`);
       }

@@ -3,16 +3,22 @@
  * serial, one model resident at a time), llama.cpp's router
  * (`--models-max 1`) and the server itself (`direct`: spawn, poll /health
  * every millisecond, one request; a swap adds its own SIGTERM-to-exit).
- * Each round, every runner in rotated order: nothing loaded, a request for A
- * timed to its first byte (cold start), then `abSwaps` requests alternating
- * B, A, B… each timed to its first byte (every one a swap).
+ * Each round: nothing loaded in any runner, then step by step a request for
+ * A timed to its first byte (cold start), then `abSwaps` requests
+ * alternating B, A, B… each timed to its first byte (every one a swap). Each
+ * step goes through every runner before the next step begins, in an order
+ * rotated from step to step (and reversed every other one): consecutive
+ * measurements of two runners are a few hundred ms apart, so that a shift of
+ * the shared host's speed (it changes from one period of seconds to the next,
+ * bench/findings.md) falls on every runner alike instead of on whichever
+ * ran its whole sequence then.
  */
 import { freePortRange } from '../../test/helpers/ports.ts';
 import { pollUntilHealthy, spawnDirect, startProxy, stopDirect, type Spawned } from '../lib/processes.ts';
 import { startRouter } from '../lib/router.ts';
 import { request } from 'undici';
 import { ttfb, waitUntilNothingRuns } from './coldstart.ts';
-import type { SideRunner, SideTarget } from './side-by-side.ts';
+import { roundOrder, type SideRunner, type SideTarget } from './side-by-side.ts';
 
 export interface SwapRun {
   readonly runner: SideRunner;
@@ -31,25 +37,13 @@ export interface SwapSamples {
 
 interface SwapRunner {
   readonly runner: SideRunner;
-  /** Nothing loaded, then time requests for `models` in turn (the first is the cold start). */
-  measure(models: readonly string[]): Promise<{ times: number[]; failures: number; firstFailure: string | null }>;
+  /** Unload everything: the next step is a cold start. */
+  reset(): Promise<void>;
+  /** Time one request for `model` to its first byte (a swap when another model is loaded); rejects when it failed. */
+  step(model: string): Promise<number>;
+  /** The round is over (direct stops the server it started). */
+  endRound(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function timeEach(origin: string, models: readonly string[], t: SideTarget): Promise<{ times: number[]; failures: number; firstFailure: string | null }> {
-  const times: number[] = [];
-  let failures = 0;
-  let firstFailure: string | null = null;
-  for (const m of models) {
-    try {
-      times.push(await ttfb(origin, m, t.kind));
-    } catch (err) {
-      times.push(Number.NaN);
-      failures += 1;
-      firstFailure ??= err instanceof Error ? err.message : String(err);
-    }
-  }
-  return { times, failures, firstFailure };
 }
 
 async function modelswapRunner(scheduler: 'fifo' | 'serial', t: SideTarget): Promise<SwapRunner> {
@@ -64,14 +58,15 @@ routing:
 models:
 ${model('a', base + 1)}
 ${model('b', base + 2)}
-`, base);
+`, base, t.cli === undefined ? {} : { cli: t.cli });
   return {
     runner: scheduler,
-    async measure(models) {
+    async reset() {
       await request(`${proxy.origin}/unload`).then((x) => x.body.dump());
       await waitUntilNothingRuns(proxy.origin);
-      return timeEach(proxy.origin, models, t);
     },
+    step: (m) => ttfb(proxy.origin, m, t.kind),
+    endRound: async () => {},
     stop: () => proxy.stop(),
   };
 }
@@ -80,10 +75,9 @@ async function routerRunner(t: SideTarget & { router: NonNullable<SideTarget['ro
   const router = await startRouter(t.router.bin, t.router.gguf, ['a', 'b'], 1);
   return {
     runner: 'router',
-    async measure(models) {
-      await router.unloadAll();
-      return timeEach(router.origin, models, t);
-    },
+    reset: () => router.unloadAll(),
+    step: (m) => ttfb(router.origin, m, t.kind),
+    endRound: async () => {},
     stop: () => router.stop(),
   };
 }
@@ -99,22 +93,17 @@ async function directRunner(t: SideTarget): Promise<SwapRunner> {
     const ready = await pollUntilHealthy(`${origin}/health`, s.spawnedAt);
     return ready + (await ttfb(origin, name, t.kind));
   };
+  const stopRunning = async (): Promise<number> => {
+    const s = running;
+    running = undefined;
+    return s === undefined ? 0 : stopDirect(s);
+  };
   return {
     runner: 'direct',
-    async measure(models) {
-      const times: number[] = [];
-      for (const m of models) {
-        const stopMs = running === undefined ? 0 : await stopDirect(running);
-        running = undefined;
-        times.push(stopMs + (await start(m)));
-      }
-      if (running !== undefined) await stopDirect(running);
-      running = undefined;
-      return { times, failures: 0, firstFailure: null };
-    },
-    async stop() {
-      if (running !== undefined) await stopDirect(running);
-    },
+    reset: async () => void (await stopRunning()),
+    step: async (m) => (await stopRunning()) + (await start(m)),
+    endRound: async () => void (await stopRunning()),
+    stop: async () => void (await stopRunning()),
   };
 }
 
@@ -126,11 +115,23 @@ export async function sideSwaps(o: { readonly rounds: number; readonly abSwaps: 
     if (t.router !== undefined) runners.push(await routerRunner({ ...t, router: t.router }));
     const models = ['a', ...Array.from({ length: o.abSwaps }, (_, i) => (i % 2 === 0 ? 'b' : 'a'))];
     for (let r = 0; r < o.rounds; r++) {
-      const k = r % runners.length;
-      const rotated = [...runners.slice(k), ...runners.slice(0, k)];
-      for (const x of r % 2 === 0 ? rotated : rotated.reverse()) {
-        const m = await x.measure(models);
-        runs.push({ runner: x.runner, round: r, coldMs: m.times[0]!, swapMs: m.times.slice(1), failures: m.failures, firstFailure: m.firstFailure });
+      for (const x of runners) await x.reset();
+      const times = new Map<SwapRunner, number[]>(runners.map((x) => [x, []]));
+      const failed = new Map<SwapRunner, string[]>(runners.map((x) => [x, []]));
+      for (const [i, model] of models.entries()) {
+        for (const x of roundOrder(runners, r * models.length + i)) {
+          try {
+            times.get(x)!.push(await x.step(model));
+          } catch (err) {
+            times.get(x)!.push(Number.NaN);
+            failed.get(x)!.push(err instanceof Error ? err.message : String(err));
+          }
+        }
+      }
+      for (const x of runners) {
+        await x.endRound();
+        const [ms, why] = [times.get(x)!, failed.get(x)!];
+        runs.push({ runner: x.runner, round: r, coldMs: ms[0]!, swapMs: ms.slice(1), failures: why.length, firstFailure: why[0] ?? null });
       }
       log(`  swaps round ${r + 1}: ${runs.filter((x) => x.round === r).map((x) => `${x.runner} cold ${x.coldMs.toFixed(1)} ms, swaps ${x.swapMs.map((v) => v.toFixed(0)).join('/')} ms${x.failures > 0 ? `, ${x.failures} failed (${x.firstFailure})` : ''}`).join(' | ')}`);
     }

@@ -1,0 +1,49 @@
+/**
+ * Scenario 6's side-by-side machinery, run against the fake llama-server (no
+ * router: that needs a real llama-server): every runner takes its turns in
+ * slices and streams, is measured in each, and the swap steps alternate
+ * between runners. Asserts shape and sanity, never speed.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ROOT } from '../../bench/lib/processes.ts';
+import { fake } from '../../bench/lib/upstreams.ts';
+import { sideBySide } from '../../bench/scenarios/side-by-side.ts';
+
+test('side by side against the fake: hot-path slices pooled per round, streams in turn with CPU per event, swap steps interleaved', async () => {
+  const lines: string[] = [];
+  const r = await sideBySide(
+    { rounds: 1, warmupMs: 50, phaseMs: 300, slices: 2, concurrencies: [1, 4], streams: 2, streamTokens: 20, swapRounds: 2, abSwaps: 2 },
+    (s) => void lines.push(s),
+    { kind: fake, cli: join(ROOT, 'src/cli.ts') },
+  );
+  assert.deepEqual(r.runners, ['direct', 'bare', 'fifo', 'serial']);
+  const [round] = r.rounds;
+  assert.ok(round !== undefined && r.rounds.length === 1);
+  for (const runner of r.runners) {
+    for (const c of [1, 4]) {
+      const h = round.hot.find((x) => x.runner === runner && x.concurrency === c);
+      assert.ok(h !== undefined, `${runner} c${c} measured`);
+      assert.equal(h.errors, 0, `${runner} c${c}: ${h.firstError}`);
+      assert.ok(h.p50Ms > 0 && h.p99Ms >= h.p50Ms && h.reqPerSec > 0, `${runner} c${c} pooled figures`);
+      assert.equal(h.cpuUsPerReq === null, runner === 'direct', 'CPU per request for proxies only');
+      if (h.cpuUsPerReq !== null) assert.ok(h.cpuUsPerReq > 0);
+    }
+    const st = round.stream.find((x) => x.runner === runner);
+    assert.ok(st !== undefined && st.errors === 0, `${runner} streamed`);
+    assert.ok(st.ttfbMs > 0 && st.perTokenMs > 0);
+    assert.equal(st.cpuUsPerEvent == null, runner === 'direct');
+    if (st.cpuUsPerEvent != null) assert.ok(st.cpuUsPerEvent > 0);
+  }
+  // Swaps: every runner but the forwarder, each round a cold start and abSwaps swaps, none failed.
+  assert.deepEqual([...new Set(r.swaps.runs.map((x) => x.runner))].sort(), ['direct', 'fifo', 'serial']);
+  assert.equal(r.swaps.runs.length, 2 * 3);
+  for (const run of r.swaps.runs) {
+    assert.equal(run.failures, 0, `${run.runner}: ${run.firstFailure}`);
+    assert.ok(run.coldMs > 0 && run.swapMs.length === 2 && run.swapMs.every((ms) => ms > 0), `${run.runner} timed`);
+  }
+  const fifo = r.summary.find((x) => x.runner === 'fifo')!;
+  assert.ok(fifo.coldMs !== null && fifo.swapP50Ms !== null && fifo.cpuUsPerEvent !== null && fifo.addedP50Ms['1'] !== undefined);
+  assert.ok(lines.some((l) => l.includes('swaps round 2')), lines.join('\n'));
+});
