@@ -42,7 +42,7 @@ function renderSide(side: SideBySideResult): string[] {
   const rows = ROWS.filter((r) => side.runners.includes(r)).map((r) => side.summary.find((x) => x.runner === r)!);
   const missing = SIDE_RUNNERS.filter((r) => !side.runners.includes(r));
   const cs = side.concurrencies.map(String);
-  out.push(`Side by side, one run: the same llama-server binary, model and flags behind every runner; ${side.rounds.length} rounds, the runners' order rotated and reversed every other round. Each figure is the median over rounds; "added" and "÷ direct" are medians of each round's difference or ratio against direct, measured in the same round. Each runner has its own llama-server (the router its own child), so that one proxy's kept-alive connections never hold the threads of another's server. CPU per request is the CPU time of the proxy process's threads (the router's own process, not the llama-server child it spawns) over a phase, warm-up included, divided by the requests it served.${missing.length > 0 ? ` Not measured: ${missing.map((r) => RUNNER_NAMES[r]).join(', ')}.` : ''}`, '');
+  out.push(`Side by side, one run: the same llama-server binary, model and flags behind every runner; ${side.rounds.length} rounds, ${side.slices === undefined ? 'the runners\' order rotated and reversed every other round' : `in which the runners take turns, each hot-path phase split into ${side.slices} slices, the streams one at a time and the swaps step by step, in an order rotated (and reversed every other time) from turn to turn, so that a shift of the host's speed falls on all of them alike`}. Each figure is the median over rounds; "added" and "÷ direct" are medians of each round's difference or ratio against direct, measured in the same round. Each runner has its own llama-server (the router its own child), so that one proxy's kept-alive connections never hold the threads of another's server. CPU per request is the CPU time of the proxy process's threads (the router's own process, not the llama-server child it spawns) over a phase${side.slices === undefined ? '' : '\'s slices'}, warm-up included, divided by the requests it served.${missing.length > 0 ? ` Not measured: ${missing.map((r) => RUNNER_NAMES[r]).join(', ')}.` : ''}`, '');
   const head = ['runner', ...cs.map((c) => `c${c} p50 ms (added)`), ...cs.filter((c) => c !== '1').map((c) => `c${c} req/s (÷ direct)`), ...cs.filter((c) => c !== '32').map((c) => `CPU µs/req c${c}`)];
   const hot = (x: RunnerSummary): string[] => [
     RUNNER_NAMES[x.runner],
@@ -67,7 +67,7 @@ function renderSide(side: SideBySideResult): string[] {
   ])), '');
   out.push('Per round (requests/s at the highest concurrency ÷ direct, and proxy CPU µs per request at concurrency 1):', '');
   const top = String(Math.max(...side.concurrencies));
-  out.push(table(['round', 'order', ...rows.filter((x) => x.runner !== 'direct').map((x) => RUNNER_NAMES[x.runner])], side.rounds.map((rd, i) => {
+  out.push(table(['round', side.slices === undefined ? 'order' : 'first turn\'s order', ...rows.filter((x) => x.runner !== 'direct').map((x) => RUNNER_NAMES[x.runner])], side.rounds.map((rd, i) => {
     const d = rd.hot.find((h) => h.runner === 'direct' && String(h.concurrency) === top);
     return [i + 1, rd.order.join(' → '), ...rows.filter((x) => x.runner !== 'direct').map((x) => {
       const h = rd.hot.find((y) => y.runner === x.runner && String(y.concurrency) === top);

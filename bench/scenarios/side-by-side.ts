@@ -113,6 +113,8 @@ export interface RunnerSummary {
 }
 
 export interface SideBySideResult {
+  /** Slices per hot-path phase, the runners taking turns (absent in results saved before 2026-12-05 04:00, whose runners ran each phase, stream set and swap sequence as one block). */
+  readonly slices?: number;
   readonly runners: readonly SideRunner[];
   readonly concurrencies: readonly number[];
   readonly rounds: readonly SideRound[];
@@ -261,7 +263,7 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
     for (const e of [...eps].reverse()) await e.stop().catch(() => undefined);
   }
   const swaps = await sideSwaps({ rounds: o.swapRounds, abSwaps: o.abSwaps }, log, t);
-  return { runners, concurrencies: o.concurrencies, rounds, swaps, summary: summarizeSide(runners, o.concurrencies, rounds, swaps) };
+  return { slices: Math.max(1, o.slices), runners, concurrencies: o.concurrencies, rounds, swaps, summary: summarizeSide(runners, o.concurrencies, rounds, swaps) };
 }
 
 /** A figure for the log: NaN and null (a summary of no samples, through JSON) as "n/a". */

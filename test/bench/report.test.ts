@@ -143,6 +143,9 @@ test('scenario 6 judges modelswap fifo against the router side by side; serial\'
   for (const name of ['modelswap fifo', 'modelswap serial', 'llama.cpp router', 'direct (no proxy)']) assert.ok(md.includes(`| ${name} |`), name);
   assert.match(md, /\| modelswap fifo \| 10\.340 \(\+0\.340\) \|/);
   assert.doesNotMatch(md, /CPU µs\/event/, 'results saved before the per-event CPU have no such column');
+  assert.match(md, /2 rounds, the runners' order rotated and reversed every other round\./, 'results saved before the runners took turns say how they ran');
+  assert.ok(real.skipped === null && real.side !== undefined);
+  assert.match(renderReal({ ...real, side: { ...real.side, slices: 4 } }).join('\n'), /2 rounds, in which the runners take turns, each hot-path phase split into 4 slices, the streams one at a time and the swaps step by step/);
 
   const results: Results = {
     schema: 1, mode: 'full', date: '2026-12-04T00:00:00.000Z', command: 'npm run bench', durationS: 1,

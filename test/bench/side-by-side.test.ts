@@ -9,28 +9,29 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../../bench/lib/processes.ts';
 import { fake } from '../../bench/lib/upstreams.ts';
-import { sideBySide } from '../../bench/scenarios/side-by-side.ts';
+import { sideBySide, type HotSample, type SideBySideResult, type StreamSample } from '../../bench/scenarios/side-by-side.ts';
 
 test('side by side against the fake: hot-path slices pooled per round, streams in turn with CPU per event, swap steps interleaved', async () => {
   const lines: string[] = [];
-  const r = await sideBySide(
+  const r: SideBySideResult = await sideBySide(
     { rounds: 1, warmupMs: 50, phaseMs: 300, slices: 2, concurrencies: [1, 4], streams: 2, streamTokens: 20, swapRounds: 2, abSwaps: 2 },
     (s) => void lines.push(s),
     { kind: fake, cli: join(ROOT, 'src/cli.ts') },
   );
   assert.deepEqual(r.runners, ['direct', 'bare', 'fifo', 'serial']);
+  assert.equal(r.slices, 2);
   const [round] = r.rounds;
   assert.ok(round !== undefined && r.rounds.length === 1);
   for (const runner of r.runners) {
     for (const c of [1, 4]) {
-      const h = round.hot.find((x) => x.runner === runner && x.concurrency === c);
+      const h: HotSample | undefined = round.hot.find((x) => x.runner === runner && x.concurrency === c);
       assert.ok(h !== undefined, `${runner} c${c} measured`);
       assert.equal(h.errors, 0, `${runner} c${c}: ${h.firstError}`);
       assert.ok(h.p50Ms > 0 && h.p99Ms >= h.p50Ms && h.reqPerSec > 0, `${runner} c${c} pooled figures`);
       assert.equal(h.cpuUsPerReq === null, runner === 'direct', 'CPU per request for proxies only');
       if (h.cpuUsPerReq !== null) assert.ok(h.cpuUsPerReq > 0);
     }
-    const st = round.stream.find((x) => x.runner === runner);
+    const st: StreamSample | undefined = round.stream.find((x) => x.runner === runner);
     assert.ok(st !== undefined && st.errors === 0, `${runner} streamed`);
     assert.ok(st.ttfbMs > 0 && st.perTokenMs > 0);
     assert.equal(st.cpuUsPerEvent == null, runner === 'direct');
