@@ -10,9 +10,10 @@
  * median of per-round values, each round's pooled over its slices.
  *
  * - Hot path: closed-loop small chat completions at each concurrency;
- *   latency, requests/s and each proxy's own CPU per request (the CPU time
- *   of its process's threads from /proc, warm-up included; the router's
- *   process only, not the child llama-server it spawned).
+ *   latency, requests/s and each proxy's own CPU per request (its
+ *   process's CPU time from /proc/<pid>/stat, ended threads included,
+ *   warm-up included; the router's process only, not the child
+ *   llama-server it spawned).
  * - Streaming: one 500-token SSE stream at a time; time to first byte and
  *   time per token (first to last event ÷ events between: a real server
  *   stamps nothing, so per-event delay cannot be measured), and each
@@ -30,7 +31,7 @@
  */
 import type { ClosedJob, ClosedResult, StreamJob, StreamResult } from '../lib/client.ts';
 import { freePortRange } from '../../test/helpers/ports.ts';
-import { pollUntilHealthy, post, readThreads, runInClient, spawnDirect, startBareProxy, startLoadedProxy, stopDirect } from '../lib/processes.ts';
+import { pollUntilHealthy, post, readProc, runInClient, spawnDirect, startBareProxy, startLoadedProxy, stopDirect } from '../lib/processes.ts';
 import { startRouter } from '../lib/router.ts';
 import { median, round, summarize } from '../lib/stats.ts';
 import type { UpstreamKind } from '../lib/upstreams.ts';
@@ -80,7 +81,7 @@ export interface StreamSample {
   readonly runner: SideRunner;
   readonly ttfbMs: number;
   readonly perTokenMs: number;
-  /** The proxy process's CPU over the measured streams ÷ the events they carried, µs; null for direct (absent in results saved before 2026-12-05). */
+  /** The proxy process's CPU over the measured streams that did not fail ÷ the events they carried, µs; null for direct or when no such stream carried an event (absent in results saved before 2026-12-05). */
   readonly cpuUsPerEvent?: number | null;
   readonly errors: number;
 }
@@ -115,6 +116,8 @@ export interface RunnerSummary {
 export interface SideBySideResult {
   /** Slices per hot-path phase, the runners taking turns (absent in results saved before 2026-12-05 04:00, whose runners ran each phase, stream set and swap sequence as one block). */
   readonly slices?: number;
+  /** 'stat': CPU read from /proc/<pid>/stat, ended threads included; absent: a sum over the live threads (results saved before 2026-12-05 05:00, which miss the router's per-request threads). */
+  readonly cpuFrom?: 'stat';
   readonly runners: readonly SideRunner[];
   readonly concurrencies: readonly number[];
   readonly rounds: readonly SideRound[];
@@ -122,11 +125,28 @@ export interface SideBySideResult {
   readonly summary: readonly RunnerSummary[];
 }
 
-/** Round r's order: the runners rotated by r, reversed in odd rounds. */
-export function roundOrder<T>(runners: readonly T[], r: number): T[] {
-  const k = r % runners.length;
+/**
+ * Turn n's order: the runners rotated by ⌊n / 2⌋, reversed in odd turns, so
+ * that every rotation is followed by its mirror image and, over each pair of
+ * turns, every runner's mean position is the middle one, whatever their
+ * number (rotating by n itself never put runners 0 and 2 of four last).
+ */
+export function roundOrder<T>(runners: readonly T[], n: number): T[] {
+  const k = Math.floor(n / 2) % runners.length;
   const rotated = [...runners.slice(k), ...runners.slice(0, k)];
-  return r % 2 === 0 ? rotated : rotated.reverse();
+  return n % 2 === 0 ? rotated : rotated.reverse();
+}
+
+/**
+ * The CPU time of process `pid` so far, µs: utime + stime from
+ * /proc/<pid>/stat (10 ms ticks), which, unlike a reading of its live
+ * threads, also counts threads that ended meanwhile. llama.cpp's router
+ * relays each request on a thread of its own that ends with the request
+ * (`server_http_proxy`): a sum over live threads missed a third of its CPU
+ * per request and half of its CPU per streamed event (bench/findings.md).
+ */
+function processCpuUs(pid: number): number {
+  return readProc(pid).cpuMs * 1000;
 }
 
 interface Endpoint {
@@ -197,12 +217,13 @@ async function startEndpoints(t: SideTarget, firstRequest: Record<string, unknow
 export async function sideBySide(o: SideOptions, log: (s: string) => void, t: SideTarget): Promise<SideBySideResult> {
   const hotBody = overheadBody(t.kind);
   const first = { model: 'bench', max_tokens: 1, messages: [{ role: 'user', content: 'hi' }], ...t.kind.bodyExtra };
+  if (!Number.isInteger(o.slices) || o.slices < 1) throw new RangeError(`slices must be a whole number ≥ 1, not ${o.slices}`);
   const eps = await startEndpoints(t, first);
   const runners = eps.map((e) => e.runner);
   const rounds: SideRound[] = [];
   try {
     for (let r = 0; r < o.rounds; r++) {
-      const slices = Math.max(1, o.slices);
+      const slices = o.slices;
       const order = roundOrder(eps, r * slices);
       const hot: HotSample[] = [];
       for (const c of o.concurrencies) {
@@ -212,11 +233,11 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
         for (let sl = 0; sl < slices; sl++) {
           for (const e of roundOrder(eps, r * slices + sl)) {
             const job: ClosedJob = { kind: 'closed', origin: e.origin, path: '/v1/chat/completions', body: hotBody, concurrency: c, warmupMs: o.warmupMs, durationMs: o.phaseMs / slices, samples: true };
-            const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
+            const before = e.pid === undefined ? 0 : processCpuUs(e.pid);
             const res = await runInClient<ClosedResult>(job);
             const a = acc.get(e)!;
-            if (e.pid !== undefined) a.cpuUs += readThreads(e.pid).cpuUs - before;
-            a.latencies.push(...(res.latencies ?? []));
+            if (e.pid !== undefined) a.cpuUs += processCpuUs(e.pid) - before;
+            for (const ms of res.latencies ?? []) a.latencies.push(ms);
             a.requests += res.requests;
             a.total += res.totalRequests;
             a.durationMs += res.durationMs;
@@ -227,7 +248,7 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
         for (const e of order) {
           const a = acc.get(e)!;
           const lat = summarize(a.latencies);
-          const cpuUsPerReq = e.pid === undefined ? null : a.cpuUs / Math.max(1, a.total);
+          const cpuUsPerReq = e.pid === undefined || a.total === 0 ? null : a.cpuUs / a.total;
           hot.push({ runner: e.runner, concurrency: c, p50Ms: lat.p50, p99Ms: lat.p99, reqPerSec: a.requests / (a.durationMs / 1000), cpuUsPerReq, errors: a.errors, firstError: a.firstError });
         }
         log(`  round ${r + 1} c${c}: ${hot.filter((h) => h.concurrency === c).map((h) => `${h.runner} p50 ${f(h.p50Ms, 2)} ms ${f(h.reqPerSec, 0)} req/s${h.cpuUsPerReq === null ? '' : ` ${f(h.cpuUsPerReq, 0)} µs CPU/req`}${h.errors > 0 ? `, ${h.errors} errors (${h.firstError})` : ''}`).join(' | ')}`);
@@ -240,11 +261,12 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
         const acc = new Map<Endpoint, { ttfb: number[]; perToken: number[]; cpuUs: number; events: number; errors: number }>(eps.map((e) => [e, { ttfb: [], perToken: [], cpuUs: 0, events: 0, errors: 0 }]));
         for (let i = 0; i < o.streams; i++) {
           for (const e of roundOrder(eps, r * o.streams + i)) {
-            const before = e.pid === undefined ? 0 : readThreads(e.pid).cpuUs;
+            const before = e.pid === undefined ? 0 : processCpuUs(e.pid);
             const res = await runInClient<StreamResult>(job(e));
             const a = acc.get(e)!;
-            if (e.pid !== undefined) a.cpuUs += readThreads(e.pid).cpuUs - before;
-            a.events += res.events;
+            // A failed stream's events are not counted: nor is the CPU it took.
+            if (e.pid !== undefined && res.errors === 0) a.cpuUs += processCpuUs(e.pid) - before;
+            if (res.errors === 0) a.events += res.events;
             a.errors += res.errors;
             if (Number.isFinite(res.ttfbMs.p50)) a.ttfb.push(res.ttfbMs.p50);
             if (res.perTokenMs !== undefined && Number.isFinite(res.perTokenMs.p50)) a.perToken.push(res.perTokenMs.p50);
@@ -263,7 +285,7 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
     for (const e of [...eps].reverse()) await e.stop().catch(() => undefined);
   }
   const swaps = await sideSwaps({ rounds: o.swapRounds, abSwaps: o.abSwaps }, log, t);
-  return { slices: Math.max(1, o.slices), runners, concurrencies: o.concurrencies, rounds, swaps, summary: summarizeSide(runners, o.concurrencies, rounds, swaps) };
+  return { slices: o.slices, cpuFrom: 'stat', runners, concurrencies: o.concurrencies, rounds, swaps, summary: summarizeSide(runners, o.concurrencies, rounds, swaps) };
 }
 
 /** A figure for the log: NaN and null (a summary of no samples, through JSON) as "n/a". */

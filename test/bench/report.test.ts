@@ -145,6 +145,8 @@ test('scenario 6 judges modelswap fifo against the router side by side; serial\'
   assert.doesNotMatch(md, /CPU µs\/event/, 'results saved before the per-event CPU have no such column');
   assert.match(md, /2 rounds, the runners' order rotated and reversed every other round\./, 'results saved before the runners took turns say how they ran');
   assert.ok(real.skipped === null && real.side !== undefined);
+  assert.match(md, /a sum over the live threads: it misses the router's per-request threads/, 'results saved before CPU came from /proc/<pid>/stat say what theirs misses');
+  assert.match(renderReal({ ...real, side: { ...real.side, cpuFrom: 'stat' } }).join('\n'), /read from \/proc\/<pid>\/stat \(10 ms ticks\), which counts the threads that ended meanwhile too/);
   assert.match(renderReal({ ...real, side: { ...real.side, slices: 4 } }).join('\n'), /2 rounds, in which the runners take turns, each hot-path phase split into 4 slices, the streams one at a time and the swaps step by step/);
 
   const results: Results = {
