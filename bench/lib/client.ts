@@ -228,9 +228,12 @@ interface OneStream {
   readonly perTokenMs: number;
 }
 
+let idlePolicy: Promise<HelperPolicyResult> | undefined;
+
 async function runStreams(job: StreamJob): Promise<StreamResult> {
   const url = new URL(job.path, job.origin);
-  const idleHelpers = job.idleHelpers ? await setV8HelperPolicy('idle') : null;
+  // Once per process: a worker (client-process.ts --serve) runs many stream jobs.
+  const idleHelpers = job.idleHelpers ? await (idlePolicy ??= setV8HelperPolicy('idle')) : null;
   // A connection per stream: llama-server (cpp-httplib) may close a kept-alive connection after a stream, which a reused socket sees as a hang-up.
   const agent = new HttpAgent({ keepAlive: false, maxSockets: Math.max(job.concurrency, job.warmupConcurrency) });
   const ttfbs: number[] = [];

@@ -6,6 +6,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,6 +27,47 @@ export async function runInClient<R extends JobResult>(job: Job): Promise<R> {
   const r = await execa(NODE, [CLIENT], { input: JSON.stringify(job), reject: false, maxBuffer: 256 * 1024 * 1024 });
   if (r.exitCode !== 0) throw new Error(`load generator failed (exit ${r.exitCode}): ${r.stderr.slice(-2000)}`);
   return JSON.parse(r.stdout) as R;
+}
+
+/** A load-generator process that stays up and runs one job at a time (client-process.ts `--serve`). */
+export interface ClientWorker {
+  /** Run `job` once the jobs sent before it are done. */
+  run<R extends JobResult>(job: Job): Promise<R>;
+  /** End it (its stdin closes) and wait for its exit. Never rejects. */
+  close(): Promise<void>;
+}
+
+/**
+ * A warm load generator: a runner's streams taking turns with other
+ * runners' each go through the same process, so that no measured stream pays
+ * for a fresh process's first request (bench/findings.md, "What taking turns
+ * did to time to first byte").
+ */
+export function startClientWorker(): ClientWorker {
+  const child = execa(NODE, [CLIENT, '--serve'], { stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', reject: false, buffer: false });
+  const waiting: { resolve: (line: string) => void; reject: (err: Error) => void }[] = [];
+  let stderr = '';
+  let ended: Error | undefined;
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (s: string) => void (stderr = (stderr + s).slice(-4000)));
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
+  lines.on('line', (line) => waiting.shift()?.resolve(line));
+  const exited = child.then((r) => {
+    ended = new Error(`load generator ended (exit ${r.exitCode}): ${stderr.slice(-2000)}`);
+    for (const w of waiting.splice(0)) w.reject(ended);
+  });
+  return {
+    run: async <R extends JobResult>(job: Job): Promise<R> => {
+      if (ended !== undefined) throw ended;
+      const line = new Promise<string>((resolve, reject) => waiting.push({ resolve, reject }));
+      child.stdin.write(`${JSON.stringify(job)}\n`);
+      return JSON.parse(await line) as R;
+    },
+    close: async (): Promise<void> => {
+      child.stdin.end();
+      await exited;
+    },
+  };
 }
 
 const CLK_TCK = 100; // Linux USER_HZ, what /proc/<pid>/stat counts in

@@ -14,7 +14,9 @@
  *   process's CPU time from /proc/<pid>/stat, ended threads included,
  *   warm-up included; the router's process only, not the child
  *   llama-server it spawned).
- * - Streaming: one 500-token SSE stream at a time; time to first byte and
+ * - Streaming: one 500-token SSE stream at a time, each runner's from a
+ *   client process of its own that stays up for the round, each after a
+ *   one-token stream that wakes the path; time to first byte and
  *   time per token (first to last event ÷ events between: a real server
  *   stamps nothing, so per-event delay cannot be measured), and each
  *   proxy's CPU per event relayed (after a warm-up stream of its own).
@@ -31,7 +33,7 @@
  */
 import type { ClosedJob, ClosedResult, StreamJob, StreamResult } from '../lib/client.ts';
 import { freePortRange } from '../../test/helpers/ports.ts';
-import { pollUntilHealthy, post, readProc, runInClient, spawnDirect, startBareProxy, startLoadedProxy, stopDirect } from '../lib/processes.ts';
+import { pollUntilHealthy, post, readProc, runInClient, spawnDirect, startClientWorker, startBareProxy, startLoadedProxy, stopDirect } from '../lib/processes.ts';
 import { startRouter } from '../lib/router.ts';
 import { median, round, summarize } from '../lib/stats.ts';
 import type { UpstreamKind } from '../lib/upstreams.ts';
@@ -255,22 +257,33 @@ export async function sideBySide(o: SideOptions, log: (s: string) => void, t: Si
       }
       const stream: StreamSample[] = [];
       if (o.streams > 0) {
-        const job = (e: Endpoint): StreamJob => ({ kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(o.streamTokens, t.kind, 'bench'), streams: 1, concurrency: 1, deadlineMs: 120_000, warmup: 0, warmupConcurrency: 1, idleHelpers: true });
-        // A warm-up stream each, on its own, so that the CPU read around the measured ones is theirs alone.
-        for (const e of order) await runInClient<StreamResult>(job(e));
+        const job = (e: Endpoint, tokens = o.streamTokens): StreamJob => ({ kind: 'stream', origin: e.origin, path: '/v1/chat/completions', body: streamBody(tokens, t.kind, 'bench'), streams: 1, concurrency: 1, deadlineMs: 120_000, warmup: 0, warmupConcurrency: 1, idleHelpers: true });
+        // One client process per runner for the round, so that no measured
+        // stream pays for a fresh process's first request (bench/findings.md,
+        // "What taking turns did to time to first byte"). A warm-up stream
+        // each, on its own, so that the CPU read around the measured ones is theirs alone.
         const acc = new Map<Endpoint, { ttfb: number[]; perToken: number[]; cpuUs: number; events: number; errors: number }>(eps.map((e) => [e, { ttfb: [], perToken: [], cpuUs: 0, events: 0, errors: 0 }]));
-        for (let i = 0; i < o.streams; i++) {
-          for (const e of roundOrder(eps, r * o.streams + i)) {
-            const before = e.pid === undefined ? 0 : processCpuUs(e.pid);
-            const res = await runInClient<StreamResult>(job(e));
-            const a = acc.get(e)!;
-            // A failed stream's events are not counted: nor is the CPU it took.
-            if (e.pid !== undefined && res.errors === 0) a.cpuUs += processCpuUs(e.pid) - before;
-            if (res.errors === 0) a.events += res.events;
-            a.errors += res.errors;
-            if (Number.isFinite(res.ttfbMs.p50)) a.ttfb.push(res.ttfbMs.p50);
-            if (res.perTokenMs !== undefined && Number.isFinite(res.perTokenMs.p50)) a.perToken.push(res.perTokenMs.p50);
+        const clients = new Map(eps.map((e) => [e, startClientWorker()]));
+        try {
+          for (const e of order) await clients.get(e)!.run<StreamResult>(job(e));
+          for (let i = 0; i < o.streams; i++) {
+            for (const e of roundOrder(eps, r * o.streams + i)) {
+              // Each runner sat idle through the others' turns: a one-token
+              // stream first wakes its path, as each hot-path slice's warm-up does.
+              await clients.get(e)!.run<StreamResult>(job(e, 1));
+              const before = e.pid === undefined ? 0 : processCpuUs(e.pid);
+              const res = await clients.get(e)!.run<StreamResult>(job(e));
+              const a = acc.get(e)!;
+              // A failed stream's events are not counted: nor is the CPU it took.
+              if (e.pid !== undefined && res.errors === 0) a.cpuUs += processCpuUs(e.pid) - before;
+              if (res.errors === 0) a.events += res.events;
+              a.errors += res.errors;
+              if (Number.isFinite(res.ttfbMs.p50)) a.ttfb.push(res.ttfbMs.p50);
+              if (res.perTokenMs !== undefined && Number.isFinite(res.perTokenMs.p50)) a.perToken.push(res.perTokenMs.p50);
+            }
           }
+        } finally {
+          await Promise.all([...clients.values()].map((c) => c.close()));
         }
         for (const e of order) {
           const a = acc.get(e)!;
