@@ -6,7 +6,7 @@
  * Every upstream runs as
  *
  *   [setpriv --pdeathsig SIGKILL --] argv…                    (the server)
- *   /bin/sh -c WATCHDOG modelswap-watchdog PGID               (its watchdog)
+ *   /bin/sh -c WATCHDOG modelswap-watchdog                    (the watchdog, one for all)
  *
  * 1. setpriv (util-linux) sets PR_SET_PDEATHSIG and execs the argv unchanged
  *    (same pid, the group leader, `${PID}` for cmdStop), so the kernel
@@ -14,20 +14,23 @@
  *    process only: a fork clears it, so it cannot stop the children of a
  *    shell wrapper (`sh -c "server & helper; wait"`) or of a server that
  *    forks workers (vLLM, `--fork-grandchild`).
- * 2. So each group has a watchdog: a small `sh`, a child of the proxy in a
- *    session of its own, spawned right after the server, that blocks reading
- *    its stdin, a pipe whose other end only the proxy holds. When the proxy
- *    dies the kernel closes that end, the read returns EOF, and the watchdog
- *    SIGKILLs the server's whole group (`kill -KILL -PGID`) and exits. When
- *    the group is gone (the proxy saw every member end), the proxy writes
- *    "done" (spawn.ts `groupGone`) and the watchdog exits without killing,
- *    so a pgid the kernel hands out again is never signalled; the proxy
- *    reaps it like any child. (A group whose members outlive their leader
- *    is the proxy's to sweep, ./upstream-process.ts.)
- *    Why outside the group, not forked by the server's shell as before: there
- *    it was the server's child, and after the server's exit an orphan zombie
- *    of PID 1, which some inits never reap (this CI container's; modelswap
- *    itself as PID 1 in a container): one zombie left per stop, and
+ * 2. So the groups have a watchdog (./watchdog.ts): a small `sh`, a child of
+ *    the proxy in a session of its own, spawned once with the first group,
+ *    that reads lines from its stdin, a pipe whose other end only the proxy
+ *    holds: `+PGID` when a group is spawned, `-PGID` when the proxy saw
+ *    every member of that group end (spawn.ts `groupGone`), so that a pgid
+ *    the kernel hands out again is never signalled. When the proxy dies the
+ *    kernel closes that end, the read returns EOF, and the watchdog SIGKILLs
+ *    every group it still holds (`kill -KILL -PGID`) and exits. (A group
+ *    whose members outlive their leader is the proxy's to sweep,
+ *    ./upstream-process.ts.)
+ *    Why one for all, not one per group as before: forking the ~100 MB proxy
+ *    for a group's watchdog took 1–4 ms of its event loop, and of the cores
+ *    a loading server needs, at every start and swap (bench/findings.md).
+ *    Why outside the groups, not forked by the server's shell as before that:
+ *    there it was the server's child, and after the server's exit an orphan
+ *    zombie of PID 1, which some inits never reap (this CI container's;
+ *    modelswap itself as PID 1 in a container): one zombie left per stop, and
  *    `kill(-pgid, 0)` never saying "gone", so every stop ended in a scan of
  *    /proc (~1.5 ms here) instead (bench/findings.md).
  *    Why for every command and not only for shells: pdeathsig misses any
@@ -42,7 +45,7 @@
  * It closes fd 3 and evals the line, which exports the model's environment
  * and `exec`s its argv (same pid, so setpriv's pdeathsig and the group stay);
  * if that pipe closes first, it exits 0 without starting anything. Forking a
- * ~100 MB proxy and exec'ing setpriv and sh, and forking the watchdog, take a
+ * ~100 MB proxy and exec'ing setpriv and sh take a
  * few ms of the proxy's event loop and of the 2 cores an exiting server
  * needs (measured, bench/findings.md); a spare does them while nothing waits
  * on them. A waiting wrapper holds no model and no GPU memory, and dies with
@@ -64,8 +67,22 @@ export interface LaunchPlan {
 export const GATE_SCRIPT = 'IFS= read -r line <&3 || exit 0\nexec 3<&-\neval "$line"';
 /** The gate wrapper's `$0`, so that it is recognisable in `ps` while it waits. */
 export const GATE_NAME = 'modelswap-gate';
-/** POSIX sh. `$1` is the group to kill; stdin is the proxy's pipe: a "done" line ends it quietly, EOF (the proxy died) kills the group. */
-export const WATCHDOG_SCRIPT = 'read -r line\n[ "$line" = done ] || kill -KILL "-$1" 2>/dev/null\nexit 0';
+/**
+ * POSIX sh (dash, bash). Its stdin is the proxy's pipe: a line `+PGID` adds a
+ * group, `-PGID` drops it, anything else is ignored; at EOF (the proxy died)
+ * every group still held is SIGKILLed. Builtins only: no fork per line.
+ */
+export const WATCHDOG_SCRIPT = [
+  "g=' '",
+  'while IFS= read -r l; do',
+  '  case $l in',
+  '    +[1-9]*) g="$g${l#+} " ;;',
+  "    -[1-9]*) p=${l#-}; case $g in *\" $p \"*) g=${g%% $p *}' '${g#* $p } ;; esac ;;",
+  '  esac',
+  'done',
+  'for p in $g; do kill -KILL "-$p" 2>/dev/null; done',
+  'exit 0',
+].join('\n');
 /** The watchdog's `$0`, so that it is recognisable in `ps`. */
 export const WATCHDOG_NAME = 'modelswap-watchdog';
 
@@ -106,9 +123,9 @@ export function gateLine(argv: readonly string[], env: Readonly<Record<string, s
   return `${exports.join('')}exec ${argv.map(shQuote).join(' ')}`;
 }
 
-/** The watchdog of group `pgid` (its stdin must be the proxy's pipe). */
-export function planWatchdog(pgid: number): { readonly file: string; readonly args: readonly string[] } {
-  return { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, String(pgid)] };
+/** The watchdog of every group (its stdin must be the proxy's pipe). */
+export function planWatchdog(): { readonly file: string; readonly args: readonly string[] } {
+  return { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME] };
 }
 
 export type Resolved = { readonly ok: true; readonly path: string } | { readonly ok: false; readonly code: 'ENOENT' | 'EACCES' };

@@ -83,13 +83,13 @@ export class Launcher {
     return { child, device, prepared: spare !== undefined };
   }
 
-  /** Every member of `child`'s group is gone: undo its records and dismiss its watchdog (./launch.ts). */
+  /** Every member of `child`'s group is gone: undo its records and the watchdog drops it (./watchdog.ts). */
   groupEnded(child: Child): void {
     forgetGroup(child, this.#groups);
   }
 }
 
-/** Every member of `child`'s group is gone: unregister it, dismiss its watchdog (./launch.ts), drop it from the state file. */
+/** Every member of `child`'s group is gone: unregister it, have the watchdog drop it (./watchdog.ts), drop it from the state file. */
 export function forgetGroup(child: Child, groups: Pick<GroupStateFile, 'remove'> | undefined): void {
   const pgid = child.pid;
   if (pgid === undefined) return; // never spawned: nothing recorded

@@ -7,7 +7,8 @@
  *
  * Why (bench/findings.md, "Cold start and swaps: where the router's
  * milliseconds were"): forking the ~100 MB proxy blocks its event loop for
- * 1.5–5 ms, and its watchdog's fork another 1–4 ms. A start
+ * 1.5–5 ms, and a watchdog's fork another 1–4 ms (one per group then; one
+ * for all now, ./watchdog.ts). A start
  * paid both before the server could exec; a swap, which used to spawn the
  * target's wrapper while the evicted server exited, slowed that exit by
  * ~2.5 ms (the forks and execs took the CPU the exiting server needed). The
@@ -16,7 +17,7 @@
  * A spare is no model's and no state: it runs no server, holds no port and
  * no GPU memory, is registered for the exit-time kill (./kill-group.ts) and
  * in the state file (./state-file.ts, relabelled as the model's when taken),
- * and dies with the proxy like any upstream (setpriv's pdeathsig, its watchdog).
+ * and dies with the proxy like any upstream (setpriv's pdeathsig, the watchdog).
  * It does not keep the event loop alive while it waits. One that dies on its
  * own is cleaned up at once and replaced at the next start (never in a loop);
  * a take checks through /proc that the one it takes still lives.

@@ -2,7 +2,7 @@
  * Spawn one upstream server in its own process group, output streamed (never
  * buffered) to a callback, launched so that it dies with the proxy even if
  * the proxy is SIGKILLed (./launch.ts: setpriv --pdeathsig, which execs the
- * user's argv unchanged, and a watchdog outside the group).
+ * user's argv unchanged, and the watchdog outside the groups).
  *
  * node:child_process `spawn`, not execa: every execa feature a long-running
  * server could use was off here (buffering must be, or the server dies of
@@ -16,7 +16,8 @@
  *   server is ready it is read in batches (`batchOutput`, ./read-pacer.ts).
  * - stdio: stdin /dev/null as ever; a spare's gate wrapper has its gate as
  *   fd 3 (./launch.ts, ./spare-pool.ts), closed before the server is exec'd.
- *   The watchdog is a second child whose stdin is our pipe.
+ *   The group is announced to the watchdog (./watchdog.ts), a child of ours
+ *   spawned once, whose stdin is our pipe.
  *
  * argv[0] is looked up on PATH first (./launch.ts findExecutable), so a
  * missing command is still a spawn error (ENOENT) naming it.
@@ -28,8 +29,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
-import { findExecutable, findSetpriv, type LaunchMode, type LaunchPlan, planGate, planLaunch, planWatchdog } from './launch.ts';
+import { findExecutable, findSetpriv, type LaunchMode, type LaunchPlan, planGate, planLaunch } from './launch.ts';
 import { ReadPacer } from './read-pacer.ts';
+import { unwatchGroup, watchGroup } from './watchdog.ts';
 
 export interface ChildExit {
   readonly code: number | null;
@@ -59,9 +61,9 @@ export interface Child {
   /** Whether this child (its process and pipes) keeps the event loop alive; true from the spawn. A waiting spare does not. */
   keepAlive(on: boolean): void;
   /**
-   * Every member of the group is gone (the caller checked): dismiss its
-   * watchdog, which exits without killing (./launch.ts). Idempotent. Until
-   * then the watchdog stays, and kills the group if the proxy dies.
+   * Every member of the group is gone (the caller checked): the watchdog
+   * drops it (./watchdog.ts). Idempotent. Until then the watchdog holds it,
+   * and kills the group if the proxy dies.
    */
   groupGone(): void;
   /**
@@ -119,8 +121,8 @@ function launch(plan: LaunchPlan, env: NodeJS.ProcessEnv, gated: boolean, onOutp
     return failedChild(new Promise<Error>((resolve) => sp.on('error', resolve)));
   }
   const pgid = sp.pid;
-  const watchdog = pgid === undefined ? undefined : spawnWatchdog(pgid);
-  if (watchdog instanceof Error) {
+  const unwatched = pgid === undefined ? undefined : watchGroup(pgid);
+  if (unwatched !== undefined) {
     // Unprotected, the server could outlive a crashed proxy: do not run it.
     try {
       process.kill(-pgid!, 'SIGKILL');
@@ -128,7 +130,7 @@ function launch(plan: LaunchPlan, env: NodeJS.ProcessEnv, gated: boolean, onOutp
       // gone already
     }
     for (const stream of [stdout, stderr, fd3]) stream?.destroy(); // unread pipes would hold the event loop open
-    return failedChild(watchdog);
+    return failedChild(unwatched);
   }
 
   const pacers = [pump(stdout, onOutput), pump(stderr, onOutput)];
@@ -146,8 +148,10 @@ function launch(plan: LaunchPlan, env: NodeJS.ProcessEnv, gated: boolean, onOutp
       else handle?.unref?.();
     }
   };
+  let watched = pgid !== undefined;
   const groupGone = (): void => {
-    if (watchdog !== undefined && !watchdog.writableEnded && !watchdog.destroyed) watchdog.end('done\n');
+    if (watched) unwatchGroup(pgid!); // once: the kernel may have handed the pgid to a later group
+    watched = false;
   };
 
   let spawnError: Error | undefined;
@@ -173,29 +177,6 @@ function launch(plan: LaunchPlan, env: NodeJS.ProcessEnv, gated: boolean, onOutp
     });
   }))).then(() => {});
   return { pid: sp.pid, spawned, exited, closed, launch: plan.mode, release, keepAlive, groupGone, batchOutput };
-}
-
-/**
- * The watchdog of group `pgid` (./launch.ts), in a session of its own (no
- * terminal signal reaches it), not keeping the proxy's event loop alive: our
- * end of its stdin, or the error that kept it from starting.
- */
-function spawnWatchdog(pgid: number): Writable | Error {
-  const plan = planWatchdog(pgid);
-  const failed = (why: string, cause?: unknown): Error => new Error(`cannot start the watchdog of process group ${pgid}: ${why}`, { cause });
-  let wd: ChildProcess;
-  try {
-    wd = spawn(plan.file, plan.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
-  } catch (err) {
-    return failed((err as Error).message, err);
-  }
-  wd.on('error', () => {}); // only a spawn error, reported after the pipes below were checked
-  const stdin = (wd.stdio as ChildProcess['stdio'] | undefined)?.[0];
-  if (stdin == null) return failed('out of file descriptors (EMFILE)');
-  stdin.on('error', () => {}); // EPIPE: it is gone already
-  wd.unref();
-  (stdin as Writable & { unref?: () => void }).unref?.();
-  return stdin;
 }
 
 /** A Child for a command that was not found: the same shape as Node's spawn error. */

@@ -14,6 +14,7 @@ import type { ModelConfig } from '../../src/config/types.ts';
 import { LogRing } from '../../src/log/ring.ts';
 import { parseStat, signalGroup } from '../../src/process/kill-group.ts';
 import { WATCHDOG_NAME } from '../../src/process/launch.ts';
+import { watchdogPid, watchedGroups } from '../../src/process/watchdog.ts';
 import type { ExitInfo, ProcessStatus } from '../../src/process/types.ts';
 import type { SparePool } from '../../src/process/spare-pool.ts';
 import type { GroupStateFile } from '../../src/process/state-file.ts';
@@ -165,20 +166,20 @@ export function aliveNow(pid: number): boolean {
   }
 }
 
-/** Live processes that are the watchdog of group `pgid` (src/process/launch.ts), found by their argv in /proc. */
+/**
+ * The live watchdog process that holds group `pgid` (src/process/watchdog.ts):
+ * [its pid] when the proxy told it of the group and has not withdrawn it and
+ * the process runs, found by its argv in /proc; else [].
+ */
 export function watchdogsNow(pgid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name) && aliveNow(Number(name)))
-    .filter((name) => {
-      const argv = cmdline(Number(name)).split(' ');
-      return argv.includes(WATCHDOG_NAME) && argv.at(-1) === String(pgid);
-    })
-    .map(Number);
+  const pid = watchdogPid();
+  if (pid === undefined || !watchedGroups().includes(pgid) || !aliveNow(pid)) return [];
+  return cmdline(pid).split(' ').includes(WATCHDOG_NAME) ? [pid] : [];
 }
 
-/** Wait (bounded) until group `pgid` has no watchdog left: the proxy dismissed it once the group was gone. */
+/** Wait (bounded) until the watchdog no longer holds group `pgid`: the proxy withdrew it once the group was gone. */
 export async function untilNoWatchdog(pgid: number, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (watchdogsNow(pgid).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.deepEqual(watchdogsNow(pgid), [], `the watchdog of group ${pgid} is still running`);
+  while (watchedGroups().includes(pgid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(!watchedGroups().includes(pgid), `the watchdog still holds group ${pgid}`);
 }

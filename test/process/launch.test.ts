@@ -7,14 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { readStatSync as readStat, signalGroup } from '../../src/process/kill-group.ts';
+import { signalGroup } from '../../src/process/kill-group.ts';
 import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planGate, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
 import { aliveNow, cmdline, groupMembersNow, NODE, watchdogsNow } from './helpers.ts';
+import { watchdogPid, watchedGroups } from '../../src/process/watchdog.ts';
 
 const T = { timeout: 15_000 };
 
-test('planLaunch: setpriv --pdeathsig SIGKILL around the argv unchanged; planGate the same around the gate wrapper; planWatchdog names the group', () => {
+test('planLaunch: setpriv --pdeathsig SIGKILL around the argv unchanged; planGate the same around the gate wrapper; planWatchdog is one sh for all groups', () => {
   assert.deepEqual(planLaunch(['llama-server', '--port', '5800'], '/usr/bin/setpriv'), {
     file: '/usr/bin/setpriv',
     args: ['--pdeathsig', 'SIGKILL', '--', 'llama-server', '--port', '5800'],
@@ -27,7 +28,7 @@ test('planLaunch: setpriv --pdeathsig SIGKILL around the argv unchanged; planGat
     mode: 'setpriv+watchdog',
   });
   assert.deepEqual(planGate(undefined), { file: '/bin/sh', args: ['-c', GATE_SCRIPT, GATE_NAME], mode: 'watchdog' });
-  assert.deepEqual(planWatchdog(1234), { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME, '1234'] });
+  assert.deepEqual(planWatchdog(), { file: '/bin/sh', args: ['-c', WATCHDOG_SCRIPT, WATCHDOG_NAME] });
 });
 
 test('findExecutable: as given with a slash, else on PATH; ENOENT and EACCES like execvp', (t) => {
@@ -51,7 +52,7 @@ test('findSetpriv finds util-linux setpriv here (the e2e kill -9 tests rely on i
   assert.match(path, /setpriv$/);
 });
 
-/** The watchdogs of `pgid` (helpers.ts watchdogsNow), with their parent and session id (/proc/<pid>/stat fields 4 and 6). */
+/** The watchdog holding `pgid` (helpers.ts watchdogsNow), with its parent and session id (/proc/<pid>/stat fields 4 and 6). */
 function watchdogsOf(pgid: number): { pid: number; ppid: number; sid: number }[] {
   return watchdogsNow(pgid).map((pid) => {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -60,7 +61,7 @@ function watchdogsOf(pgid: number): { pid: number; ppid: number; sid: number }[]
   });
 }
 
-test('the leader is the server itself, alone in its group, stdin /dev/null, no pipe of ours; its watchdog is our child in a session of its own', T, async (t) => {
+test('the leader is the server itself, alone in its group, stdin /dev/null, no pipe of ours; the watchdog is our child in a session of its own', T, async (t) => {
   let out = '';
   // libuv's pipes are socketpairs: besides stdout and stderr the server must hold none.
   const script =
@@ -77,13 +78,13 @@ test('the leader is the server itself, alone in its group, stdin /dev/null, no p
   assert.equal(cmdline(pgid), `${NODE} -e ${script}`, 'the leader runs the argv exactly');
   assert.deepEqual(groupMembersNow(pgid), [pgid]);
   const [watchdog, ...more] = watchdogsOf(pgid);
-  assert.ok(watchdog !== undefined && more.length === 0, 'one watchdog');
+  assert.ok(watchdog !== undefined && more.length === 0, 'the watchdog holds the group');
   assert.equal(watchdog.ppid, process.pid, 'our own child');
   assert.equal(watchdog.sid, watchdog.pid, 'it leads a session of its own: no terminal signal reaches it');
   assert.notEqual(watchdog.sid, pgid);
 });
 
-test('groupGone() dismisses the watchdog: it exits, the proxy reaps it, and nothing is killed; a leader that exits alone ends in ESRCH, no zombie left', T, async (t) => {
+test('groupGone() withdraws the group: the watchdog drops it and stays for the others; a leader that exits alone ends in ESRCH, no zombie left', T, async (t) => {
   const child = spawnChild(['sh', '-c', `"${NODE}" -e "setInterval(() => {}, 1000)" & sleep 0.2; exit 3`], { env: {}, onOutput: () => {} });
   const pgid = child.pid!;
   t.after(() => signalGroup(pgid, 'SIGKILL'));
@@ -92,38 +93,49 @@ test('groupGone() dismisses the watchdog: it exits, the proxy reaps it, and noth
   assert.equal((await child.exited).code, 3);
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(groupMembersNow(pgid).length, 1, 'the leader\'s child outlives it: sweeping is the caller\'s job (upstream-process.ts)');
-  assert.ok(aliveNow(watchdog.pid), 'the watchdog waits while the group lives');
+  assert.deepEqual(watchdogsOf(pgid).map((w) => w.pid), [watchdog.pid], 'the watchdog holds the group while it lives');
   signalGroup(pgid, 'SIGKILL');
   while (groupMembersNow(pgid).length > 0) await new Promise((r) => setTimeout(r, 10));
   child.groupGone();
-  const deadline = Date.now() + 2000;
-  while (readStat(watchdog.pid) !== undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  assert.equal(readStat(watchdog.pid), undefined, 'exited and reaped by us (no zombie)');
+  child.groupGone(); // idempotent: a second call must not withdraw a later group given the same pgid
+  assert.ok(!watchedGroups().includes(pgid), 'withdrawn');
+  assert.ok(aliveNow(watchdog.pid), 'the watchdog stays, for the groups to come');
 
   // A leader that is the whole group: once it exits, kill(-pgid, 0) says ESRCH at once (nothing left to scan for).
   const alone = spawnChild([NODE, '-e', 'setTimeout(() => {}, 100)'], { env: {}, onOutput: () => {} });
+  assert.equal(watchdogPid(), watchdog.pid, 'the same watchdog for the next group');
   await alone.exited;
   assert.equal(signalGroup(alone.pid!, 0), false);
   alone.groupGone();
 });
 
-test('the watchdog: a "done" line ends it quietly, EOF (the proxy gone) SIGKILLs the whole group', T, async (t) => {
-  for (const line of ['done\n', null] as const) {
-    const group = spawn('sh', ['-c', `"${NODE}" -e "setInterval(() => {}, 1000)" & exec "${NODE}" -e "setInterval(() => {}, 1000)"`], { detached: true, stdio: 'ignore' });
-    const pgid = group.pid!;
-    t.after(() => signalGroup(pgid, 'SIGKILL'));
-    while (groupMembersNow(pgid).length < 2) await new Promise((r) => setTimeout(r, 10));
-    const plan = planWatchdog(pgid);
-    const wd = spawn(plan.file, plan.args, { stdio: ['pipe', 'ignore', 'ignore'] });
-    const exited = once(wd, 'exit');
-    await new Promise((r) => setTimeout(r, 100));
-    if (line === null) wd.stdin!.destroy();
-    else wd.stdin!.end(line);
-    assert.deepEqual(await exited, [0, null]);
-    await new Promise((r) => setTimeout(r, 100));
-    assert.equal(groupMembersNow(pgid).length, line === null ? 0 : 2, line === null ? 'EOF: the group is gone' : 'done: the group is left alone');
-    signalGroup(pgid, 'SIGKILL');
-  }
+test('the watchdog script: +PGID holds a group, -PGID drops it, other lines are ignored; EOF (the proxy gone) SIGKILLs each group still held, whole', T, async (t) => {
+  const group = (): number => {
+    const g = spawn('sh', ['-c', `"${NODE}" -e "setInterval(() => {}, 1000)" & exec "${NODE}" -e "setInterval(() => {}, 1000)"`], { detached: true, stdio: 'ignore' });
+    t.after(() => signalGroup(g.pid!, 'SIGKILL'));
+    return g.pid!;
+  };
+  const [kept, dropped, alsoHeld] = [group(), group(), group()];
+  for (const g of [kept, dropped, alsoHeld]) while (groupMembersNow(g).length < 2) await new Promise((r) => setTimeout(r, 10));
+  const plan = planWatchdog();
+  const wd = spawn(plan.file, plan.args, { stdio: ['pipe', 'ignore', 'ignore'] });
+  const exited = once(wd, 'exit');
+  // A pgid that is a prefix or suffix of another must not drop it: write the lookalikes too.
+  wd.stdin!.write(`+${dropped}\n+${alsoHeld}\n+${kept}\n-${String(kept).slice(0, -1)}\n-${kept}0\nnoise\n+\n-0\n+-1\n-${dropped}\n-${dropped}\n`);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal(groupMembersNow(kept).length, 2, 'nothing is killed while the pipe is open');
+  wd.stdin!.destroy();
+  assert.deepEqual(await exited, [0, null]);
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(groupMembersNow(kept).length, 0, 'EOF: a held group is gone, whole');
+  assert.equal(groupMembersNow(alsoHeld).length, 0, 'EOF: every held group');
+  assert.equal(groupMembersNow(dropped).length, 2, 'a dropped group is left alone');
+
+  // Nothing held: EOF ends it quietly.
+  const idle = spawn(plan.file, plan.args, { stdio: ['pipe', 'ignore', 'ignore'] });
+  const idleExit = once(idle, 'exit');
+  idle.stdin!.end();
+  assert.deepEqual(await idleExit, [0, null]);
 });
 
 test('a command that is not found is a spawn error naming it, even through setpriv', T, async () => {

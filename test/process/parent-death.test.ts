@@ -3,17 +3,20 @@
  * A small Node parent spawns upstreams with the real spawnChild and prints
  * their pgids; the test kills it with SIGKILL (no exit handler can run) and
  * scans /proc for the groups' members. Both launch modes: setpriv + watchdog,
- * and the watchdog alone (no setpriv).
+ * and the watchdog alone (no setpriv); and a watchdog killed and replaced.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { signalGroup } from '../../src/process/kill-group.ts';
-import { FAKE, freePort, groupMembersNow, NODE } from './helpers.ts';
+import { WATCHDOG_NAME } from '../../src/process/launch.ts';
+import { cmdline, FAKE, freePort, groupMembersNow, NODE } from './helpers.ts';
 
 const T = { timeout: 20_000 };
 const SPAWN = new URL('../../src/process/spawn.ts', import.meta.url).href;
+const WATCHDOG = new URL('../../src/process/watchdog.ts', import.meta.url).href;
 const IGNORE_TERM = "process.on('SIGTERM', () => {}); console.log('ignorer up'); setInterval(() => {}, 1000)";
 
 interface Spec {
@@ -26,13 +29,14 @@ interface Spec {
 async function parentWith(t: TestContext, specs: readonly Spec[], setpriv: 'default' | 'none') {
   const code = `
     import { spawnChild } from ${JSON.stringify(SPAWN)};
+    import { watchdogPid } from ${JSON.stringify(WATCHDOG)};
     const specs = JSON.parse(process.argv[1]);
     const pgids = specs.map((s) => spawnChild(s.argv, { env: {}, onOutput: () => {}, setpriv: ${setpriv === 'none' ? 'null' : 'undefined'} }).pid);
-    console.log(JSON.stringify(pgids));
+    console.log(JSON.stringify({ pgids, watchdog: watchdogPid() }));
     setInterval(() => {}, 1000);`;
   const parent = spawn(NODE, ['--input-type=module', '-e', code, JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
-  const pgids = JSON.parse(line.toString()) as number[];
+  const { pgids, watchdog } = JSON.parse(line.toString()) as { pgids: number[]; watchdog: number };
   t.after(() => {
     parent.kill('SIGKILL');
     for (const g of pgids) signalGroup(g, 'SIGKILL');
@@ -42,7 +46,7 @@ async function parentWith(t: TestContext, specs: readonly Spec[], setpriv: 'defa
     if (Date.now() > deadline) throw new Error(`groups never complete: ${pgids.map((g) => groupMembersNow(g).length)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { parent, pgids };
+  return { parent, pgids, watchdog };
 }
 
 async function assertAllGoneWithin(pgids: readonly number[], ms: number): Promise<void> {
@@ -64,3 +68,39 @@ for (const setpriv of ['default', 'none'] as const) {
     await assertAllGoneWithin(pgids, 2000);
   });
 }
+
+/** Live processes whose parent is `ppid` and whose argv names the watchdog (src/process/launch.ts WATCHDOG_NAME). */
+function watchdogsOf(ppid: number): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[0] !== 'Z' && Number(fields[1]) === ppid && cmdline(pid).split(' ').includes(WATCHDOG_NAME);
+    } catch {
+      return false;
+    }
+  });
+}
+
+test('one watchdog holds every group; killed while the parent lives, it is replaced and told them all, so the parent\'s SIGKILL still leaves nothing', T, async (t) => {
+  const [p1, p2] = [await freePort(), await freePort()];
+  const { parent, pgids, watchdog } = await parentWith(t, [
+    { argv: [NODE, FAKE, '--port', String(p1), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
+    { argv: [NODE, FAKE, '--port', String(p2), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
+  ], 'none');
+  assert.deepEqual(watchdogsOf(parent.pid!), [watchdog], 'one watchdog for both groups');
+  await new Promise((r) => setTimeout(r, 1100)); // one that lived a second is replaced at once (src/process/watchdog.ts)
+  process.kill(watchdog, 'SIGKILL');
+  const deadline = Date.now() + 5000;
+  let now = watchdogsOf(parent.pid!);
+  while (!(now.length === 1 && now[0] !== watchdog) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    now = watchdogsOf(parent.pid!);
+  }
+  assert.equal(now.length, 1, 'a new watchdog');
+  assert.notEqual(now[0], watchdog);
+  await new Promise((r) => setTimeout(r, 100)); // it reads the groups it is told
+  parent.kill('SIGKILL');
+  await once(parent, 'exit');
+  await assertAllGoneWithin(pgids, 2000);
+});
