@@ -33,6 +33,8 @@ export interface SwapRun {
 export interface SwapSamples {
   readonly abSwaps: number;
   readonly runs: readonly SwapRun[];
+  /** Each step's model and the runners in the order they took it (absent in results saved before 2026-12-05 07:00). */
+  readonly steps?: readonly { readonly round: number; readonly model: string; readonly order: readonly SideRunner[] }[];
 }
 
 interface SwapRunner {
@@ -110,6 +112,7 @@ async function directRunner(t: SideTarget): Promise<SwapRunner> {
 export async function sideSwaps(o: { readonly rounds: number; readonly abSwaps: number }, log: (s: string) => void, t: SideTarget): Promise<SwapSamples> {
   const runners: SwapRunner[] = [];
   const runs: SwapRun[] = [];
+  const steps: { round: number; model: string; order: SideRunner[] }[] = [];
   try {
     runners.push(await directRunner(t), await modelswapRunner('fifo', t), await modelswapRunner('serial', t));
     if (t.router !== undefined) runners.push(await routerRunner({ ...t, router: t.router }));
@@ -119,7 +122,10 @@ export async function sideSwaps(o: { readonly rounds: number; readonly abSwaps: 
       const times = new Map<SwapRunner, number[]>(runners.map((x) => [x, []]));
       const failed = new Map<SwapRunner, string[]>(runners.map((x) => [x, []]));
       for (const [i, model] of models.entries()) {
+        const taken: SideRunner[] = [];
+        steps.push({ round: r, model, order: taken });
         for (const x of roundOrder(runners, r * models.length + i)) {
+          taken.push(x.runner);
           try {
             times.get(x)!.push(await x.step(model));
           } catch (err) {
@@ -138,5 +144,5 @@ export async function sideSwaps(o: { readonly rounds: number; readonly abSwaps: 
   } finally {
     for (const x of runners.reverse()) await x.stop().catch(() => undefined);
   }
-  return { abSwaps: o.abSwaps, runs };
+  return { abSwaps: o.abSwaps, runs, steps };
 }

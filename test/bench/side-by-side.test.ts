@@ -46,6 +46,12 @@ test('side by side against the fake: hot-path slices pooled per round, streams i
     assert.equal(run.failures, 0, `${run.runner}: ${run.firstFailure}`);
     assert.ok(run.coldMs > 0 && run.swapMs.length === 2 && run.swapMs.every((ms) => ms > 0), `${run.runner} timed`);
   }
+  // Step by step, in turn: every step has every runner once, and the order turns from step to step.
+  const steps = r.swaps.steps ?? [];
+  assert.equal(steps.length, 2 * 3, 'a cold start and 2 swaps per round, 2 rounds');
+  assert.deepEqual(steps.map((s) => s.model), ['a', 'b', 'a', 'a', 'b', 'a']);
+  for (const s of steps) assert.deepEqual([...s.order].sort(), ['direct', 'fifo', 'serial'], `step ${s.round}/${s.model}`);
+  for (let i = 1; i < steps.length; i++) assert.notDeepEqual(steps[i]!.order, steps[i - 1]!.order, `step ${i} takes turns in another order`);
   const fifo = r.summary.find((x) => x.runner === 'fifo')!;
   assert.ok(fifo.coldMs !== null && fifo.swapP50Ms !== null && fifo.cpuUsPerEvent !== null && fifo.addedP50Ms['1'] !== undefined);
   assert.ok(lines.some((l) => l.includes('swaps round 2')), lines.join('\n'));
