@@ -69,13 +69,17 @@ export const GATE_SCRIPT = 'IFS= read -r line <&3 || exit 0\nexec 3<&-\neval "$l
 export const GATE_NAME = 'modelswap-gate';
 /**
  * POSIX sh (dash, bash). Its stdin is the proxy's pipe: a line `+PGID` adds a
- * group, `-PGID` drops it, anything else is ignored; at EOF (the proxy died)
- * every group still held is SIGKILLed. Builtins only: no fork per line.
+ * group, `-PGID` drops one entry of it (a pgid added twice, as when the
+ * kernel reuses it before the proxy withdrew the first group, stays held
+ * once), anything else is ignored; at EOF (the proxy died) every group still
+ * held is SIGKILLed. Builtins only: no fork per line.
  */
 export const WATCHDOG_SCRIPT = [
+  'set -f', // no globbing of what it holds
   "g=' '",
   'while IFS= read -r l; do',
   '  case $l in',
+  '    [+-]*[!0-9]*) ;;', // not a sign and digits only: ignored
   '    +[1-9]*) g="$g${l#+} " ;;',
   "    -[1-9]*) p=${l#-}; case $g in *\" $p \"*) g=${g%% $p *}' '${g#* $p } ;; esac ;;",
   '  esac',

@@ -5,11 +5,17 @@
  * group is announced (`+PGID`) right after its spawn and withdrawn (`-PGID`)
  * once the proxy saw every member end.
  *
+ * A pgid is counted, not just listed: the kernel may hand a pgid to a new
+ * group before the proxy withdrew the old one (its stop still confirming),
+ * and then each group's withdrawal must take away one entry only, here as in
+ * the watchdog.
+ *
  * It is our child in a session of its own (no terminal signal reaches it)
  * and does not keep the event loop alive. Should it end while the proxy lives
- * (someone killed it), the next `watchGroup` spawns another and tells it
- * every group still held; one that had lived a second or more is replaced at
- * once when groups are held, so a stray kill does not leave them unwatched.
+ * (someone killed it), or fail to start, another is spawned and told every
+ * group still held: at the next `watchGroup`, and meanwhile from a timer (one
+ * second after the last start, doubling up to a minute while they fail), so
+ * that held groups are not left unwatched until the next start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
@@ -21,9 +27,12 @@ interface Running {
   readonly startedAt: number;
 }
 
-/** Groups announced and not withdrawn, in the order announced. */
-const held = new Set<number>();
+/** Groups announced and not withdrawn, with how many times each pgid was announced. */
+const held = new Map<number, number>();
 let running: Running | undefined;
+let retry: NodeJS.Timeout | undefined;
+let retryMs = 1000;
+let lastStartAt = Number.NEGATIVE_INFINITY;
 
 /**
  * Announce group `pgid` to the watchdog, spawning it first if none runs; the
@@ -31,28 +40,31 @@ let running: Running | undefined;
  * group run unprotected).
  */
 export function watchGroup(pgid: number): Error | undefined {
-  held.add(pgid);
+  held.set(pgid, (held.get(pgid) ?? 0) + 1);
   if (running !== undefined) {
     running.stdin.write(`+${pgid}\n`);
     return undefined;
   }
-  const started = start();
+  const started = start(); // tells it every group held, this one included
   if (started instanceof Error) {
-    held.delete(pgid);
+    unwatchGroup(pgid);
     return new Error(`cannot start the watchdog of process group ${pgid}: ${started.message}`, { cause: started });
   }
   return undefined;
 }
 
-/** Every member of group `pgid` is gone: the watchdog drops it, so a pgid handed out again is never signalled. Idempotent. */
+/** One group with pgid `pgid` is gone: the watchdog drops one entry of it, so a pgid handed out again is never signalled. */
 export function unwatchGroup(pgid: number): void {
-  if (!held.delete(pgid)) return;
+  const n = held.get(pgid);
+  if (n === undefined) return;
+  if (n > 1) held.set(pgid, n - 1);
+  else held.delete(pgid);
   running?.stdin.write(`-${pgid}\n`);
 }
 
-/** The groups the watchdog holds (for tests and diagnostics). */
+/** The groups the watchdog holds, each as often as announced (for tests and diagnostics). */
 export function watchedGroups(): readonly number[] {
-  return [...held];
+  return [...held].flatMap(([pgid, n]) => Array.from({ length: n }, () => pgid));
 }
 
 /** The watchdog's pid while it runs (for tests and diagnostics). */
@@ -62,30 +74,47 @@ export function watchdogPid(): number | undefined {
 
 /** Spawn the watchdog and tell it every group held; the error if it could not start. */
 function start(): Running | Error {
+  clearTimeout(retry);
+  retry = undefined;
+  lastStartAt = performance.now();
   const plan = planWatchdog();
   let child: ChildProcess;
   try {
     child = spawn(plan.file, plan.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   } catch (err) {
+    scheduleRetry();
     return err as Error;
   }
   child.on('error', () => {}); // a spawn error: its exit follows, handled below
   const stdin = (child.stdio as ChildProcess['stdio'] | undefined)?.[0];
   if (stdin == null || child.pid === undefined) {
     stdin?.destroy();
+    scheduleRetry();
     return new Error(stdin == null ? 'out of file descriptors (EMFILE)' : 'spawn failed');
   }
   stdin.on('error', () => {}); // EPIPE: it is gone, its exit says so
   child.unref();
   (stdin as Writable & { unref?: () => void }).unref?.();
-  const self: Running = { child, stdin, startedAt: performance.now() };
+  const self: Running = { child, stdin, startedAt: lastStartAt };
   running = self;
-  if (held.size > 0) stdin.write([...held].map((pgid) => `+${pgid}\n`).join(''));
+  if (held.size > 0) stdin.write(watchedGroups().map((pgid) => `+${pgid}\n`).join(''));
   child.once('exit', () => {
     if (running !== self) return;
     running = undefined;
-    // Killed by someone while the proxy lives: replace it now if it had run a while (never in a loop).
-    if (held.size > 0 && performance.now() - self.startedAt >= 1000) start();
+    if (performance.now() - self.startedAt >= 1000) retryMs = 1000; // it had lived: not a failing start
+    scheduleRetry();
   });
   return self;
+}
+
+/** While groups are held and none watches them: start another, a second after the last start at least, backing off to a minute. */
+function scheduleRetry(): void {
+  if (retry !== undefined || held.size === 0) return;
+  const wait = Math.max(0, lastStartAt + retryMs - performance.now());
+  retryMs = Math.min(retryMs * 2, 60_000);
+  retry = setTimeout(() => {
+    retry = undefined;
+    if (running === undefined && held.size > 0) start();
+  }, wait);
+  retry.unref();
 }

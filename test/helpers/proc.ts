@@ -49,8 +49,9 @@ export function groupMembers(pgid: number): Array<{ readonly pid: number; readon
  * /proc/<ppid>/task/<tid>/children for every thread (a child belongs to the
  * thread that forked it), which is far cheaper than scanning all of /proc.
  * A launch wrapper still waiting at its gate (src/process/launch.ts: its
- * argv holds the server's argv after `modelswap-watchdog`) is not the server
- * yet and is not counted; once released it execs into the server, same pid.
+ * argv ends in `modelswap-gate`) is not the server yet and is not counted;
+ * once released it execs into the server, same pid. Nor is the watchdog
+ * (`modelswap-watchdog`).
  */
 export function liveChildren(ppid: number, match: string): number[] {
   const out = new Set<number>();

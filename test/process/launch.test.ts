@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import { signalGroup } from '../../src/process/kill-group.ts';
 import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planGate, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
 import { aliveNow, cmdline, groupMembersNow, NODE, watchdogsNow } from './helpers.ts';
-import { watchdogPid, watchedGroups } from '../../src/process/watchdog.ts';
+import { unwatchGroup, watchdogPid, watchedGroups, watchGroup } from '../../src/process/watchdog.ts';
 
 const T = { timeout: 15_000 };
 
@@ -52,6 +52,19 @@ test('findSetpriv finds util-linux setpriv here (the e2e kill -9 tests rely on i
   assert.match(path, /setpriv$/);
 });
 
+/** Our live children that are a watchdog (by the argv's WATCHDOG_NAME). */
+function ourWatchdogs(): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[0] !== 'Z' && Number(fields[1]) === process.pid && cmdline(pid).split(' ').includes(WATCHDOG_NAME);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** The watchdog holding `pgid` (helpers.ts watchdogsNow), with its parent and session id (/proc/<pid>/stat fields 4 and 6). */
 function watchdogsOf(pgid: number): { pid: number; ppid: number; sid: number }[] {
   return watchdogsNow(pgid).map((pid) => {
@@ -77,8 +90,9 @@ test('the leader is the server itself, alone in its group, stdin /dev/null, no p
   assert.match(out, /sockets=0/);
   assert.equal(cmdline(pgid), `${NODE} -e ${script}`, 'the leader runs the argv exactly');
   assert.deepEqual(groupMembersNow(pgid), [pgid]);
-  const [watchdog, ...more] = watchdogsOf(pgid);
-  assert.ok(watchdog !== undefined && more.length === 0, 'the watchdog holds the group');
+  const [watchdog] = watchdogsOf(pgid);
+  assert.ok(watchdog !== undefined, 'the watchdog holds the group');
+  assert.deepEqual(ourWatchdogs(), [watchdog.pid], 'one watchdog among our children, for every group');
   assert.equal(watchdog.ppid, process.pid, 'our own child');
   assert.equal(watchdog.sid, watchdog.pid, 'it leads a session of its own: no terminal signal reaches it');
   assert.notEqual(watchdog.sid, pgid);
@@ -97,7 +111,6 @@ test('groupGone() withdraws the group: the watchdog drops it and stays for the o
   signalGroup(pgid, 'SIGKILL');
   while (groupMembersNow(pgid).length > 0) await new Promise((r) => setTimeout(r, 10));
   child.groupGone();
-  child.groupGone(); // idempotent: a second call must not withdraw a later group given the same pgid
   assert.ok(!watchedGroups().includes(pgid), 'withdrawn');
   assert.ok(aliveNow(watchdog.pid), 'the watchdog stays, for the groups to come');
 
@@ -109,26 +122,44 @@ test('groupGone() withdraws the group: the watchdog drops it and stays for the o
   alone.groupGone();
 });
 
+test('a pgid announced twice (the kernel gave it to a new group before the old one was withdrawn) is withdrawn once per group, once per child', T, async (t) => {
+  const child = spawnChild([NODE, '-e', 'setInterval(() => {}, 1000)'], { env: {}, onOutput: () => {} });
+  const pgid = child.pid!;
+  t.after(() => signalGroup(pgid, 'SIGKILL'));
+  const count = (): number => watchedGroups().filter((g) => g === pgid).length;
+  assert.equal(count(), 1);
+  assert.equal(watchGroup(pgid), undefined); // the later group with the same pgid
+  assert.equal(count(), 2);
+  child.groupGone();
+  child.groupGone(); // idempotent: the same child withdraws its group once
+  assert.equal(count(), 1, 'the later group is still held');
+  unwatchGroup(pgid);
+  assert.equal(count(), 0);
+  unwatchGroup(pgid); // nothing left to withdraw: no effect
+  assert.equal(count(), 0);
+});
+
 test('the watchdog script: +PGID holds a group, -PGID drops it, other lines are ignored; EOF (the proxy gone) SIGKILLs each group still held, whole', T, async (t) => {
   const group = (): number => {
     const g = spawn('sh', ['-c', `"${NODE}" -e "setInterval(() => {}, 1000)" & exec "${NODE}" -e "setInterval(() => {}, 1000)"`], { detached: true, stdio: 'ignore' });
     t.after(() => signalGroup(g.pid!, 'SIGKILL'));
     return g.pid!;
   };
-  const [kept, dropped, alsoHeld] = [group(), group(), group()];
-  for (const g of [kept, dropped, alsoHeld]) while (groupMembersNow(g).length < 2) await new Promise((r) => setTimeout(r, 10));
+  const [kept, dropped, alsoHeld, twice] = [group(), group(), group(), group()];
+  for (const g of [kept, dropped, alsoHeld, twice]) while (groupMembersNow(g).length < 2) await new Promise((r) => setTimeout(r, 10));
   const plan = planWatchdog();
   const wd = spawn(plan.file, plan.args, { stdio: ['pipe', 'ignore', 'ignore'] });
   const exited = once(wd, 'exit');
   // A pgid that is a prefix or suffix of another must not drop it: write the lookalikes too.
-  wd.stdin!.write(`+${dropped}\n+${alsoHeld}\n+${kept}\n-${String(kept).slice(0, -1)}\n-${kept}0\nnoise\n+\n-0\n+-1\n-${dropped}\n-${dropped}\n`);
+  wd.stdin!.write(`+${dropped}\n+${alsoHeld}\n+${kept}\n-${String(kept).slice(0, -1)}\n-${kept}0\nnoise\n+\n-0\n+-1\n-${dropped}\n-${dropped}\n+${twice}\n+${twice}\n-${twice}\n+${kept}*\n+${kept} ${dropped}\n-${alsoHeld}*\n-${alsoHeld}x\n`);
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(groupMembersNow(kept).length, 2, 'nothing is killed while the pipe is open');
   wd.stdin!.destroy();
   assert.deepEqual(await exited, [0, null]);
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(groupMembersNow(kept).length, 0, 'EOF: a held group is gone, whole');
-  assert.equal(groupMembersNow(alsoHeld).length, 0, 'EOF: every held group');
+  assert.equal(groupMembersNow(alsoHeld).length, 0, 'EOF: every held group (a line with more than digits is ignored)');
+  assert.equal(groupMembersNow(twice).length, 0, 'added twice, dropped once: still held');
   assert.equal(groupMembersNow(dropped).length, 2, 'a dropped group is left alone');
 
   // Nothing held: EOF ends it quietly.

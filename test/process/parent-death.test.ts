@@ -23,15 +23,18 @@ interface Spec {
   readonly argv: readonly string[];
   /** Members to expect once everything is up. */
   readonly members: number;
+  /** Withdrawn from the watchdog once spawned, as if the proxy had seen the group end. */
+  readonly withdrawn?: boolean;
 }
 
 /** Run a parent that spawns `specs`; resolves with it and the pgids once every group is complete. */
 async function parentWith(t: TestContext, specs: readonly Spec[], setpriv: 'default' | 'none') {
   const code = `
     import { spawnChild } from ${JSON.stringify(SPAWN)};
-    import { watchdogPid } from ${JSON.stringify(WATCHDOG)};
+    import { unwatchGroup, watchdogPid } from ${JSON.stringify(WATCHDOG)};
     const specs = JSON.parse(process.argv[1]);
     const pgids = specs.map((s) => spawnChild(s.argv, { env: {}, onOutput: () => {}, setpriv: ${setpriv === 'none' ? 'null' : 'undefined'} }).pid);
+    specs.forEach((s, i) => { if (s.withdrawn) unwatchGroup(pgids[i]); });
     console.log(JSON.stringify({ pgids, watchdog: watchdogPid() }));
     setInterval(() => {}, 1000);`;
   const parent = spawn(NODE, ['--input-type=module', '-e', code, JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -82,25 +85,41 @@ function watchdogsOf(ppid: number): number[] {
   });
 }
 
-test('one watchdog holds every group; killed while the parent lives, it is replaced and told them all, so the parent\'s SIGKILL still leaves nothing', T, async (t) => {
+for (const lived of [1100, 0]) {
+  test(`one watchdog holds every group; killed while the parent lives (${lived === 0 ? 'at once: replaced from a timer within ~1 s' : 'after a second: replaced at once'}), it is told them all again, so the parent's SIGKILL still leaves nothing`, T, async (t) => {
+    const [p1, p2] = [await freePort(), await freePort()];
+    const { parent, pgids, watchdog } = await parentWith(t, [
+      { argv: [NODE, FAKE, '--port', String(p1), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
+      { argv: [NODE, FAKE, '--port', String(p2), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
+    ], 'none');
+    assert.deepEqual(watchdogsOf(parent.pid!), [watchdog], 'one watchdog for both groups');
+    await new Promise((r) => setTimeout(r, lived)); // src/process/watchdog.ts: one that lived a second is replaced at once, else a second after its start
+    process.kill(watchdog, 'SIGKILL');
+    const deadline = Date.now() + 5000;
+    let now = watchdogsOf(parent.pid!);
+    while (!(now.length === 1 && now[0] !== watchdog) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+      now = watchdogsOf(parent.pid!);
+    }
+    assert.equal(now.length, 1, 'a new watchdog');
+    assert.notEqual(now[0], watchdog);
+    await new Promise((r) => setTimeout(r, 100)); // it reads the groups it is told
+    parent.kill('SIGKILL');
+    await once(parent, 'exit');
+    await assertAllGoneWithin(pgids, 2000);
+  });
+}
+
+test('a group withdrawn from the watchdog is left alone when the parent dies; the one still held is killed (no setpriv)', T, async (t) => {
   const [p1, p2] = [await freePort(), await freePort()];
-  const { parent, pgids, watchdog } = await parentWith(t, [
-    { argv: [NODE, FAKE, '--port', String(p1), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
+  const { parent, pgids } = await parentWith(t, [
+    { argv: [NODE, FAKE, '--port', String(p1), '--fork-grandchild', '--ignore-sigterm'], members: 2, withdrawn: true },
     { argv: [NODE, FAKE, '--port', String(p2), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
   ], 'none');
-  assert.deepEqual(watchdogsOf(parent.pid!), [watchdog], 'one watchdog for both groups');
-  await new Promise((r) => setTimeout(r, 1100)); // one that lived a second is replaced at once (src/process/watchdog.ts)
-  process.kill(watchdog, 'SIGKILL');
-  const deadline = Date.now() + 5000;
-  let now = watchdogsOf(parent.pid!);
-  while (!(now.length === 1 && now[0] !== watchdog) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-    now = watchdogsOf(parent.pid!);
-  }
-  assert.equal(now.length, 1, 'a new watchdog');
-  assert.notEqual(now[0], watchdog);
-  await new Promise((r) => setTimeout(r, 100)); // it reads the groups it is told
+  await new Promise((r) => setTimeout(r, 100)); // the watchdog reads its lines
   parent.kill('SIGKILL');
   await once(parent, 'exit');
-  await assertAllGoneWithin(pgids, 2000);
+  await assertAllGoneWithin([pgids[1]!], 2000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(groupMembersNow(pgids[0]!).length, 2, 'withdrawn: never signalled (a pgid the kernel hands out again must not be)');
 });

@@ -109,7 +109,7 @@ test('the state file lists a waiting spare, then the model that took it, then no
   assert.equal(existsSync(path), false, 'the last group gone: no state file');
 });
 
-test('close() drops the waiting spare (group and watchdog gone, unregistered) and spawns no more', T, async (t) => {
+test('close() drops the waiting spare (group gone, withdrawn from the watchdog, unregistered) and spawns no more', T, async (t) => {
   const spares = pool(t);
   spares.fill();
   const spare = spares.pid!;
