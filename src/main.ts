@@ -21,6 +21,7 @@ import { reapOrphans } from './process/reap.ts';
 import { GroupStateFile } from './process/state-file.ts';
 import { SparePool } from './process/spare-pool.ts';
 import { UpstreamProcess } from './process/upstream-process.ts';
+import { setWatchdogLog } from './process/watchdog.ts';
 import type { ModelDiff } from './router/reload.ts';
 import { Metrics } from './metrics/prometheus.ts';
 import { Router, SCHEDULER_TICK_MS } from './router/router.ts';
@@ -121,6 +122,7 @@ export async function startModelswap(opts: StartOptions): Promise<Modelswap> {
   // replaced with the scheduler, which a reload swaps only while no swap, so no spawn, is under way.
   let deviceFor: (model: string) => string | undefined = () => undefined;
   // One launch wrapper waiting for whichever model starts next, so no start forks the proxy (Linux only).
+  setWatchdogLog(logger); // a watchdog that ends or cannot start is worth a warning (process/watchdog.ts)
   const spares = new SparePool({ log: logger, groups });
   spares.fill();
   const router: Router = new Router({

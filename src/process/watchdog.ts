@@ -19,6 +19,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import type { Logger } from 'pino';
 import { planWatchdog } from './launch.ts';
 
 interface Running {
@@ -33,6 +34,12 @@ let running: Running | undefined;
 let retry: NodeJS.Timeout | undefined;
 let retryMs = 1000;
 let lastStartAt = Number.NEGATIVE_INFINITY;
+let log: Pick<Logger, 'warn'> | undefined;
+
+/** Where a watchdog that ended while groups were held, or could not start, is reported (none by default). */
+export function setWatchdogLog(logger: Pick<Logger, 'warn'> | undefined): void {
+  log = logger;
+}
 
 /**
  * Announce group `pgid` to the watchdog, spawning it first if none runs; the
@@ -82,6 +89,7 @@ function start(): Running | Error {
   try {
     child = spawn(plan.file, plan.args, { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
   } catch (err) {
+    log?.warn({ err: (err as Error).message, groups: held.size }, 'cannot start the process-group watchdog; trying again');
     scheduleRetry();
     return err as Error;
   }
@@ -89,8 +97,10 @@ function start(): Running | Error {
   const stdin = (child.stdio as ChildProcess['stdio'] | undefined)?.[0];
   if (stdin == null || child.pid === undefined) {
     stdin?.destroy();
+    const err = new Error(stdin == null ? 'out of file descriptors (EMFILE)' : 'spawn failed');
+    log?.warn({ err: err.message, groups: held.size }, 'cannot start the process-group watchdog; trying again');
     scheduleRetry();
-    return new Error(stdin == null ? 'out of file descriptors (EMFILE)' : 'spawn failed');
+    return err;
   }
   stdin.on('error', () => {}); // EPIPE: it is gone, its exit says so
   child.unref();
@@ -98,9 +108,10 @@ function start(): Running | Error {
   const self: Running = { child, stdin, startedAt: lastStartAt };
   running = self;
   if (held.size > 0) stdin.write(watchedGroups().map((pgid) => `+${pgid}\n`).join(''));
-  child.once('exit', () => {
+  child.once('exit', (code, signal) => {
     if (running !== self) return;
     running = undefined;
+    if (held.size > 0) log?.warn({ pid: child.pid, code, signal, groups: held.size }, 'the process-group watchdog ended while groups were held; starting another');
     if (performance.now() - self.startedAt >= 1000) retryMs = 1000; // it had lived: not a failing start
     scheduleRetry();
   });

@@ -31,7 +31,8 @@ interface Spec {
 async function parentWith(t: TestContext, specs: readonly Spec[], setpriv: 'default' | 'none') {
   const code = `
     import { spawnChild } from ${JSON.stringify(SPAWN)};
-    import { unwatchGroup, watchdogPid } from ${JSON.stringify(WATCHDOG)};
+    import { setWatchdogLog, unwatchGroup, watchdogPid } from ${JSON.stringify(WATCHDOG)};
+    setWatchdogLog({ warn: (obj, msg) => console.log(JSON.stringify({ warn: msg, ...obj })) });
     const specs = JSON.parse(process.argv[1]);
     const pgids = specs.map((s) => spawnChild(s.argv, { env: {}, onOutput: () => {}, setpriv: ${setpriv === 'none' ? 'null' : 'undefined'} }).pid);
     specs.forEach((s, i) => { if (s.withdrawn) unwatchGroup(pgids[i]); });
@@ -39,7 +40,9 @@ async function parentWith(t: TestContext, specs: readonly Spec[], setpriv: 'defa
     setInterval(() => {}, 1000);`;
   const parent = spawn(NODE, ['--input-type=module', '-e', code, JSON.stringify(specs)], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(parent.stdout!, 'data')) as [Buffer];
-  const { pgids, watchdog } = JSON.parse(line.toString()) as { pgids: number[]; watchdog: number };
+  const { pgids, watchdog } = JSON.parse(line.toString().split('\n')[0]!) as { pgids: number[]; watchdog: number };
+  let later = '';
+  parent.stdout!.on('data', (d: Buffer) => void (later += d.toString()));
   t.after(() => {
     parent.kill('SIGKILL');
     for (const g of pgids) signalGroup(g, 'SIGKILL');
@@ -49,7 +52,7 @@ async function parentWith(t: TestContext, specs: readonly Spec[], setpriv: 'defa
     if (Date.now() > deadline) throw new Error(`groups never complete: ${pgids.map((g) => groupMembersNow(g).length)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  return { parent, pgids, watchdog };
+  return { parent, pgids, watchdog, output: (): string => later };
 }
 
 async function assertAllGoneWithin(pgids: readonly number[], ms: number): Promise<void> {
@@ -88,7 +91,7 @@ function watchdogsOf(ppid: number): number[] {
 for (const lived of [1100, 0]) {
   test(`one watchdog holds every group; killed while the parent lives (${lived === 0 ? 'at once: replaced from a timer within ~1 s' : 'after a second: replaced at once'}), it is told them all again, so the parent's SIGKILL still leaves nothing`, T, async (t) => {
     const [p1, p2] = [await freePort(), await freePort()];
-    const { parent, pgids, watchdog } = await parentWith(t, [
+    const { parent, pgids, watchdog, output } = await parentWith(t, [
       { argv: [NODE, FAKE, '--port', String(p1), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
       { argv: [NODE, FAKE, '--port', String(p2), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
     ], 'none');
@@ -103,6 +106,9 @@ for (const lived of [1100, 0]) {
     }
     assert.equal(now.length, 1, 'a new watchdog');
     assert.notEqual(now[0], watchdog);
+    const warned = /"warn":"the process-group watchdog ended while groups were held; starting another".*"signal":"SIGKILL","groups":2/;
+    while (!warned.test(output()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.match(output(), /"warn":"the process-group watchdog ended while groups were held; starting another".*"signal":"SIGKILL","groups":2/, 'a warning says so');
     await new Promise((r) => setTimeout(r, 100)); // it reads the groups it is told
     parent.kill('SIGKILL');
     await once(parent, 'exit');
