@@ -177,6 +177,19 @@ export function watchdogsNow(pgid: number): number[] {
   return cmdline(pid).split(' ').includes(WATCHDOG_NAME) ? [pid] : [];
 }
 
+/** Live children of `ppid` that are a watchdog (src/process/watchdog.ts), found by their argv's WATCHDOG_NAME in /proc. */
+export function watchdogChildren(ppid: number): number[] {
+  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return fields[0] !== 'Z' && Number(fields[1]) === ppid && cmdline(pid).split(' ').includes(WATCHDOG_NAME);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 /** Wait (bounded) until the watchdog no longer holds group `pgid`: the proxy withdrew it once the group was gone. */
 export async function untilNoWatchdog(pgid: number, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;

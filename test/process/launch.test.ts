@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { signalGroup } from '../../src/process/kill-group.ts';
 import { findExecutable, findSetpriv, GATE_NAME, GATE_SCRIPT, planGate, planLaunch, planWatchdog, WATCHDOG_NAME, WATCHDOG_SCRIPT } from '../../src/process/launch.ts';
 import { spawnChild } from '../../src/process/spawn.ts';
-import { aliveNow, cmdline, groupMembersNow, NODE, watchdogsNow } from './helpers.ts';
+import { aliveNow, cmdline, groupMembersNow, NODE, watchdogChildren, watchdogsNow } from './helpers.ts';
 import { unwatchGroup, watchdogPid, watchedGroups, watchGroup } from '../../src/process/watchdog.ts';
 
 const T = { timeout: 15_000 };
@@ -52,19 +52,6 @@ test('findSetpriv finds util-linux setpriv here (the e2e kill -9 tests rely on i
   assert.match(path, /setpriv$/);
 });
 
-/** Our live children that are a watchdog (by the argv's WATCHDOG_NAME). */
-function ourWatchdogs(): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields[0] !== 'Z' && Number(fields[1]) === process.pid && cmdline(pid).split(' ').includes(WATCHDOG_NAME);
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** The watchdog holding `pgid` (helpers.ts watchdogsNow), with its parent and session id (/proc/<pid>/stat fields 4 and 6). */
 function watchdogsOf(pgid: number): { pid: number; ppid: number; sid: number }[] {
   return watchdogsNow(pgid).map((pid) => {
@@ -92,7 +79,7 @@ test('the leader is the server itself, alone in its group, stdin /dev/null, no p
   assert.deepEqual(groupMembersNow(pgid), [pgid]);
   const [watchdog] = watchdogsOf(pgid);
   assert.ok(watchdog !== undefined, 'the watchdog holds the group');
-  assert.deepEqual(ourWatchdogs(), [watchdog.pid], 'one watchdog among our children, for every group');
+  assert.deepEqual(watchdogChildren(process.pid), [watchdog.pid], 'one watchdog among our children, for every group');
   assert.equal(watchdog.ppid, process.pid, 'our own child');
   assert.equal(watchdog.sid, watchdog.pid, 'it leads a session of its own: no terminal signal reaches it');
   assert.notEqual(watchdog.sid, pgid);

@@ -8,11 +8,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { signalGroup } from '../../src/process/kill-group.ts';
-import { WATCHDOG_NAME } from '../../src/process/launch.ts';
-import { cmdline, FAKE, freePort, groupMembersNow, NODE } from './helpers.ts';
+import { FAKE, freePort, groupMembersNow, NODE, watchdogChildren } from './helpers.ts';
 
 const T = { timeout: 20_000 };
 const SPAWN = new URL('../../src/process/spawn.ts', import.meta.url).href;
@@ -75,19 +73,6 @@ for (const setpriv of ['default', 'none'] as const) {
   });
 }
 
-/** Live processes whose parent is `ppid` and whose argv names the watchdog (src/process/launch.ts WATCHDOG_NAME). */
-function watchdogsOf(ppid: number): number[] {
-  return readdirSync('/proc').filter((n) => /^\d+$/.test(n)).map(Number).filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return fields[0] !== 'Z' && Number(fields[1]) === ppid && cmdline(pid).split(' ').includes(WATCHDOG_NAME);
-    } catch {
-      return false;
-    }
-  });
-}
-
 for (const lived of [1100, 0]) {
   test(`one watchdog holds every group; killed while the parent lives (${lived === 0 ? 'at once: replaced from a timer within ~1 s' : 'after a second: replaced at once'}), it is told them all again, so the parent's SIGKILL still leaves nothing`, T, async (t) => {
     const [p1, p2] = [await freePort(), await freePort()];
@@ -95,14 +80,14 @@ for (const lived of [1100, 0]) {
       { argv: [NODE, FAKE, '--port', String(p1), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
       { argv: [NODE, FAKE, '--port', String(p2), '--fork-grandchild', '--ignore-sigterm'], members: 2 },
     ], 'none');
-    assert.deepEqual(watchdogsOf(parent.pid!), [watchdog], 'one watchdog for both groups');
+    assert.deepEqual(watchdogChildren(parent.pid!), [watchdog], 'one watchdog for both groups');
     await new Promise((r) => setTimeout(r, lived)); // src/process/watchdog.ts: one that lived a second is replaced at once, else a second after its start
     process.kill(watchdog, 'SIGKILL');
     const deadline = Date.now() + 5000;
-    let now = watchdogsOf(parent.pid!);
+    let now = watchdogChildren(parent.pid!);
     while (!(now.length === 1 && now[0] !== watchdog) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
-      now = watchdogsOf(parent.pid!);
+      now = watchdogChildren(parent.pid!);
     }
     assert.equal(now.length, 1, 'a new watchdog');
     assert.notEqual(now[0], watchdog);
