@@ -238,7 +238,9 @@ function relay(answer: IncomingMessage, res: ServerResponse, contentType: string
  */
 function relayBody(answer: IncomingMessage, res: ServerResponse, events: boolean): void {
   const socket = res.socket;
-  if (!events || socket === null || !res.chunkedEncoding) {
+  // Node also sets chunkedEncoding where a response has no body (a HEAD answer given a Transfer-Encoding): those are piped, and Node drops the bytes.
+  const bodyless = res.req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
+  if (!events || socket === null || !res.chunkedEncoding || bodyless) {
     answer.pipe(res);
     return;
   }

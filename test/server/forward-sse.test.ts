@@ -155,3 +155,22 @@ test('an HTTP/1.0 client (no chunked encoding) gets the events as they are, and 
   assert.doesNotMatch(head, /transfer-encoding/i);
   assert.equal(raw.slice(end + 4), 'data: a\n\ndata: b\n\n', 'the body unframed, closed by the end of the connection');
 });
+
+test('a HEAD for an SSE answer gets its head only, and a request pipelined after it is answered whole', async (t) => {
+  const upstream = await sseUpstream(t, (res, req) => {
+    if (req.method === 'HEAD') return void res.end();
+    res.end('data: x\n\n');
+  });
+  const proxy = new URL(await proxyTo(t, upstream));
+  const socket = connect(Number(proxy.port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  socket.write('HEAD /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  await once(socket, 'close');
+  const raw = Buffer.concat(chunks).toString('latin1');
+  const heads = raw.split(/HTTP\/1\.1 /).filter((x) => x !== '');
+  assert.equal(heads.length, 2, raw);
+  assert.ok(heads[0]!.endsWith('\r\n\r\n'), 'the HEAD answer carries no body');
+  assert.ok(heads[1]!.endsWith('\r\n\r\n9\r\ndata: x\n\n\r\n0\r\n\r\n'), raw);
+});
