@@ -46,6 +46,18 @@ function get(origin: string, path: string, agent: Agent): Promise<{ status: numb
   });
 }
 
+/** Write `text` on a fresh connection to `origin`; everything received until the server closes it. */
+async function exchange(t: TestContext, origin: string, text: string): Promise<string> {
+  const url = new URL(origin);
+  const socket = connect(Number(url.port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  socket.write(text);
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  await once(socket, 'close');
+  return Buffer.concat(chunks).toString('latin1');
+}
+
 test('chunkFrame: the size in hex, CRLF, the bytes, CRLF', () => {
   assert.equal(chunkFrame(Buffer.from('data: x\n\n')).toString('latin1'), '9\r\ndata: x\n\n\r\n');
   const big = Buffer.alloc(70_000, 0x61);
@@ -141,14 +153,7 @@ test('an HTTP/1.0 client (no chunked encoding) gets the events as they are, and 
     res.write('data: a\n\n');
     setTimeout(() => res.end('data: b\n\n'), 5);
   });
-  const proxy = new URL(await proxyTo(t, upstream));
-  const socket = connect(Number(proxy.port), '127.0.0.1');
-  t.after(() => socket.destroy());
-  socket.write('GET /v1/chat/completions HTTP/1.0\r\nHost: x\r\n\r\n');
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  await once(socket, 'close');
-  const raw = Buffer.concat(chunks).toString('latin1');
+  const raw = await exchange(t, await proxyTo(t, upstream), 'GET /v1/chat/completions HTTP/1.0\r\nHost: x\r\n\r\n');
   const end = raw.indexOf('\r\n\r\n');
   const head = raw.slice(0, end);
   assert.match(head, /^HTTP\/1\.1 200/);
@@ -161,14 +166,7 @@ test('a HEAD for an SSE answer gets its head only, and a request pipelined after
     if (req.method === 'HEAD') return void res.end();
     res.end('data: x\n\n');
   });
-  const proxy = new URL(await proxyTo(t, upstream));
-  const socket = connect(Number(proxy.port), '127.0.0.1');
-  t.after(() => socket.destroy());
-  socket.write('HEAD /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-  const chunks: Buffer[] = [];
-  socket.on('data', (c: Buffer) => chunks.push(c));
-  await once(socket, 'close');
-  const raw = Buffer.concat(chunks).toString('latin1');
+  const raw = await exchange(t, await proxyTo(t, upstream), 'HEAD /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\r\nGET /v1/chat/completions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
   const heads = raw.split(/HTTP\/1\.1 /).filter((x) => x !== '');
   assert.equal(heads.length, 2, raw);
   assert.ok(heads[0]!.endsWith('\r\n\r\n'), 'the HEAD answer carries no body');
