@@ -130,6 +130,9 @@ test('scenario 6 judges modelswap fifo against the router side by side; serial\'
   assert.equal(by('real-per-token').met, false, '+0.01 ms per token against the router\'s 0');
   assert.equal(by('real-swap-p50').met, true);
   assert.equal(by('real-cold').met, false, '260 ms against 255 ms');
+  assert.match(by('real-cold').measured, /^fifo 260\.0 ms; router 255\.0 ms \(serial 262\.0 ms\); fifo − router \+5\.0 ms, fifo − serial \(the same code here\) -2\.0 ms$/);
+  assert.match(by('real-per-token').measured, /fifo − router \+0\.010 ms, fifo − serial \(the same code here\) -0\.010 ms$/);
+  assert.doesNotMatch(by('real-cpu-c1').measured, /fifo − serial/, 'only the rows where both schedulers run the same code');
   assert.equal(by('real-c1-vs-bare').met, true, '+0.34 ms ≤ +0.30 + 0.05 ms');
   assert.equal(by('real-c1-vs-router').met, true, '+0.34 ms ≤ 0.5 × +1.0 ms');
   assert.equal(by('real-cpu-c1').met, true);
