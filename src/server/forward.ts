@@ -219,24 +219,25 @@ function relay(answer: IncomingMessage, res: ServerResponse, contentType: string
     return sendError(res, new ProxyError('UPSTREAM_ERROR', `upstream answered with an invalid response head: ${(err as Error).message}`, { cause: err }));
   }
   if (sse) res.flushHeaders();
-  // Upstream died mid-body (crash, reset, cut stream) → the client sees a reset, never a hang.
   answer.on('error', (err) => res.destroy(err));
-  answer.on('close', () => {
-    if (!answer.complete) res.destroy();
-  });
   relayBody(answer, res, sse);
 }
 
 /**
- * The answer's body to the client. An SSE answer goes event by event: each
- * chunk read from the upstream is framed as one HTTP chunk and written to the
- * client's socket in one write, where ServerResponse.write makes four
- * buffered writes and a corked writev of each (11–14% less proxy CPU per
+ * The answer's body to the client; an answer cut short (the upstream died
+ * mid-body) resets the client's response. An SSE answer goes event by event:
+ * each chunk read from the upstream is framed as one HTTP chunk and written
+ * to the client's socket in one write, where ServerResponse.write makes four
+ * buffered writes and a corked writev of each (3–14% less proxy CPU per
  * streamed event, bench/findings.md). Only while the response is chunked
  * (an HTTP/1.1 client, no Content-Length) and holds its socket, so that
  * `res.end()` writes the last chunk after these; anything else is piped.
  */
 function relayBody(answer: IncomingMessage, res: ServerResponse, events: boolean): void {
+  // Upstream died mid-body (crash, reset, cut stream) → the client sees a reset, never a hang.
+  answer.on('close', () => {
+    if (!answer.complete) res.destroy();
+  });
   const socket = res.socket;
   // Node also sets chunkedEncoding where a response has no body (a HEAD answer given a Transfer-Encoding): those are piped, and Node drops the bytes.
   const bodyless = res.req.method === 'HEAD' || res.statusCode === 204 || res.statusCode === 304;
@@ -279,9 +280,6 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 function continueStream(answer: IncomingMessage, res: ServerResponse): void {
   answer.on('error', (err) => res.destroy(err));
   if ((answer.statusCode ?? 502) < 400) {
-    answer.on('close', () => {
-      if (!answer.complete) res.destroy();
-    });
     relayBody(answer, res, true);
     return;
   }
